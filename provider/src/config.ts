@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the provider reads, parsed once from the environment. The README's
+ * configuration table mirrors this list; keep them in step.
+ */
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .default(fallback ? '1' : '0')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Interface to listen on; 0.0.0.0 to let a phone on the LAN reach it. */
+  HOST: z.string().default('127.0.0.1'),
+  /** The public base URL (the OIDC issuer, and what QR codes point at). */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Unset: embedded PGlite in DATA_DIR/pglite. */
+  DATABASE_URL: z.string().optional(),
+  /** Unset: in-memory ephemeral store (one process). */
+  REDIS_URL: z.string().optional(),
+  REDIS_PREFIX: z.string().default('saoma:'),
+  /** Where embedded data and generated keys live. */
+  DATA_DIR: z.string().default('.saoma'),
+  QR_TTL: seconds(120),
+  /** How long a confirmed/denied QR waits for its browser to complete. */
+  QR_COMPLETE_TTL: seconds(60),
+  /** Comma-separated cookie signing keys (first signs); shared by all instances. */
+  COOKIE_KEYS: z.string().optional(),
+  /** JSON Web Key Set (private keys) for signing ID tokens; shared by all instances. */
+  JWKS: z.string().optional(),
+  /** Secret for openid/unionid derivation; changing it changes every openid. */
+  IDENTIFIER_SECRET: z.string().min(16).optional(),
+  /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
+  TRUST_PROXY: flag(false),
+  MIGRATE_ON_START: flag(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof configSchema>;
+
+export interface Config extends Env {
+  issuer: string;
+  dataDir: string;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  const issuer = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR) };
+}
