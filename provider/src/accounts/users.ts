@@ -1,0 +1,77 @@
+import { nanoid } from 'nanoid';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import type { PrismaClient } from '../storage/generated/client.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(3, 'username must be at least 3 characters')
+  .max(32, 'username must be at most 32 characters')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'username may contain letters, digits, "_", "." and "-"');
+export const passwordSchema = z.string().min(8, 'password must be at least 8 characters').max(256);
+export const nicknameSchema = z.string().trim().min(1).max(64);
+
+/** The user as the phone app and the QR page see it (never the password hash). */
+export interface PublicUser {
+  id: string;
+  username: string;
+  nickname: string;
+  picture: string | null;
+  locale: string | null;
+  createdAt: string;
+}
+
+type UserRow = { id: string; username: string; nickname: string; picture: string | null; locale: string | null; createdAt: Date };
+
+export const publicUser = (u: UserRow): PublicUser => ({
+  id: u.id,
+  username: u.username,
+  nickname: u.nickname,
+  picture: u.picture,
+  locale: u.locale,
+  createdAt: u.createdAt.toISOString(),
+});
+
+export type Users = ReturnType<typeof createUsers>;
+
+export function createUsers(prisma: PrismaClient) {
+  return {
+    async register(input: { username: string; password: string; nickname?: string; picture?: string | null }): Promise<PublicUser> {
+      const passwordHash = await hashPassword(input.password);
+      try {
+        const row = await prisma.user.create({
+          data: {
+            id: `usr_${nanoid(16)}`,
+            username: input.username.toLowerCase(),
+            passwordHash,
+            nickname: input.nickname ?? input.username,
+            picture: input.picture ?? null,
+          },
+        });
+        return publicUser(row);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') throw new AppError('username_taken', 409, 'That username is already taken.');
+        throw err;
+      }
+    },
+
+    /** Checks a password; the same work is done for unknown users so timing reveals nothing. */
+    async authenticate(username: string, password: string): Promise<PublicUser | null> {
+      const row = await prisma.user.findUnique({ where: { username: username.toLowerCase() } });
+      const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      return row && ok ? publicUser(row) : null;
+    },
+
+    async byId(id: string): Promise<PublicUser | null> {
+      const row = await prisma.user.findUnique({ where: { id } });
+      return row ? publicUser(row) : null;
+    },
+
+    async byUsername(username: string): Promise<PublicUser | null> {
+      const row = await prisma.user.findUnique({ where: { username: username.toLowerCase() } });
+      return row ? publicUser(row) : null;
+    },
+  };
+}

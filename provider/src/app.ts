@@ -1,0 +1,118 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler } from 'express';
+import type Provider from 'oidc-provider';
+import { createAudit } from './accounts/audit.js';
+import { createAuthorizations } from './accounts/authorizations.js';
+import { createUsers } from './accounts/users.js';
+import { createApps } from './admin/apps.js';
+import { adminRoutes } from './admin/routes.js';
+import type { Config } from './config.js';
+import { AppError } from './errors.js';
+import { jsonErrorHandler, toAppError } from './http/errors.js';
+import type { Logger } from './log.js';
+import { createDeviceTokens } from './mobile/device-tokens.js';
+import { mobileRoutes } from './mobile/routes.js';
+import { phoneWebRoutes } from './mobile/web.js';
+import { createClientDirectory } from './oidc/clients.js';
+import { loadKeyMaterial, type KeyMaterial } from './oidc/keys.js';
+import { createOidcProvider } from './oidc/provider.js';
+import { renderQrPage } from './qr/page.js';
+import { qrRoutes } from './qr/routes.js';
+import { createQrService } from './qr/service.js';
+import { openDatabase, type Database } from './storage/database.js';
+import type { EphemeralStore } from './storage/ephemeral.js';
+import { createMemoryStore } from './storage/ephemeral.memory.js';
+import { createRedisStore } from './storage/ephemeral.redis.js';
+
+const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+const APPS_CHANGED = 'apps-changed';
+
+/** Everything one provider instance is made of, wired once. Tests build it the same way. */
+export async function createSaoma(config: Config, log: Logger, opts: { inMemoryDatabase?: boolean; keys?: KeyMaterial } = {}) {
+  const db: Database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.dataDir,
+    migrate: config.MIGRATE_ON_START,
+    inMemory: opts.inMemoryDatabase,
+  });
+  const store: EphemeralStore = config.REDIS_URL
+    ? createRedisStore({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        onConnectionError: (err, connection) => log.warn({ err: err.message, connection }, 'redis connection error'),
+      })
+    : createMemoryStore();
+  const keys = opts.keys ?? (await loadKeyMaterial(config, log));
+  const { prisma } = db;
+
+  const clients = createClientDirectory(prisma);
+  // Every instance drops its cached client when any instance changes an app.
+  const stopListening = await store.subscribe(APPS_CHANGED, (appId) => clients.invalidate(appId));
+  const apps = createApps(prisma, async (appId) => {
+    clients.invalidate(appId);
+    await store.publish(APPS_CHANGED, appId);
+  });
+  const users = createUsers(prisma);
+  const audit = createAudit(prisma, log);
+  const authorizations = createAuthorizations(prisma, store);
+  const tokens = createDeviceTokens(prisma);
+  const qr = createQrService(store, {
+    qrTtlMs: config.QR_TTL * 1000,
+    completeTtlMs: config.QR_COMPLETE_TTL * 1000,
+    interactionTtlMs: 3600 * 1000,
+    retentionMs: 10 * 60 * 1000,
+  });
+  const provider = createOidcProvider({ issuer: config.issuer, keys, store, prisma, clients, users, trustProxy: config.TRUST_PROXY });
+  provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
+  app.get('/healthz', async (_req, res) => {
+    const [database, ephemeral] = await Promise.all([db.ping(), store.ping()]);
+    res.status(database && ephemeral ? 200 : 503).json({ status: database && ephemeral ? 'ok' : 'degraded', database: db.kind, databaseUp: database, store: store.kind, storeUp: ephemeral });
+  });
+  app.use(qrRoutes({ provider, qr, store, clients, audit, authorizations, issuer: config.issuer }));
+  app.use('/interaction', interactionErrorHandler(log));
+  app.use('/api/mobile', mobileRoutes({ users, tokens, qr, clients, authorizations, audit }), jsonErrorHandler(log));
+  app.use(phoneWebRoutes());
+  app.use(provider.callback());
+
+  const admin = adminRoutes({ apps, audit });
+
+  return {
+    app,
+    provider: provider as Provider,
+    db,
+    store,
+    keys,
+    apps,
+    users,
+    admin,
+    qr,
+    async close() {
+      await stopListening().catch(() => {});
+      await store.close();
+      await db.close();
+    },
+  };
+}
+
+export type Saoma = Awaited<ReturnType<typeof createSaoma>>;
+
+/** Interaction pages get an HTML error page; their JSON endpoints get the JSON error shape. */
+function interactionErrorHandler(log: Logger): ErrorRequestHandler {
+  const json = jsonErrorHandler(log);
+  return (err, req, res, next) => {
+    const wantsPage = req.method !== 'GET' || !/\/qr(\/|$)/.test(req.path);
+    if (!wantsPage) return json(err, req, res, next);
+    const appError = toAppError(err);
+    if (appError.status >= 500) log.error({ err, url: req.originalUrl }, 'interaction failed');
+    if (res.headersSent) return void res.end();
+    res.status(appError.status).set('Cache-Control', 'no-store').type('html').send(renderQrPage.error(appError as AppError, req));
+  };
+}
+
+export const publicDir = () => path.resolve(PUBLIC_DIR);

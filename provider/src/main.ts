@@ -1,0 +1,59 @@
+import http from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { serveAdminSocket } from './admin/socket.js';
+import { createSaoma } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface RunningProvider {
+  url: string;
+  saoma: Awaited<ReturnType<typeof createSaoma>>;
+  close(): Promise<void>;
+}
+
+/** Starts one provider instance: HTTP on PORT, the admin API on DATA_DIR/admin.sock. */
+export async function startProvider(config: Config = loadConfig(), log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningProvider> {
+  const saoma = await createSaoma(config, log);
+  const server = http.createServer(saoma.app);
+  // SSE streams and long-polls hold connections; keep-alive past typical proxy idle timeouts.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
+  const adminSocket = await serveAdminSocket(config.dataDir, saoma.admin, log);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  log.info({ issuer: config.issuer, port, database: saoma.db.kind, store: saoma.store.kind }, 'provider listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
+    saoma,
+    close: () =>
+      (closing ??= (async () => {
+        await adminSocket.close();
+        // Stop accepting, let requests in flight finish, end idle and streaming connections.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        await closed;
+        await saoma.close();
+      })()),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL);
+  const running = await startProvider(config, log);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

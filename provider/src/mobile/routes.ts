@@ -1,0 +1,137 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Audit } from '../accounts/audit.js';
+import type { Authorizations } from '../accounts/authorizations.js';
+import { nicknameSchema, passwordSchema, usernameSchema, type Users } from '../accounts/users.js';
+import { AppError, notFound } from '../errors.js';
+import { noStore, parseWith } from '../http/guard.js';
+import type { ClientDirectory } from '../oidc/clients.js';
+import { qrError } from '../qr/error-codes.js';
+import type { QrService } from '../qr/service.js';
+import { sameNetwork } from './network.js';
+import { requireDevice, type DeviceTokens } from './device-tokens.js';
+
+export interface MobileDeps {
+  users: Users;
+  tokens: DeviceTokens;
+  qr: QrService;
+  clients: ClientDirectory;
+  authorizations: Authorizations;
+  audit: Audit;
+}
+
+const QR_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** The scanned text is a QR URL (`ISSUER/q/:qrId`, from any host the phone reached us on) or a bare qrId. */
+export function qrIdFromPayload(payload: string): string | null {
+  const text = payload.trim();
+  if (QR_ID.test(text)) return text;
+  try {
+    const match = /^\/q\/([A-Za-z0-9_-]{16,64})\/?$/.exec(new URL(text).pathname);
+    return match ? match[1] : null;
+  } catch {
+    return null;
+  }
+}
+
+const registerBody = z.object({ username: usernameSchema, password: passwordSchema, nickname: nicknameSchema.optional() });
+const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256), deviceName: z.string().max(100).optional() });
+const scanBody = z.object({ payload: z.string().min(1).max(2048) });
+const qrIdParam = z.object({ qrId: z.string().regex(QR_ID, 'not a QR id') });
+const appIdParam = z.object({ appId: z.string().min(1).max(64) });
+
+/** The phone app's API (API.md §3). */
+export function mobileRoutes(deps: MobileDeps): Router {
+  const { users, tokens, qr, clients, authorizations, audit } = deps;
+  const router = Router();
+  const auth = requireDevice(tokens);
+  router.use(noStore, express.json({ limit: '16kb' }));
+  const who = (req: express.Request) => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+
+  router.post('/register', async (req, res) => {
+    const body = parseWith(registerBody, req.body);
+    const user = await users.register(body);
+    res.status(201).json({ user });
+  });
+
+  router.post('/login', async (req, res) => {
+    const body = parseWith(loginBody, req.body);
+    const user = await users.authenticate(body.username, body.password);
+    if (!user) throw new AppError('invalid_credentials', 401, 'Wrong username or password.');
+    const token = await tokens.issue(user.id, body.deviceName);
+    await audit.record('device.login', { userId: user.id, ...who(req), detail: { deviceName: body.deviceName ?? null } });
+    res.json({ token, user });
+  });
+
+  router.post('/logout', auth, async (req, res) => {
+    await tokens.revoke(res.locals.deviceSessionId!);
+    await audit.record('device.logout', { userId: res.locals.user!.id, ...who(req) });
+    res.status(204).end();
+  });
+
+  router.get('/me', auth, (_req, res) => {
+    res.json({ user: res.locals.user });
+  });
+
+  router.post('/scans', auth, async (req, res) => {
+    const { payload } = parseWith(scanBody, req.body);
+    const qrId = qrIdFromPayload(payload);
+    if (!qrId) throw new AppError('invalid_qr', 400, 'This is not a Saoma login QR code.');
+    const user = res.locals.user!;
+    const session = await qr.scan(qrId, user.id, { nickname: user.nickname, picture: user.picture });
+    const client = await clients.get(session.clientId);
+    if (!client) throw notFound('The app asking to log in is no longer available.');
+    await audit.record('qr.scanned', { userId: user.id, appId: session.clientId, ...who(req), detail: { qrId, requesterIp: session.requester.ip } });
+    res.json({
+      qrId,
+      app: { appId: session.clientId, name: client.name, logoUrl: client.logoUrl, homepage: client.homepage, domain: domainOf(client.redirectUris) },
+      scopes: session.scopes,
+      requester: { ...session.requester, sameNetworkAsPhone: sameNetwork(session.requester.ip, req.ip ?? '') },
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    });
+  });
+
+  for (const decision of ['confirm', 'deny'] as const) {
+    router.post(`/scans/:qrId/${decision}`, auth, async (req, res) => {
+      const { qrId } = parseWith(qrIdParam, req.params);
+      const user = res.locals.user!;
+      const session = await qr[decision](qrId, user.id);
+      await audit.record(decision === 'confirm' ? 'qr.confirmed' : 'qr.denied', { userId: user.id, appId: session.clientId, ...who(req), detail: { qrId } });
+      res.json({ status: session.status });
+    });
+  }
+
+  router.get('/scans/:qrId', auth, async (req, res) => {
+    const { qrId } = parseWith(qrIdParam, req.params);
+    const session = await qr.get(qrId);
+    if (!session) throw qrError('qr_not_found');
+    if (session.userId !== res.locals.user!.id) throw qrError('not_yours');
+    res.json(qr.snapshot(session));
+  });
+
+  router.get('/authorizations', auth, async (_req, res) => {
+    res.json({ authorizations: await authorizations.listForUser(res.locals.user!.id) });
+  });
+
+  router.delete('/authorizations/:appId', auth, async (req, res) => {
+    const { appId } = parseWith(appIdParam, req.params);
+    await authorizations.revoke(res.locals.user!.id, appId);
+    await audit.record('authorization.revoked', { userId: res.locals.user!.id, appId, ...who(req) });
+    res.status(204).end();
+  });
+
+  router.get('/activity', auth, async (_req, res) => {
+    res.json({ events: await audit.forUser(res.locals.user!.id) });
+  });
+
+  router.use((_req, _res) => {
+    throw notFound('No such phone API endpoint.');
+  });
+  return router;
+}
+
+/** The site's domain as the person should judge it: the host its redirect URIs point at. */
+function domainOf(redirectUris: string[]): string | null {
+  const hosts = [...new Set(redirectUris.map((u) => new URL(u).host))];
+  return hosts.length ? hosts.join(', ') : null;
+}

@@ -1,0 +1,143 @@
+import { errors } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { EphemeralStore } from '../storage/ephemeral.js';
+import type { PrismaClient } from '../storage/generated/client.ts';
+import type { ClientDirectory } from './clients.js';
+import { grantIndexKey, revokeEphemeral, revokeGrant } from './grants.js';
+
+/**
+ * oidc-provider's storage, split by lifetime:
+ * - Grant and RefreshToken live in PostgreSQL: they last 30 days and must survive a restart of
+ *   a Redis that keeps nothing on disk.
+ * - Everything short-lived (Session, Interaction, AuthorizationCode, AccessToken, ...) lives in
+ *   the ephemeral store with its TTL.
+ * - Clients come from the apps table (clients.ts).
+ * `consume` is a compare-and-set in both: of two concurrent redemptions exactly one wins, and
+ * the loser revokes the grant (a code used twice is treated as stolen, RFC 6749 §4.1.2).
+ */
+const DURABLE = new Set(['Grant', 'RefreshToken']);
+const GRANT_INDEX_MAX_MS = 31 * 24 * 3600 * 1000;
+
+export function createAdapterFactory(deps: { store: EphemeralStore; prisma: PrismaClient; clients: ClientDirectory }) {
+  const revokeEverywhere = (grantId: string) => revokeGrant(deps, grantId);
+
+  return class SaomaAdapter implements Adapter {
+    private readonly impl: Adapter;
+    constructor(readonly name: string) {
+      if (name === 'Client') this.impl = clientAdapter(deps.clients);
+      else if (DURABLE.has(name)) this.impl = durableAdapter(name, deps.prisma, revokeEverywhere);
+      else this.impl = ephemeralAdapter(name, deps.store, revokeEverywhere);
+    }
+    upsert(id: string, payload: AdapterPayload, expiresIn: number) { return this.impl.upsert(id, payload, expiresIn); }
+    find(id: string) { return this.impl.find(id); }
+    findByUserCode(userCode: string) { return this.impl.findByUserCode(userCode); }
+    findByUid(uid: string) { return this.impl.findByUid(uid); }
+    consume(id: string) { return this.impl.consume(id); }
+    destroy(id: string) { return this.impl.destroy(id); }
+    revokeByGrantId(grantId: string) { return this.impl.revokeByGrantId(grantId); }
+  };
+}
+
+const unsupported = async () => undefined;
+
+function clientAdapter(clients: ClientDirectory): Adapter {
+  return {
+    upsert: async () => { throw new Error('clients are managed through the admin API'); },
+    find: async (id) => ((await clients.get(id))?.metadata as AdapterPayload | undefined) ?? undefined,
+    findByUserCode: unsupported,
+    findByUid: unsupported,
+    consume: unsupported,
+    destroy: async () => undefined,
+    revokeByGrantId: async () => undefined,
+  };
+}
+
+
+function ephemeralAdapter(name: string, store: EphemeralStore, revoke: (grantId: string) => Promise<void>): Adapter {
+  const key = (id: string) => `oidc:${name}:${id}`;
+  const uidKey = (uid: string) => `oidc:${name}:uid:${uid}`;
+  const userCodeKey = (code: string) => `oidc:${name}:usercode:${code}`;
+  const read = async (k: string) => {
+    const raw = await store.get(k);
+    return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+  };
+
+  return {
+    async upsert(id, payload, expiresIn) {
+      const ttlMs = Math.max(1, expiresIn ?? 3600) * 1000;
+      const writes: Promise<unknown>[] = [store.set(key(id), JSON.stringify(payload), ttlMs)];
+      if (payload.grantId) writes.push(store.sadd(grantIndexKey(payload.grantId), key(id), Math.min(ttlMs * 2, GRANT_INDEX_MAX_MS)));
+      if (payload.uid) writes.push(store.set(uidKey(payload.uid), id, ttlMs));
+      if (payload.userCode) writes.push(store.set(userCodeKey(payload.userCode), id, ttlMs));
+      await Promise.all(writes);
+    },
+    find: (id) => read(key(id)),
+    async findByUid(uid) {
+      const id = await store.get(uidKey(uid));
+      return id ? read(key(id)) : undefined;
+    },
+    async findByUserCode(userCode) {
+      const id = await store.get(userCodeKey(userCode));
+      return id ? read(key(id)) : undefined;
+    },
+    async consume(id) {
+      for (;;) {
+        const raw = await store.get(key(id));
+        if (!raw) return;
+        const payload = JSON.parse(raw) as AdapterPayload;
+        if (payload.consumed) {
+          if (payload.grantId) await revoke(payload.grantId);
+          throw new errors.InvalidGrant(`${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} already consumed`);
+        }
+        const next = JSON.stringify({ ...payload, consumed: Math.floor(Date.now() / 1000) });
+        if (await store.compareAndSet(key(id), raw, next)) return;
+      }
+    },
+    async destroy(id) {
+      await store.del(key(id));
+    },
+    revokeByGrantId: (grantId) => revokeEphemeral(store, grantId),
+  };
+}
+
+function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: string) => Promise<void>): Adapter {
+  const rowId = (id: string) => `${name}:${id}`;
+  return {
+    async upsert(id, payload, expiresIn) {
+      const data = {
+        kind: name,
+        payload: payload as object,
+        // A Grant row carries its own id as grantId, so revoking by grant also removes the Grant.
+        grantId: payload.grantId ?? (name === 'Grant' ? id : null),
+        accountId: payload.accountId ?? null,
+        clientId: payload.clientId ?? null,
+        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      };
+      await prisma.oidcPayload.upsert({ where: { id: rowId(id) }, create: { id: rowId(id), ...data }, update: data });
+    },
+    async find(id) {
+      const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
+      if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
+      const payload = row.payload as AdapterPayload;
+      return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
+    },
+    findByUid: unsupported,
+    findByUserCode: unsupported,
+    async consume(id) {
+      // Conditional update: only the first of concurrent consumers flips consumedAt.
+      const { count } = await prisma.oidcPayload.updateMany({ where: { id: rowId(id), consumedAt: null }, data: { consumedAt: new Date() } });
+      if (count === 1) return;
+      const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
+      if (!row) return;
+      if (row.grantId) await revoke(row.grantId);
+      throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : name} already consumed`);
+    },
+    async destroy(id) {
+      await prisma.oidcPayload.deleteMany({ where: { id: rowId(id) } });
+    },
+    async revokeByGrantId(grantId) {
+      // Only this model's rows: oidc-provider destroys the Grant itself when its policy says so.
+      await prisma.oidcPayload.deleteMany({ where: { grantId, kind: name } });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { PrismaClient } from '../storage/generated/client.ts';
+
+/**
+ * Apps as oidc-provider clients. oidc-provider asks the Client adapter on every request that
+ * names a client, so lookups are cached per process; `invalidate` (driven by the store's
+ * pub/sub, see app.ts) drops an entry on every instance the moment an app changes.
+ */
+export interface ClientInfo {
+  metadata: Record<string, unknown>;
+  developerId: string;
+  name: string;
+  logoUrl: string | null;
+  homepage: string | null;
+  callbackDomain: string | null;
+  redirectUris: string[];
+}
+
+const CACHE_MS = 60_000;
+
+export type ClientDirectory = ReturnType<typeof createClientDirectory>;
+
+export function createClientDirectory(prisma: PrismaClient) {
+  const cache = new Map<string, { info: ClientInfo | null; until: number }>();
+
+  async function load(appId: string): Promise<ClientInfo | null> {
+    const app = await prisma.app.findUnique({ where: { appId } });
+    // A disabled app is no client at all: its authorize requests fail and its tokens stop working.
+    if (!app || app.status !== 'active') return null;
+    const hosts = new Set(app.redirectUris.map((u) => new URL(u).host));
+    return {
+      developerId: app.developerId,
+      name: app.name,
+      logoUrl: app.logoUrl,
+      homepage: app.homepage,
+      callbackDomain: app.callbackDomain,
+      redirectUris: app.redirectUris,
+      metadata: {
+        client_id: app.appId,
+        // The hash, never the secret: compareClientSecret (provider.ts) checks against it.
+        client_secret: app.secretHash,
+        client_name: app.name,
+        ...(app.logoUrl ? { logo_uri: app.logoUrl } : {}),
+        ...(app.homepage ? { client_uri: app.homepage } : {}),
+        redirect_uris: app.redirectUris,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: app.tokenEndpointAuthMethod,
+        // openid per app, like WeChat: pairwise by AppID (pairwiseIdentifier ignores the sector).
+        subject_type: 'pairwise',
+        // oidc-provider insists on a sector URI when redirect hosts differ; we derive `sub` from
+        // the AppID instead, so it is informational and never fetched (sectorIdentifierUriValidate).
+        ...(hosts.size > 1 ? { sector_identifier_uri: `https://sector.invalid/${app.appId}` } : {}),
+        id_token_signed_response_alg: 'ES256',
+      },
+    };
+  }
+
+  return {
+    async get(appId: string): Promise<ClientInfo | null> {
+      const hit = cache.get(appId);
+      if (hit && hit.until > Date.now()) return hit.info;
+      const info = await load(appId);
+      cache.set(appId, { info, until: Date.now() + CACHE_MS });
+      return info;
+    },
+    invalidate(appId?: string) {
+      if (appId) cache.delete(appId);
+      else cache.clear();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { EphemeralStore } from '../storage/ephemeral.js';
+import type { PrismaClient } from '../storage/generated/client.ts';
+
+/** Index of every ephemeral key issued under a grant, so a grant can be revoked in one sweep. */
+export const grantIndexKey = (grantId: string) => `oidc:grant:${grantId}`;
+
+export async function revokeEphemeral(store: EphemeralStore, grantId: string): Promise<void> {
+  const keys = await store.smembers(grantIndexKey(grantId));
+  if (keys.length) await store.del(...keys, grantIndexKey(grantId));
+}
+
+/**
+ * Revoke a grant everywhere: access tokens and codes (ephemeral store), refresh tokens and the
+ * Grant itself (PostgreSQL). oidc-provider refuses any token whose Grant is gone.
+ */
+export async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
+  await Promise.all([revokeEphemeral(deps.store, grantId), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]);
+}

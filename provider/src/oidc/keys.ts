@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+
+/**
+ * Key material every instance must share: ID-token signing keys, cookie keys, and the secret
+ * that derives openid/unionid. From the environment when set (N instances: set all three);
+ * otherwise generated once into DATA_DIR/keys.json (mode 0600) so a single instance, including
+ * the zero-setup default, keeps its keys, cookies and openids across restarts.
+ */
+export interface KeyMaterial {
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+  identifierSecret: string;
+}
+
+export async function generateKeyMaterial(): Promise<KeyMaterial> {
+  // ES256 first: cheaper to sign than RS256 on every login; RS256 is kept for clients that
+  // register id_token_signed_response_alg=RS256 (the OIDC default for clients that don't say).
+  const es = await generateKeyPair('ES256', { extractable: true });
+  const rs = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
+  const stamp = Date.now().toString(36);
+  return {
+    jwks: {
+      keys: [
+        { ...(await exportJWK(es.privateKey)), kid: `es-${stamp}`, alg: 'ES256', use: 'sig' },
+        { ...(await exportJWK(rs.privateKey)), kid: `rs-${stamp}`, alg: 'RS256', use: 'sig' },
+      ],
+    },
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    identifierSecret: randomBytes(32).toString('base64url'),
+  };
+}
+
+export async function loadKeyMaterial(config: Config, log?: Logger): Promise<KeyMaterial> {
+  const file = path.join(config.dataDir, 'keys.json');
+  let stored: KeyMaterial | undefined;
+  const needFile = !config.JWKS || !config.COOKIE_KEYS || !config.IDENTIFIER_SECRET;
+  if (needFile) {
+    if (fs.existsSync(file)) {
+      stored = JSON.parse(fs.readFileSync(file, 'utf8')) as KeyMaterial;
+    } else {
+      stored = await generateKeyMaterial();
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600, flag: 'wx' });
+      log?.warn({ file }, 'generated signing keys, cookie keys and identifier secret; instances sharing a database must share these (set JWKS, COOKIE_KEYS, IDENTIFIER_SECRET)');
+    }
+  }
+  return {
+    jwks: config.JWKS ? parseJwks(config.JWKS) : stored!.jwks,
+    cookieKeys: config.COOKIE_KEYS ? config.COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : stored!.cookieKeys,
+    identifierSecret: config.IDENTIFIER_SECRET ?? stored!.identifierSecret,
+  };
+}
+
+function parseJwks(text: string): { keys: JWK[] } {
+  const parsed = JSON.parse(text) as { keys?: JWK[] };
+  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('JWKS must be a JSON Web Key Set with private keys');
+  return { keys: parsed.keys };
+}

@@ -1,0 +1,120 @@
+import Provider, { interactionPolicy } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { verifySecret } from '../accounts/secrets.js';
+import { openid, unionid } from '../accounts/identifiers.js';
+import type { Users } from '../accounts/users.js';
+import type { EphemeralStore } from '../storage/ephemeral.js';
+import type { PrismaClient } from '../storage/generated/client.ts';
+import { createAdapterFactory } from './adapter.js';
+import type { ClientDirectory } from './clients.js';
+import type { KeyMaterial } from './keys.js';
+import { renderErrorPage } from './error-page.js';
+
+export const TTL = {
+  AuthorizationCode: 600,
+  AccessToken: 7200,
+  IdToken: 3600,
+  RefreshToken: 30 * 24 * 3600,
+  Interaction: 3600,
+  Session: 3600,
+} as const;
+
+const { base, Check } = interactionPolicy;
+
+/**
+ * Like WeChat, every authorization needs a fresh phone confirmation: an earlier provider
+ * session in this browser never logs someone in silently (a shared computer must not hand out
+ * logins). The check passes only while resuming with the login this interaction just made.
+ */
+function policy() {
+  const prompts = base();
+  prompts.get('login')!.checks.add(
+    new Check('qr_confirmation_required', 'Every authorization is confirmed on the phone', (ctx: KoaContextWithOIDC) =>
+      ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+    ),
+  );
+  return prompts;
+}
+
+export interface ProviderDeps {
+  issuer: string;
+  keys: KeyMaterial;
+  store: EphemeralStore;
+  prisma: PrismaClient;
+  clients: ClientDirectory;
+  users: Users;
+  trustProxy: boolean;
+}
+
+export function createOidcProvider(deps: ProviderDeps): Provider {
+  const { keys, clients, users } = deps;
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(deps),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: { keys: keys.cookieKeys },
+    claims: {
+      openid: ['sub'],
+      profile: ['nickname', 'name', 'preferred_username', 'picture', 'locale', 'unionid'],
+    },
+    scopes: ['openid', 'profile', 'offline_access'],
+    subjectTypes: ['public', 'pairwise'],
+    // openid = pairwise sub per AppID (not per redirect host), the same value the WeChat API returns.
+    pairwiseIdentifier: async (_ctx, accountId, client) => openid(keys.identifierSecret, client.clientId, accountId),
+    sectorIdentifierUriValidate: () => false,
+    async findAccount(ctx, id) {
+      const user = await users.byId(id);
+      if (!user) return undefined;
+      const clientId = ctx.oidc.client?.clientId;
+      const developerId = clientId ? (await clients.get(clientId))?.developerId : undefined;
+      return {
+        accountId: id,
+        async claims() {
+          return {
+            sub: id,
+            nickname: user.nickname,
+            name: user.nickname,
+            preferred_username: user.username,
+            ...(user.picture ? { picture: user.picture } : {}),
+            ...(user.locale ? { locale: user.locale } : {}),
+            ...(developerId ? { unionid: unionid(keys.identifierSecret, developerId, id) } : {}),
+          };
+        },
+      };
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    ttl: { ...TTL, Grant: TTL.RefreshToken },
+    // WeChat always hands out a refresh token; so do we for every app (no offline_access dance).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Tokens belong to the site, not to the browser's provider session.
+    expiresWithSession: async () => false,
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: policy(),
+    },
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client.redirectUris ?? []).some((uri: string) => new URL(uri).origin === origin),
+    renderError: async (ctx, out, error) => {
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(out as unknown as Record<string, string>, error);
+    },
+    enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256'] },
+    responseTypes: ['code'],
+  };
+
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = deps.trustProxy;
+
+  // AppSecrets are stored hashed; oidc-provider would compare them in plain text.
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret: string }, actual: string) {
+    return typeof actual === 'string' && verifySecret(actual, this.clientSecret);
+  };
+
+  return provider;
+}

@@ -1,0 +1,209 @@
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import type Provider from 'oidc-provider';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import type { Audit } from '../accounts/audit.js';
+import type { Authorizations } from '../accounts/authorizations.js';
+import { AppError } from '../errors.js';
+import { noStore, parseWith } from '../http/guard.js';
+import type { ClientDirectory } from '../oidc/clients.js';
+import type { EphemeralStore } from '../storage/ephemeral.js';
+import { qrError } from './error-codes.js';
+import type { QrSession } from './machine.js';
+import { renderQrPage } from './page.js';
+import { qrChannel, type QrService, type QrSnapshot } from './service.js';
+
+export interface QrRouteDeps {
+  provider: Provider;
+  qr: QrService;
+  store: EphemeralStore;
+  clients: ClientDirectory;
+  authorizations: Authorizations;
+  audit: Audit;
+  issuer: string;
+}
+
+const SUPPORTED_SCOPES = new Set(['openid', 'profile', 'offline_access']);
+const statusQuery = z.object({
+  last: z.enum(['pending', 'scanned', 'confirmed', 'denied', 'expired']).optional(),
+  wait: z.coerce.number().min(0).max(30).default(25),
+});
+
+/** The browser side of a login (API.md §2): QR page, QR JSON, SSE, long-poll, completion. */
+export function qrRoutes(deps: QrRouteDeps): Router {
+  const { provider, qr, store, clients, audit, authorizations, issuer } = deps;
+  const router = Router();
+  router.use('/interaction/:uid', noStore);
+
+  /**
+   * Only the browser holding this interaction's cookie gets anywhere: oidc-provider resolves
+   * the interaction from its signed cookie, and it must be the one in the path.
+   */
+  async function interactionOf(req: Request, res: Response) {
+    let details;
+    try {
+      details = await provider.interactionDetails(req, res);
+    } catch {
+      throw new AppError('interaction_not_found', 400, 'This login request has expired or belongs to another browser. Go back to the site and start again.');
+    }
+    if (details.uid !== req.params.uid) throw new AppError('interaction_not_found', 400, 'This login request belongs to another browser tab or has been replaced.');
+    return details;
+  }
+
+  async function currentQr(req: Request, res: Response): Promise<QrSession> {
+    const details = await interactionOf(req, res);
+    const scopes = String(details.params.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.has(s));
+    return qr.current({
+      uid: details.uid,
+      clientId: String(details.params.client_id),
+      scopes,
+      requester: { ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '', createdAt: new Date().toISOString() },
+    });
+  }
+
+  const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;
+  const svgOf = (qrId: string) => QRCode.toString(payloadOf(qrId), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
+
+  router.get('/interaction/:uid', async (req, res) => {
+    let session: QrSession;
+    try {
+      session = await currentQr(req, res);
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return void res.status(err.status).type('html').send(renderQrPage.error(err, req));
+      throw err;
+    }
+    const client = await clients.get(session.clientId);
+    res.type('html').send(
+      renderQrPage({
+        req,
+        uid: session.uid,
+        app: { name: client?.name ?? session.clientId, logoUrl: client?.logoUrl ?? null, homepage: client?.homepage ?? null },
+        snapshot: qr.snapshot(session),
+        payload: payloadOf(session.qrId),
+        svg: await svgOf(session.qrId),
+      }),
+    );
+  });
+
+  router.get('/interaction/:uid/qr', async (req, res) => {
+    const session = await currentQr(req, res);
+    res.json({ ...json(qr.snapshot(session)), payload: payloadOf(session.qrId), svg: await svgOf(session.qrId) });
+  });
+
+  router.get('/interaction/:uid/qr/events', async (req, res) => {
+    const { uid } = await interactionOf(req, res);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
+    });
+    res.write('retry: 2000\n\n');
+    let last = '';
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const send = (s: QrSnapshot) => {
+      const data = JSON.stringify(json(s));
+      if (data === last) return;
+      last = data;
+      res.write(`event: status\ndata: ${data}\n\n`);
+      // Time alone expires a QR (no event is published): tell the page when it happens.
+      clearTimeout(expiryTimer);
+      if (s.status === 'pending' || s.status === 'scanned') {
+        expiryTimer = setTimeout(() => send({ ...s, status: 'expired' }), Math.max(0, s.expiresAt - qr.now()) + 50);
+      }
+    };
+    // Subscribe before reading, so a change between the two is never lost.
+    const unsubscribe = await store.subscribe(qrChannel(uid), (message) => send(JSON.parse(message) as QrSnapshot));
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
+    const close = () => {
+      clearInterval(heartbeat);
+      clearTimeout(expiryTimer);
+      void unsubscribe().catch(() => {});
+    };
+    req.on('close', close);
+    const session = await qr.ofInteraction(uid);
+    if (session) send(qr.snapshot(session));
+  });
+
+  router.get('/interaction/:uid/qr/status', async (req, res) => {
+    const { uid } = await interactionOf(req, res);
+    const { last, wait } = parseWith(statusQuery, req.query);
+    const snapshot = await waitForChange(uid, last, wait * 1000, req);
+    if (!snapshot) throw qrError('qr_not_found');
+    res.json(json(snapshot));
+  });
+
+  /** Long-poll: answer at once if the status differs from `last`, else when it changes or `wait` runs out. */
+  async function waitForChange(uid: string, last: string | undefined, waitMs: number, req: Request): Promise<QrSnapshot | null> {
+    let wake: () => void = () => {};
+    const changed = new Promise<void>((resolve) => (wake = resolve));
+    const unsubscribe = await store.subscribe(qrChannel(uid), () => wake());
+    try {
+      const session = await qr.ofInteraction(uid);
+      if (!session) return null;
+      const now = qr.snapshot(session);
+      if (now.status !== last || waitMs === 0) return now;
+      const until = Math.min(waitMs, Math.max(0, now.expiresAt - qr.now()) + 50);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([changed, new Promise<void>((r) => (timer = setTimeout(r, until))), new Promise<void>((r) => req.once('close', r))]);
+      clearTimeout(timer);
+      const after = await qr.ofInteraction(uid);
+      return after ? qr.snapshot(after) : now;
+    } finally {
+      await unsubscribe().catch(() => {});
+    }
+  }
+
+  /**
+   * Finish the login: claim the decided QR exactly once (compare-and-set), then hand the result
+   * to oidc-provider, which redirects to the site with a code (or access_denied).
+   */
+  router.get('/interaction/:uid/complete', async (req, res) => {
+    const details = await interactionOf(req, res);
+    const current = await qr.ofInteraction(details.uid);
+    if (!current) throw qrError('not_decided');
+    const session = await qr.claim(current.qrId);
+    const who = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+
+    if (session.status === 'denied') {
+      await audit.record('login.denied', { userId: session.userId, appId: session.clientId, ...who });
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied the login on the phone.' }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const accountId = session.userId!;
+    const grant = new provider.Grant({ accountId, clientId: session.clientId });
+    grant.addOIDCScope(session.scopes.join(' '));
+    const requestedClaims = claimNames(details.params.claims);
+    if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
+    const grantId = await grant.save();
+    await authorizations.recordApproval(accountId, session.clientId, session.scopes);
+    await audit.record('login.completed', { userId: accountId, appId: session.clientId, ...who, detail: { scopes: session.scopes } });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId, amr: ['qr'], remember: false }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+  });
+
+  /** The person gave up on the computer ("cancel"): the site hears access_denied. */
+  router.post('/interaction/:uid/abort', async (req, res) => {
+    await interactionOf(req, res);
+    await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The login was cancelled.' }, { mergeWithLastSubmission: false });
+  });
+
+  return router;
+}
+
+/** Claim names from the OIDC `claims` request parameter (userinfo and id_token members). */
+function claimNames(raw: unknown): string[] {
+  if (typeof raw !== 'string') return [];
+  try {
+    const parsed = JSON.parse(raw) as Record<string, Record<string, unknown> | null>;
+    return [...new Set(['userinfo', 'id_token'].flatMap((k) => Object.keys(parsed?.[k] ?? {})))];
+  } catch {
+    return [];
+  }
+}
