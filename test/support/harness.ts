@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { nanoid } from 'nanoid';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../provider/src/config.js';
+import { createLogger } from '../../provider/src/log.js';
+import { startProvider, type RunningProvider } from '../../provider/src/main.js';
+import { createTestDatabase, REDIS_URL } from './services.js';
+
+export type StorageKind = 'services' | 'embedded';
+
+export interface TestProvider extends RunningProvider {
+  issuer: string;
+  kind: StorageKind;
+  redisPrefix?: string;
+  dataDir: string;
+}
+
+/**
+ * Starts a real provider on a free port. `services`: a fresh PostgreSQL database and a unique
+ * Redis prefix (the real production stores); `embedded`: PGlite on disk and the in-memory
+ * store (the zero-setup default). Everything is removed on close.
+ */
+export async function startTestProvider(kind: StorageKind, env: Record<string, string> = {}): Promise<TestProvider> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-test-'));
+  const db = kind === 'services' ? await createTestDatabase() : null;
+  const redisPrefix = kind === 'services' ? `saoma-test:${nanoid(8)}:` : undefined;
+  // Port 0 → the OS picks; the issuer must name the real port, so bind first via a probe.
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://localhost:${port}`,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(db ? { DATABASE_URL: db.url } : {}),
+    ...(redisPrefix ? { REDIS_URL, REDIS_PREFIX: redisPrefix } : {}),
+    ...env,
+  });
+  const running = await startProvider(config, createLogger(config.LOG_LEVEL));
+  return {
+    ...running,
+    issuer: config.issuer,
+    kind,
+    redisPrefix,
+    dataDir,
+    async close() {
+      await running.close();
+      await db?.drop();
+      if (redisPrefix) await deleteRedisPrefix(redisPrefix);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function deleteRedisPrefix(prefix: string) {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
