@@ -29,7 +29,7 @@ const { base, Check } = interactionPolicy;
 function policy() {
   const prompts = base();
   prompts.get('login')!.checks.add(
-    new Check('qr_confirmation_required', 'Every authorization is confirmed on the phone', (ctx: KoaContextWithOIDC) =>
+    new Check('qr_confirmation_required', 'Every authorization is confirmed on the phone', 'login_required', (ctx: KoaContextWithOIDC) =>
       ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
     ),
   );
