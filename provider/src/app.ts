@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import { createAudit } from './accounts/audit.js';
 import { createAuthorizations } from './accounts/authorizations.js';
 import { createUsers } from './accounts/users.js';
-import { createApps } from './admin/apps.js';
+import { APPS_CHANGED, createApps } from './admin/apps.js';
 import { adminRoutes } from './admin/routes.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
@@ -26,7 +26,7 @@ import { createMemoryStore } from './storage/ephemeral.memory.js';
 import { createRedisStore } from './storage/ephemeral.redis.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
-const APPS_CHANGED = 'apps-changed';
+
 
 /** Everything one provider instance is made of, wired once. Tests build it the same way. */
 export async function createSaoma(config: Config, log: Logger, opts: { inMemoryDatabase?: boolean; keys?: KeyMaterial } = {}) {

@@ -37,6 +37,11 @@ export const configSchema = z.object({
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
   TRUST_PROXY: flag(false),
   MIGRATE_ON_START: flag(true),
+  /** Worker processes (node:cluster) sharing the port; > 1 needs DATABASE_URL and REDIS_URL. */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** HTTPS certificate and key (PEM files); both or neither. */
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -54,6 +59,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid configuration:\n${lines}`);
   }
   const e = parsed.data;
-  const issuer = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  if (e.WORKERS > 1 && (!e.DATABASE_URL || !e.REDIS_URL)) {
+    throw new Error('Invalid configuration:\n  WORKERS > 1 needs DATABASE_URL and REDIS_URL (the embedded database and memory store live in one process)');
+  }
+  const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
+  const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
   return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR) };
 }

@@ -1,8 +1,9 @@
-import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { serveAdminSocket } from './admin/socket.js';
 import { createSaoma } from './app.js';
+import { runCluster } from './cluster.js';
 import { loadConfig, type Config } from './config.js';
+import { createServer, schemeOf } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface RunningProvider {
@@ -11,25 +12,33 @@ export interface RunningProvider {
   close(): Promise<void>;
 }
 
-/** Starts one provider instance: HTTP on PORT, the admin API on DATA_DIR/admin.sock. */
-export async function startProvider(config: Config = loadConfig(), log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningProvider> {
+/**
+ * Starts one provider instance: HTTP(S) on PORT and, unless told otherwise (cluster workers,
+ * whose primary serves it), the admin API on DATA_DIR/admin.sock.
+ */
+export async function startProvider(
+  config: Config = loadConfig(),
+  log: Logger = createLogger(config.LOG_LEVEL),
+  opts: { adminSocket?: boolean } = {},
+): Promise<RunningProvider> {
   const saoma = await createSaoma(config, log);
-  const server = http.createServer(saoma.app);
+  const tls = { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE };
+  const server = createServer(saoma.app, tls);
   // SSE streams and long-polls hold connections; keep-alive past typical proxy idle timeouts.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
-  const adminSocket = await serveAdminSocket(config.dataDir, saoma.admin, log);
+  const adminSocket = opts.adminSocket === false ? null : await serveAdminSocket(config.dataDir, saoma.admin, log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ issuer: config.issuer, port, database: saoma.db.kind, store: saoma.store.kind }, 'provider listening');
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
+    url: `${schemeOf(tls)}://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
     saoma,
     close: () =>
       (closing ??= (async () => {
-        await adminSocket.close();
+        await adminSocket?.close();
         // Stop accepting, let requests in flight finish, end idle and streaming connections.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -40,9 +49,10 @@ export async function startProvider(config: Config = loadConfig(), log: Logger =
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const config = loadConfig();
+/** `tsx provider/src/main.ts`: one instance, or WORKERS processes sharing the port. */
+export async function main(config: Config = loadConfig()) {
   const log = createLogger(config.LOG_LEVEL);
+  if (config.WORKERS > 1) return runCluster(config, log, startProvider);
   const running = await startProvider(config, log);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -57,3 +67,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     });
   }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -14,6 +14,11 @@ export async function registerSite(p: TestProvider, input: Record<string, unknow
   return { app, config };
 }
 
+/** An openid-client Configuration for an app registered elsewhere (e.g. by the admin CLI). */
+export async function siteConfig(p: TestProvider, appId: string, appSecret: string) {
+  return oidc.discovery(new URL(p.issuer), appId, undefined, oidc.ClientSecretBasic(appSecret), { execute: [oidc.allowInsecureRequests] });
+}
+
 /** A phone: a user registered and signed in through the phone API. */
 export async function signedInPhone(p: TestProvider, username = `u${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`) {
   const password = 'correct horse battery';

@@ -43,6 +43,9 @@ export type AppInput = z.infer<typeof appInputSchema>;
 
 export const DEFAULT_DEVELOPER_ID = 'dev_default';
 
+/** Pub/sub channel on which every instance hears that an app changed (drop its cached client). */
+export const APPS_CHANGED = 'apps-changed';
+
 /** WeChat AppIDs look like wx + 16 hex digits; ours are sm + 16 hex digits (64 random bits). */
 const newAppId = () => `sm${randomBytes(8).toString('hex')}`;
 

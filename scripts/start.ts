@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the provider on the embedded default (PGlite + in-memory store; DATABASE_URL and
+ * REDIS_URL are honoured when set), a seeded demo user and demo app, and the demo site.
+ */
+import os from 'node:os';
+import { loadConfig } from '../provider/src/config.js';
+import { AppError } from '../provider/src/errors.js';
+import { createLogger } from '../provider/src/log.js';
+import { startProvider, type RunningProvider } from '../provider/src/main.js';
+import { demoOptionsFromEnv, startDemo } from '../relying-party-demo/src/main.js';
+
+const DEMO_APP_ID = 'smdemo0000000001';
+const DEMO_USER = { username: 'demo', password: 'saoma-demo', nickname: 'Demo 用户' };
+
+type Saoma = RunningProvider['saoma'];
+
+/** Idempotent: creates what is missing, points the app at the current demo URL, re-issues its secret. */
+async function seed(saoma: Saoma, demoUrl: string) {
+  if (!(await saoma.users.byUsername(DEMO_USER.username))) await saoma.users.register(DEMO_USER);
+
+  const callback = `${demoUrl}/callback`;
+  const existing = await saoma.apps.get(DEMO_APP_ID).catch((err) => {
+    if (err instanceof AppError && err.status === 404) return null;
+    throw err;
+  });
+  if (!existing) {
+    await saoma.apps.create(
+      { name: 'Saoma Demo Site', redirectUris: [callback], homepage: demoUrl, description: 'The demo site started by `npm start`.' },
+      { appId: DEMO_APP_ID },
+    );
+  } else if (!existing.redirectUris.includes(callback)) {
+    // Keep URIs an admin added; the current one goes first. The API allows 20.
+    const redirectUris = [callback, ...existing.redirectUris.filter((u) => u !== callback)].slice(0, 20);
+    await saoma.apps.update(DEMO_APP_ID, { redirectUris, homepage: demoUrl });
+  }
+  // Only a hash of the AppSecret is stored, so the demo gets a fresh one on every start.
+  const { appSecret } = await saoma.apps.rotateSecret(DEMO_APP_ID);
+  const { status } = await saoma.apps.get(DEMO_APP_ID);
+  return { appSecret, disabled: status !== 'active' };
+}
+
+function lanAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+}
+
+function banner(o: { issuer: string; listening: string; port: number; demoUrl: string; appSecret: string; disabled: boolean }) {
+  const lan = lanAddresses()[0] ?? '<your-LAN-IP>';
+  const lines = [
+    '',
+    '  Saoma is running',
+    '  ────────────────',
+    `  Provider (issuer):   ${o.issuer}   (listening on ${o.listening})`,
+    `  Demo site:           ${o.demoUrl}   ← open this and click "Log in with Saoma"`,
+    `  Phone web app:       ${o.issuer}/app`,
+    '',
+    `  Demo user:           ${DEMO_USER.username} / ${DEMO_USER.password}   (${DEMO_USER.nickname})`,
+    `  Demo AppID:          ${DEMO_APP_ID}`,
+    `  Demo AppSecret:      ${o.appSecret}   (re-issued at each start; the previous one no longer works)`,
+    ...(o.disabled ? ['  ⚠ The demo app is disabled: npm run admin -- apps:enable ' + DEMO_APP_ID] : []),
+    '',
+    '  Approve a login from the command line (copy the link under the QR code):',
+    '    npm run phone -- approve <QR link>        (or: deny <QR link>)',
+    '',
+    '  Use a real phone on the same network:',
+    `    HOST=0.0.0.0 PUBLIC_URL=http://${lan}:${o.port} npm start`,
+    `    then open http://${lan}:${o.port}/app on the phone, sign in as ${DEMO_USER.username}, and scan the QR code`,
+    '',
+    '  Register another app:',
+    '    npm run admin -- apps:create --name "My Site" --redirect-uri http://localhost:8080/callback',
+    '',
+    '  Ctrl+C stops everything.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+const config = loadConfig();
+const log = createLogger(config.LOG_LEVEL);
+const demoOpts = demoOptionsFromEnv();
+
+const provider = await startProvider(config, log);
+let appSecret: string;
+let disabled: boolean;
+try {
+  ({ appSecret, disabled } = await seed(provider.saoma, demoOpts.publicUrl));
+} catch (err) {
+  console.error(`Could not set up the demo (DEMO_PUBLIC_URL=${demoOpts.publicUrl}): ${err instanceof Error ? err.message : String(err)}`);
+  await provider.close();
+  process.exit(1);
+}
+const demo = await startDemo({ ...demoOpts, issuer: config.issuer, clientId: DEMO_APP_ID, clientSecret: appSecret }).catch(async (err) => {
+  console.error(`Could not start the demo site on ${demoOpts.host}:${demoOpts.port}: ${err instanceof Error ? err.message : String(err)}`);
+  await provider.close();
+  process.exit(1);
+});
+banner({ issuer: config.issuer, listening: provider.url, port: Number(new URL(provider.url).port) || config.PORT, demoUrl: demo.url, appSecret, disabled });
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1); // a second Ctrl+C: do not wait
+    stopping = true;
+    console.log(`\n${signal}: stopping the demo site and the provider…`);
+    demo
+      .close()
+      .then(() => provider.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          console.error('shutdown failed:', err);
+          process.exit(1);
+        },
+      );
+  });
+}
