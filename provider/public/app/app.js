@@ -1,63 +1,162 @@
-// Minimal phone app (sign in, open a QR link, confirm/deny). The full app is tracked separately.
-(() => {
-  const root = document.getElementById('app');
-  const api = async (method, path, body) => {
-    const token = localStorage.getItem('saoma.token');
-    const res = await fetch(`/api/mobile${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-    if (!res.ok) throw Object.assign(new Error(data.error_description || res.statusText), { code: data.error, status: res.status });
-    return data;
-  };
-  const h = (tag, attrs = {}, ...children) => {
-    const el = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) if (k.startsWith('on')) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v);
-    for (const c of children) el.append(c);
-    return el;
-  };
-  const pendingQr = () => (location.pathname.match(/^\/q\/([A-Za-z0-9_-]+)/) || [])[1];
+// The phone web app: boot, the screen switcher and the frame every screen sits in.
+// Plain ES modules, no framework, no build step. Screens live in ./screens/.
+import { api, session, whenSignedOut } from './api.js';
+import { h } from './dom.js';
+import { qrIdFromPath } from './format.js';
+import { getLang, setLang, t } from './i18n.js';
+import { icon } from './icons.js';
+import { activityScreen } from './screens/activity.js';
+import { authScreen } from './screens/auth.js';
+import { authorizationsScreen } from './screens/authorizations.js';
+import { startConfirm } from './screens/confirm.js';
+import { homeScreen } from './screens/home.js';
+import { scanScreen } from './screens/scan.js';
 
-  async function signIn() {
-    const msg = h('p', { class: 'status' });
-    const user = h('input', { name: 'username', placeholder: 'username', autocomplete: 'username' });
-    const pass = h('input', { name: 'password', type: 'password', placeholder: 'password', autocomplete: 'current-password' });
-    root.replaceChildren(h('h1', {}, 'Saoma'), h('form', { onsubmit: async (e) => {
-      e.preventDefault();
-      try { const r = await api('POST', '/login', { username: user.value, password: pass.value, deviceName: navigator.userAgent.slice(0, 60) }); localStorage.setItem('saoma.token', r.token); start(); }
-      catch (err) { msg.textContent = err.message; }
-    } }, user, pass, h('button', { type: 'submit' }, 'Sign in')), msg);
-  }
+const PENDING_QR = 'saoma.pendingQr';
+const root = document.getElementById('app');
 
-  async function home(me) {
-    const link = h('input', { placeholder: 'QR link', name: 'payload' });
-    const msg = h('p', { class: 'status' });
-    root.replaceChildren(h('h1', {}, `Hi, ${me.user.nickname}`), h('form', { onsubmit: (e) => { e.preventDefault(); scan(link.value).catch((err) => { msg.textContent = err.message; }); } }, link, h('button', { type: 'submit' }, 'Open')), msg,
-      h('button', { class: 'secondary', onclick: async () => { await api('POST', '/logout').catch(() => {}); localStorage.removeItem('saoma.token'); signIn(); } }, 'Sign out'));
-  }
-
-  async function scan(payload) {
-    const s = await api('POST', '/scans', { payload });
-    const msg = h('p', { class: 'status' });
-    const decide = (what) => async () => { try { const r = await api('POST', `/scans/${s.qrId}/${what}`); msg.textContent = r.status; } catch (err) { msg.textContent = err.message; } };
-    root.replaceChildren(
-      h('h1', {}, s.app.name), h('p', {}, `wants you to log in (${s.app.domain || ''})`),
-      h('p', { class: 'muted' }, `Scopes: ${s.scopes.join(', ')}`),
-      h('p', { class: 'muted' }, `Requested from ${s.requester.ip} · ${s.requester.userAgent}`),
-      s.requester.sameNetworkAsPhone ? '' : h('p', { class: 'status' }, 'Warning: the computer is on a different network than this phone.'),
-      h('button', { onclick: decide('confirm') }, 'Confirm'), ' ', h('button', { class: 'secondary', onclick: decide('deny') }, 'Deny'), msg);
-  }
-
-  async function start() {
-    if (!localStorage.getItem('saoma.token')) return signIn();
+const pending = {
+  take() {
     try {
-      const me = await api('GET', '/me');
-      const qrId = pendingQr();
-      if (qrId) { history.replaceState(null, '', '/app'); await scan(qrId).catch((err) => { root.replaceChildren(h('p', { class: 'status' }, err.message)); }); }
-      else home(me);
-    } catch (err) { if (err.status === 401) { localStorage.removeItem('saoma.token'); signIn(); } else root.textContent = err.message; }
+      const qrId = sessionStorage.getItem(PENDING_QR);
+      sessionStorage.removeItem(PENDING_QR);
+      return qrId;
+    } catch {
+      return null;
+    }
+  },
+  put(qrId) {
+    try {
+      sessionStorage.setItem(PENDING_QR, qrId);
+    } catch {
+      // without storage the link is simply not resumed after sign-in
+    }
+  },
+};
+
+/** What every screen gets: how to render, navigate, and clean up when it is left. */
+const app = {
+  root,
+  user: session.user(),
+  offline: false,
+  notice: null,
+  current: null,
+  leaving: [],
+
+  /** Replace the screen. `screen(app, ...args)` returns the nodes of its frame. */
+  show(screen, ...args) {
+    for (const fn of this.leaving.splice(0)) fn();
+    this.current = { screen, args };
+    root.replaceChildren(...screen(this, ...args));
+    window.scrollTo(0, 0);
+  },
+  /** Run `fn` when the current screen is replaced (timers, cameras, streams). */
+  onLeave(fn) {
+    this.leaving.push(fn);
+  },
+  /** A function telling an async loader whether its screen is still the one shown. */
+  alive() {
+    const mine = this.current;
+    return () => this.current === mine;
+  },
+  /** A one-shot message for the next screen (e.g. "You have signed out."). */
+  takeNotice() {
+    const notice = this.notice;
+    this.notice = null;
+    return notice ? h('p', { class: 'notice', role: 'status' }, notice) : null;
+  },
+  go(hash) {
+    if (location.hash === hash || (hash === '' && !location.hash)) route();
+    else location.hash = hash;
+  },
+  /** After sign-in: resume the login a /q/ link was opened for, else the chosen tab. */
+  signedIn(user) {
+    this.user = user;
+    this.offline = false;
+    const qrId = pending.take();
+    if (qrId) startConfirm(this, qrId, 'link');
+    else route();
+  },
+  signedOut(notice) {
+    session.clear();
+    this.user = null;
+    this.notice = notice;
+    this.show(authScreen, 'signin');
+  },
+  /** The frame: top bar with the language switch, the screen's content, the tab bar. */
+  frame({ name, tab }, ...content) {
+    root.dataset.screen = name;
+    delete root.dataset.result;
+    delete root.dataset.camera;
+    delete root.dataset.via;
+    const toggle = h('button', { class: 'lang-toggle', id: 'lang-toggle', type: 'button', lang: getLang() === 'zh' ? 'en' : 'zh', onclick: () => this.switchLang() }, t('otherLang'));
+    const top = h('header', { class: 'topbar' }, h('span', { class: 'brand' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 28, height: 28 }), t('appName')), toggle);
+    const offline = this.offline ? h('p', { class: 'banner warn', role: 'status' }, t('offline')) : null;
+    const tabs = tab && this.user ? tabBar(tab) : null;
+    return [top, offline, h('div', { class: 'content' }, ...content), tabs].filter(Boolean);
+  },
+  switchLang() {
+    setLang(getLang() === 'zh' ? 'en' : 'zh');
+    if (this.current) this.show(this.current.screen, ...this.current.args);
+  },
+};
+
+function tabBar(active) {
+  const tab = (name, hash, label, glyph) =>
+    h('a', { href: hash || '#', class: name === active ? 'active' : '', 'aria-current': name === active ? 'page' : false, id: `tab-${name}` }, icon(glyph), h('span', {}, t(label)));
+  return h(
+    'nav',
+    { class: 'tabbar', 'aria-label': 'Saoma' },
+    tab('scan', '#/', 'tabScan', 'scan'),
+    tab('authorizations', '#/authorizations', 'tabAuthorizations', 'shield'),
+    tab('activity', '#/activity', 'tabActivity', 'clock'),
+  );
+}
+
+function route() {
+  if (!session.token()) return app.show(authScreen, 'signin');
+  const hash = location.hash.replace(/^#\/?/, '');
+  if (hash === 'scan') return app.show(scanScreen);
+  if (hash === 'authorizations') return app.show(authorizationsScreen);
+  if (hash === 'activity') return app.show(activityScreen);
+  return app.show(homeScreen);
+}
+
+async function boot() {
+  // A phone camera opened ISSUER/q/:qrId: remember it across sign-in, show a clean URL.
+  const qrId = qrIdFromPath(location.pathname);
+  if (qrId) {
+    pending.put(qrId);
+    history.replaceState(null, '', '/app');
   }
-  start();
-})();
+  whenSignedOut(() => app.signedOut(t('sessionEnded')));
+  window.addEventListener('hashchange', () => {
+    if (session.token()) route();
+  });
+  if (!session.token()) return app.show(authScreen, 'signin');
+  try {
+    const { user } = await api('GET', '/me');
+    session.save(null, user);
+    app.signedIn(user);
+  } catch (err) {
+    if (err.status === 401) return; // whenSignedOut has shown the sign-in screen
+    // Offline or the server is down: the shell still opens with what this phone remembers.
+    app.offline = true;
+    route();
+  }
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker.register('/app/sw.js', { scope: '/app' }).catch(() => {});
+}
+
+window.addEventListener('online', () => {
+  if (app.offline && session.token()) {
+    app.offline = false;
+    if (app.current) app.show(app.current.screen, ...app.current.args);
+  }
+});
+
+registerServiceWorker();
+boot();
