@@ -138,6 +138,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     expect((await (await phone.call('GET', '/authorizations')).json()).authorizations).toEqual([]);
     const activity = await (await phone.call('GET', '/activity')).json();
     expect(activity.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['qr.scanned', 'qr.confirmed', 'login.completed', 'authorization.revoked']));
+    expect(activity.events.find((e: { type: string }) => e.type === 'qr.confirmed')).toMatchObject({ appId: app.appId, appName: 'Revoke Site' });
   });
 
   it('answers unknown phone API paths with 404 in the documented shape', async () => {

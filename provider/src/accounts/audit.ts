@@ -47,7 +47,20 @@ export function createAudit(prisma: PrismaClient, log: Logger) {
     },
     async forUser(userId: string, limit = 50) {
       const rows = await prisma.auditEvent.findMany({ where: { userId }, orderBy: { at: 'desc' }, take: limit });
-      return rows.map((r) => ({ id: r.id.toString(), at: r.at.toISOString(), type: r.type, appId: r.appId, ip: r.ip, userAgent: r.userAgent, detail: r.detail }));
+      // One lookup for the names of the apps involved (no relation: events outlive deleted apps).
+      const appIds = [...new Set(rows.map((r) => r.appId).filter((id): id is string => !!id))];
+      const apps = appIds.length ? await prisma.app.findMany({ where: { appId: { in: appIds } }, select: { appId: true, name: true } }) : [];
+      const names = new Map(apps.map((a) => [a.appId, a.name]));
+      return rows.map((r) => ({
+        id: r.id.toString(),
+        at: r.at.toISOString(),
+        type: r.type,
+        appId: r.appId,
+        appName: (r.appId && names.get(r.appId)) ?? null,
+        ip: r.ip,
+        userAgent: r.userAgent,
+        detail: r.detail,
+      }));
     },
   };
 }
