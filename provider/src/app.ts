@@ -20,6 +20,7 @@ import { createOidcProvider } from './oidc/provider.js';
 import { renderQrPage } from './qr/page.js';
 import { qrRoutes } from './qr/routes.js';
 import { createQrService } from './qr/service.js';
+import { wechatRoutes } from './wechat/routes.js';
 import { openDatabase, type Database } from './storage/database.js';
 import type { EphemeralStore } from './storage/ephemeral.js';
 import { createMemoryStore } from './storage/ephemeral.memory.js';
@@ -78,6 +79,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.use('/interaction', interactionErrorHandler(log));
   app.use('/api/mobile', mobileRoutes({ users, tokens, qr, clients, authorizations, audit }), jsonErrorHandler(log));
   app.use(phoneWebRoutes());
+  app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log }));
   app.use(provider.callback());
 
   const admin = adminRoutes({ apps, audit });

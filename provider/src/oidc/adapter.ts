@@ -83,7 +83,8 @@ function ephemeralAdapter(name: string, store: EphemeralStore, revoke: (grantId:
     async consume(id) {
       for (;;) {
         const raw = await store.get(key(id));
-        if (!raw) return;
+        // Gone while we raced (a concurrent loser revoked the grant): the caller lost too.
+        if (!raw) throw new errors.InvalidGrant(`${name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} not found`);
         const payload = JSON.parse(raw) as AdapterPayload;
         if (payload.consumed) {
           if (payload.grantId) await revoke(payload.grantId);
@@ -128,7 +129,7 @@ function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: st
       const { count } = await prisma.oidcPayload.updateMany({ where: { id: rowId(id), consumedAt: null }, data: { consumedAt: new Date() } });
       if (count === 1) return;
       const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
-      if (!row) return;
+      if (!row) throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : name} not found`);
       if (row.grantId) await revoke(row.grantId);
       throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : name} already consumed`);
     },

@@ -59,6 +59,8 @@ const TEXT = {
 
 export interface QrPageInput {
   req: Request;
+  /** The authorization request's ui_locales (e.g. WeChat's lang), ahead of Accept-Language. */
+  langHint?: string;
   uid: string;
   app: { name: string; logoUrl: string | null; homepage: string | null };
   snapshot: QrSnapshot;
@@ -91,7 +93,7 @@ const httpUrl = (url: string | null) => (url && /^https?:\/\//i.test(url) ? url 
  * data block, which a strict CSP allows.
  */
 export function renderQrPage(input: QrPageInput): string {
-  const lang = pickLang(input.req);
+  const lang = pickLang(input.req, input.langHint);
   const t = TEXT[lang];
   const { app, snapshot } = input;
   const logoUrl = httpUrl(app.logoUrl);

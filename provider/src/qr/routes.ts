@@ -51,15 +51,17 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     return details;
   }
 
-  async function currentQr(req: Request, res: Response): Promise<QrSession> {
+  async function currentQr(req: Request, res: Response): Promise<{ session: QrSession; uiLocales?: string }> {
     const details = await interactionOf(req, res);
     const scopes = String(details.params.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.has(s));
-    return qr.current({
+    const uiLocales = typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined;
+    const session = await qr.current({
       uid: details.uid,
       clientId: String(details.params.client_id),
       scopes,
       requester: { ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '', createdAt: new Date().toISOString() },
     });
+    return { session, uiLocales };
   }
 
   const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;
@@ -68,8 +70,9 @@ export function qrRoutes(deps: QrRouteDeps): Router {
 
   router.get('/interaction/:uid', async (req, res) => {
     let session: QrSession;
+    let uiLocales: string | undefined;
     try {
-      session = await currentQr(req, res);
+      ({ session, uiLocales } = await currentQr(req, res));
     } catch (err) {
       if (err instanceof AppError && err.status < 500) return void res.status(err.status).type('html').send(renderQrPage.error(err, req));
       throw err;
@@ -78,6 +81,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     res.type('html').send(
       renderQrPage({
         req,
+        langHint: uiLocales,
         uid: session.uid,
         app: { name: client?.name ?? session.clientId, logoUrl: client?.logoUrl ?? null, homepage: client?.homepage ?? null },
         snapshot: qr.snapshot(session),
@@ -88,7 +92,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
   });
 
   router.get('/interaction/:uid/qr', async (req, res) => {
-    const session = await currentQr(req, res);
+    const { session } = await currentQr(req, res);
     res.json({ ...json(qr.snapshot(session)), payload: payloadOf(session.qrId), svg: await svgOf(session.qrId) });
   });
 

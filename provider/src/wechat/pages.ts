@@ -1,0 +1,138 @@
+import { escapeHtml } from '../http/html.js';
+import { PAGE_ERRORS, type PageErrorName } from './errcodes.js';
+import type { Lang } from './translate.js';
+
+/**
+ * HTML of the /connect pages: WeChat's "该链接无法访问" error page and the embedded QR
+ * (the iframe wxLogin.js puts on the site's page). Every dynamic value is escaped; the
+ * embedded page's live data travels in a JSON script block, not in attributes.
+ */
+const TEXT = {
+  zh: {
+    unreachable: '该链接无法访问',
+    back: '请返回原网站重试。',
+    title: '扫码登录',
+    scan: '使用扫码 App 扫一扫登录',
+    scanned: '扫描成功，请在手机上确认登录',
+    confirmed: '已确认，正在登录…',
+    denied: '你已取消此次登录',
+    expired: '二维码已过期，正在刷新…',
+    gone: '本次登录已失效，请刷新页面',
+    offline: '连接中断，正在重试…',
+    continue: '继续登录',
+    cantScan: '无法扫码？在手机上打开链接',
+  },
+  en: {
+    unreachable: 'This link cannot be opened',
+    back: 'Go back to the site you came from and try again.',
+    title: 'Scan to log in',
+    scan: 'Scan with the Saoma app to log in',
+    scanned: 'Scanned. Confirm the login on your phone.',
+    confirmed: 'Confirmed. Logging you in…',
+    denied: 'You cancelled this login.',
+    expired: 'QR code expired. Getting a new one…',
+    gone: 'This login has expired. Reload the page.',
+    offline: 'Connection lost. Retrying…',
+    continue: 'Continue',
+    cantScan: "Can't scan? Open the link on your phone",
+  },
+} satisfies Record<Lang, Record<string, string>>;
+
+function page(lang: Lang, title: string, head: string, body: string): string {
+  return `<!doctype html>
+<html lang="${lang === 'zh' ? 'zh-CN' : 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+${head}
+</head>
+<body>
+${body}
+</body>
+</html>`;
+}
+
+export function renderErrorPage(reason: PageErrorName, lang: Lang): string {
+  const t = TEXT[lang];
+  const text = PAGE_ERRORS[reason][lang];
+  return page(
+    lang,
+    t.unreachable,
+    '<link rel="stylesheet" href="/connect/embed/frame.css">',
+    `<main class="wx-error" data-error="${escapeHtml(reason)}">
+      <h1>${escapeHtml(t.unreachable)}</h1>
+      <p class="wx-reason">${escapeHtml(text)}</p>
+      <p class="wx-hint">${escapeHtml(t.back)}</p>
+    </main>`,
+  );
+}
+
+export interface EmbedPageInput {
+  lang: Lang;
+  appName: string;
+  svg: string;
+  payload: string;
+  /** `black` (dark text, WeChat's default) or `white` (light text for dark pages). */
+  style: 'black' | 'white';
+  /** The site's own stylesheet (WeChat's `href`), already vetted. */
+  cssHref: string | null;
+  config: {
+    token: string;
+    qrId: string;
+    status: string;
+    expiresAt: number;
+    selfRedirect: boolean;
+    parentOrigin: string | null;
+  };
+}
+
+/** The embedded QR, sized for WeChat's 300×400 iframe; frame.js keeps it live. */
+export function renderEmbedPage(input: EmbedPageInput): string {
+  const t = TEXT[input.lang];
+  const css = ['/connect/embed/frame.css', ...(input.cssHref ? [input.cssHref] : [])]
+    .map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`)
+    .join('\n');
+  const text = { scan: t.scan, scanned: t.scanned, confirmed: t.confirmed, denied: t.denied, expired: t.expired, gone: t.gone, offline: t.offline };
+  const json = JSON.stringify({ ...input.config, text }).replace(/</g, '\\u003c');
+  return page(
+    input.lang,
+    t.title,
+    `${css}\n<script src="/connect/embed/frame.js" defer></script>`,
+    `<main class="impowerBox wx-embed wx-${input.style}" id="wx-root" data-status="${escapeHtml(input.config.status)}">
+      <div class="title">${escapeHtml(t.title)}</div>
+      <div class="qrcode wx-qr" id="wx-qr" role="img" aria-label="QR code">${input.svg}</div>
+      <div class="info">
+        <p class="status" id="wx-status" role="status" aria-live="polite">${escapeHtml(t.scan)}</p>
+        <p class="wx-app">「${escapeHtml(input.appName)}」</p>
+        <a class="wx-continue" id="wx-continue" target="_top" hidden>${escapeHtml(t.continue)}</a>
+        <details class="wx-link"><summary>${escapeHtml(t.cantScan)}</summary><a id="wx-qr-link" href="${escapeHtml(input.payload)}" target="_blank" rel="noopener">${escapeHtml(input.payload)}</a></details>
+      </div>
+    </main>
+    <script type="application/json" id="wx-config">${json}</script>`,
+  );
+}
+
+export const FRAME_CSS = `
+* { box-sizing: border-box; }
+html, body { margin: 0; background: transparent; }
+body { font: 14px/1.5 -apple-system, BlinkMacSystemFont, "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif; color: #1d2129; }
+.impowerBox { width: 300px; margin: 0 auto; padding: 12px 0; text-align: center; }
+.impowerBox .title { font-size: 20px; font-weight: 600; margin-bottom: 12px; }
+.wx-qr { width: 220px; height: 220px; margin: 0 auto; background: #fff; border: 1px solid #e5e6eb; }
+.wx-qr svg { width: 218px; height: 218px; display: block; }
+[data-status="scanned"] .wx-qr, [data-status="confirmed"] .wx-qr, [data-status="denied"] .wx-qr, [data-status="gone"] .wx-qr { opacity: .2; }
+.status { margin: 12px 0 0; font-weight: 600; }
+.wx-app { margin: 2px 0 0; color: #6b7280; }
+.wx-white { color: #fff; }
+.wx-white .wx-app, .wx-white .wx-link { color: #d0d5dd; }
+.wx-continue { display: inline-block; margin-top: 8px; padding: 6px 16px; border-radius: 6px; background: #07c160; color: #fff; text-decoration: none; }
+.wx-continue[hidden] { display: none; }
+.wx-link { margin-top: 8px; font-size: 12px; color: #6b7280; word-break: break-all; }
+.wx-link a { color: inherit; }
+.wx-error { max-width: 420px; margin: 40px auto; padding: 24px; text-align: center; }
+.wx-error h1 { font-size: 20px; }
+.wx-reason { color: #e5484d; }
+.wx-hint { color: #6b7280; }
+`;

@@ -1,0 +1,116 @@
+/**
+ * WeChat ↔ OIDC, as pure functions (no I/O), so every rule is unit-tested:
+ * - scope: WeChat's website scope `snsapi_login` is OIDC `openid profile` (openid + nickname,
+ *   avatar, unionid) and is reported back as `snsapi_login`;
+ * - redirect rule: WeChat accepts any redirect_uri on the app's authorization callback domain;
+ * - the callback: `redirect_uri?code=CODE&state=STATE`, or `redirect_uri?state=STATE` when the
+ *   person said no (WeChat's shape, not OAuth's `error=access_denied`).
+ */
+export const WECHAT_SCOPE = 'snsapi_login';
+export const OIDC_SCOPE = 'openid profile';
+export const OIDC_SCOPES = ['openid', 'profile'];
+/** The oidc-provider response mode that marks an authorization request as a WeChat one. */
+export const WECHAT_RESPONSE_MODE = 'wechat';
+
+export type Lang = 'zh' | 'en';
+
+/** WeChat's `lang` (cn, zh_CN, en...) or an Accept-Language header; WeChat defaults to Chinese. */
+export function langOf(hint: unknown, acceptLanguage?: string): Lang {
+  if (typeof hint === 'string' && hint) return /^en/i.test(hint) ? 'en' : 'zh';
+  // The first named language decides; `*` (what non-browser clients send) names none.
+  const first = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => part.split(';')[0]!.trim())
+    .find((tag) => tag && tag !== '*');
+  if (first) return /^zh/i.test(first) ? 'zh' : 'en';
+  return 'zh';
+}
+
+/** `snsapi_login`, possibly comma-separated as WeChat allows; nothing else for website apps. */
+export function scopeAllowed(scope: string | undefined): boolean {
+  if (!scope) return false;
+  const parts = scope.split(',').map((s) => s.trim());
+  return parts.length > 0 && parts.every((s) => s === WECHAT_SCOPE);
+}
+
+export interface RedirectPolicy {
+  /** The app's authorization callback domain (host, optionally `:port`), or null. */
+  callbackDomain: string | null;
+  /** The app's registered redirect URIs (the OIDC rule: exact match). */
+  redirectUris: string[];
+}
+
+const isLoopback = (hostname: string) =>
+  hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
+
+/** The host rule of a callback domain: `host:port` pins the port, a bare host allows any port. */
+function onCallbackDomain(url: URL, callbackDomain: string): boolean {
+  const domain = callbackDomain.toLowerCase();
+  return domain.includes(':') ? url.host === domain : url.hostname === domain;
+}
+
+function parseAbsolute(raw: string): URL | null {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * WeChat's redirect rule. With a callback domain, any redirect_uri on that host (and only that
+ * host: no subdomains, no other registered host) is accepted, like WeChat's 授权回调域; https
+ * only, except plain http on loopback for development (the rule admin registration applies).
+ * Without a callback domain the registered redirect URIs are the whole list, matched exactly.
+ */
+export function redirectAllowed(raw: string, policy: RedirectPolicy): boolean {
+  if (!policy.callbackDomain) return policy.redirectUris.includes(raw);
+  if (raw.includes('#')) return false;
+  const url = parseAbsolute(raw);
+  if (!url || url.username || url.password) return false;
+  if (url.protocol !== 'https:' && !isLoopback(url.hostname)) return false;
+  return onCallbackDomain(url, policy.callbackDomain);
+}
+
+/**
+ * May a page on `origin` receive the embedded QR's completion message? Only pages of the app
+ * itself: its callback domain, or (without one) the origins of its registered redirect URIs.
+ */
+export function parentOriginAllowed(origin: string, policy: RedirectPolicy): boolean {
+  const url = parseAbsolute(origin);
+  if (!url || url.origin !== origin) return false;
+  if (policy.callbackDomain) {
+    if (url.protocol !== 'https:' && !isLoopback(url.hostname)) return false;
+    return onCallbackDomain(url, policy.callbackDomain);
+  }
+  return policy.redirectUris.some((u) => parseAbsolute(u)?.origin === origin);
+}
+
+/**
+ * `redirect_uri?code=CODE&state=STATE` (code first, as WeChat), or `redirect_uri?state=STATE`
+ * when denied. Appended to the query the site registered, which is kept byte for byte.
+ */
+export function callbackUrl(redirectUri: string, result: { code?: string; state: string }): string {
+  const params = `${result.code ? `code=${encodeURIComponent(result.code)}&` : ''}state=${encodeURIComponent(result.state)}`;
+  return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${params}`;
+}
+
+/**
+ * The oidc-provider authorization request a WeChat qrconnect request stands for. The
+ * `wechat` response mode marks it: it relaxes the redirect rule to the callback domain and
+ * shapes the callback the WeChat way (hooks.ts).
+ */
+export function authorizationQuery(input: { appid: string; redirectUri: string; state: string; lang: Lang }): string {
+  const query = new URLSearchParams({
+    client_id: input.appid,
+    redirect_uri: input.redirectUri,
+    response_type: 'code',
+    scope: OIDC_SCOPE,
+    response_mode: WECHAT_RESPONSE_MODE,
+    ui_locales: input.lang === 'zh' ? 'zh-CN' : 'en',
+  });
+  // oidc-provider drops an empty state; WeChat echoes it as `state=` (responseMode handles that).
+  if (input.state) query.set('state', input.state);
+  return query.toString();
+}

@@ -1,0 +1,123 @@
+import { nanoid } from 'nanoid';
+import { createAudit } from '../../provider/src/accounts/audit.js';
+import { createAuthorizations } from '../../provider/src/accounts/authorizations.js';
+import { createLogger } from '../../provider/src/log.js';
+import { createClientDirectory } from '../../provider/src/oidc/clients.js';
+import { wechatRoutes } from '../../provider/src/wechat/routes.js';
+import { TestBrowser } from '../support/browser.js';
+import { signedInPhone, type Phone } from '../support/flow.js';
+import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
+
+export const SITE = 'http://127.0.0.1:5999';
+export const CALLBACK = `${SITE}/wechat/callback`;
+
+/**
+ * A real provider with the WeChat facade mounted. Once app.ts mounts `wechatRoutes` itself this
+ * only checks that it answers; until then it mounts the router the way app.ts will (before
+ * provider.callback(), which is the last layer of the app's router).
+ */
+export async function startWechatProvider(kind: StorageKind = 'services', env: Record<string, string> = {}): Promise<TestProvider> {
+  const p = await startTestProvider(kind, env);
+  const probe = await fetch(`${p.issuer}/sns/auth`);
+  if ((probe.headers.get('content-type') ?? '').includes('json') && 'errcode' in ((await probe.json()) as object)) return p;
+
+  const { saoma } = p;
+  const prisma = saoma.db.prisma;
+  const log = createLogger('silent');
+  const clients = createClientDirectory(prisma);
+  const stop = await saoma.store.subscribe('apps-changed', (appId) => clients.invalidate(appId));
+  saoma.app.use(
+    wechatRoutes({
+      provider: saoma.provider,
+      qr: saoma.qr,
+      store: saoma.store,
+      clients,
+      users: saoma.users,
+      audit: createAudit(prisma, log),
+      authorizations: createAuthorizations(prisma, saoma.store),
+      prisma,
+      keys: saoma.keys,
+      issuer: p.issuer,
+      log,
+    }),
+  );
+  const stack = (saoma.app as unknown as { router: { stack: unknown[] } }).router.stack;
+  const mounted = stack.pop();
+  stack.splice(stack.length - 1, 0, mounted);
+  return {
+    ...p,
+    async close() {
+      await stop().catch(() => {});
+      await p.close();
+    },
+  };
+}
+
+/** A WeChat-style app: AppID + AppSecret, a callback domain, optionally a developer account. */
+export async function wechatApp(p: TestProvider, input: Record<string, unknown> = {}) {
+  return p.saoma.apps.create({ name: 'WeChat Site', redirectUris: [`${SITE}/oidc/callback`], callbackDomain: '127.0.0.1', ...input });
+}
+
+export const qrconnectUrl = (p: TestProvider, params: Record<string, string>) =>
+  `${p.issuer}/connect/qrconnect?${new URLSearchParams({ response_type: 'code', scope: 'snsapi_login', ...params })}#wechat_redirect`;
+
+/** `/sns/...` as a site's server calls it: GET with query parameters, JSON back. */
+export async function sns(p: TestProvider, path: string, params: Record<string, string>) {
+  const res = await fetch(`${p.issuer}/sns/${path}?${new URLSearchParams(params)}`);
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as Record<string, unknown> };
+}
+
+/**
+ * The browser side of a WeChat website login: qrconnect → QR page → phone → callback. Returns
+ * the URL the browser lands on (the site's redirect_uri with code and state).
+ */
+export async function wechatLogin(p: TestProvider, appId: string, phone: Phone, opts: { deny?: boolean; redirectUri?: string; state?: string } = {}) {
+  const browser = new TestBrowser();
+  const redirectUri = opts.redirectUri ?? CALLBACK;
+  const state = opts.state ?? nanoid(12);
+  const { url, res } = await browser.navigate(qrconnectUrl(p, { appid: appId, redirect_uri: redirectUri, state }));
+  const uid = /\/interaction\/([^/?#]+)$/.exec(url.pathname)?.[1];
+  if (!uid || res?.status !== 200) throw new Error(`expected the QR page, got ${res?.status} at ${url}`);
+  const qr = (await (await browser.fetch(`${p.issuer}/interaction/${uid}/qr`)).json()) as { qrId: string; payload: string };
+  await expectOk(phone.scan(qr.payload));
+  await expectOk(opts.deny ? phone.deny(qr.qrId) : phone.confirm(qr.qrId));
+  const done = await browser.navigate(`${p.issuer}/interaction/${uid}/complete`, (u) => u.href.startsWith(redirectUri.split('?')[0]));
+  return { landed: done.url, state, browser, uid };
+}
+
+/** A whole WeChat login and code exchange: what the site's server ends up with. */
+export async function wechatTokens(p: TestProvider, app: { appId: string; appSecret: string }, phone: Phone) {
+  const { landed } = await wechatLogin(p, app.appId, phone);
+  const code = landed.searchParams.get('code')!;
+  const { body } = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code, grant_type: 'authorization_code' });
+  return { code, tokens: body as { access_token: string; refresh_token: string; openid: string; unionid: string; expires_in: number; scope: string } };
+}
+
+/**
+ * Codes and tokens made directly through oidc-provider's models, e.g. with an expiry in the
+ * past (the provider has no TTL knobs; this is how expiry is tested without waiting).
+ */
+export async function viaModels(p: TestProvider, appId: string, accountId: string, opts: { scope?: string; expiredSecondsAgo?: number } = {}) {
+  const { provider } = p.saoma;
+  const client = (await provider.Client.find(appId))!;
+  const scope = opts.scope ?? 'openid profile';
+  const grant = new provider.Grant({ accountId, clientId: appId });
+  grant.addOIDCScope(scope);
+  const grantId = await grant.save();
+  const now = Math.floor(Date.now() / 1000);
+  const timing = opts.expiredSecondsAgo === undefined ? {} : { iat: now - 3600, exp: now - opts.expiredSecondsAgo };
+  const common = { client, accountId, grantId, scope, expiresWithSession: false, ...timing };
+  return {
+    grantId,
+    code: () => new provider.AuthorizationCode({ ...common, gty: 'authorization_code', redirectUri: CALLBACK }).save(),
+    accessToken: () => new provider.AccessToken({ ...common, gty: 'authorization_code' }).save(),
+    refreshToken: () => new provider.RefreshToken({ ...common, gty: 'authorization_code', rotations: 0 }).save(),
+  };
+}
+
+async function expectOk(res: Promise<Response>) {
+  const r = await res;
+  if (r.status !== 200) throw new Error(`phone: ${r.status} ${await r.text()}`);
+}
+
+export { signedInPhone };

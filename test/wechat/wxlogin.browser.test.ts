@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import jsQRModule from 'jsqr';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestProvider } from '../support/harness.js';
+import { requireServices, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
+import { signedInPhone, sns, startWechatProvider } from './support.js';
+
+/**
+ * wxLogin.js in real Chromium, across sites: the site's page on http://127.0.0.1:<port>, the
+ * provider on http://localhost:<port> — different sites, so the QR iframe is a third-party
+ * context whose provider cookies Chromium would neither store nor send, and whose script may not
+ * navigate the top window without a click (framebusting intervention).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumMissing = !fs.existsSync(CHROMIUM);
+if (chromiumMissing && requireServices) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install -y chromium)`);
+const servicesMissing = chromiumMissing || (await skipUnlessPostgres()) || (await skipUnlessRedis());
+
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
+  });
+
+type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+const jsQR = ((jsQRModule as unknown as { default?: JsQr }).default ?? jsQRModule) as unknown as JsQr;
+
+/** The site: a login page that embeds the QR with WeChat's snippet, and its callback page. */
+function startSite(issuer: string, appId: () => string) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url!, 'http://127.0.0.1');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (url.pathname === '/login') {
+      const selfRedirect = url.searchParams.get('self_redirect') === 'true';
+      const redirectUri = url.searchParams.get('redirect') ?? `${base}/wechat/callback`;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><title>Site login</title>
+        <script src="${issuer}/connect/wxLogin.js"></script></head>
+        <body><h1>Site</h1><div id="login_container"></div>
+        <script>
+          window.wxReady = false;
+          new WxLogin({
+            self_redirect: ${selfRedirect},
+            id: 'login_container',
+            appid: ${JSON.stringify(appId())},
+            scope: 'snsapi_login',
+            redirect_uri: encodeURIComponent(${JSON.stringify(redirectUri)}),
+            state: ${JSON.stringify(url.searchParams.get('state') ?? 'STATE')},
+            style: 'black',
+            href: '',
+            onReady: function () { window.wxReady = true; }
+          });
+        </script></body></html>`);
+      return;
+    }
+    if (url.pathname === '/wechat/callback') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>Callback</title><p id="result">code=${url.searchParams.get('code') ?? ''}</p>`);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return new Promise<{ url: string; close(): Promise<void> }>((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+/**
+ * Reads the QR the way a phone camera would: a screenshot of the iframe, decoded.
+ *
+ * Nothing here may run script inside the iframe or go through Playwright's screenshot: both
+ * act with a user gesture, and that gives the iframe the sticky activation that lets a
+ * cross-origin frame navigate the top window — hiding exactly what these tests must show.
+ * So: a raw CDP capture of the iframe's box, and statuses read off the wire.
+ */
+async function scanQr(page: Page): Promise<string> {
+  const box = (await page.locator('#login_container iframe').boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...box, scale: 1 } });
+  await cdp.detach();
+  const png = PNG.sync.read(Buffer.from(data, 'base64'));
+  const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (!decoded) throw new Error('no QR code found in the iframe');
+  return decoded.data;
+}
+
+/** Resolves when the iframe's script reports the given status (seen on the wire, not in the frame). */
+const statusSeen = (page: Page, status: string) =>
+  page.waitForResponse(async (r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()) && (await r.text()).includes(`"status":"${status}"`), { timeout: 15_000 });
+
+describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login across sites (PostgreSQL + Redis)', () => {
+  let p: TestProvider;
+  let browser: Browser;
+  let context: BrowserContext;
+  let site: Awaited<ReturnType<typeof startSite>>;
+  let app: { appId: string; appSecret: string };
+
+  beforeAll(async () => {
+    p = await startWechatProvider('services');
+    site = await startSite(p.issuer, () => app.appId);
+    app = await p.saoma.apps.create({ name: 'Embedding Site', redirectUris: [`${site.url}/oidc/callback`], callbackDomain: new URL(site.url).host });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await p?.close();
+  });
+
+  async function openLogin(query: string) {
+    context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
+    await page.goto(`${site.url}/login?${query}`);
+    await polling; // the iframe's script is live
+    await page.waitForFunction(() => (window as unknown as { wxReady: boolean }).wxReady === true);
+    return { page };
+  }
+
+  it('puts the QR in an iframe on the site; after the phone confirms, the top window lands on redirect_uri?code&state', async () => {
+    const phone = await signedInPhone(p);
+    const { page } = await openLogin('state=TOP1');
+    const payload = await scanQr(page);
+    expect(payload.startsWith(`${p.issuer}/q/`)).toBe(true);
+
+    const scannedSeen = statusSeen(page, 'scanned');
+    const { qrId } = (await (await phone.scan(payload)).json()) as { qrId: string };
+    await scannedSeen; // the iframe heard the scan
+    await phone.confirm(qrId);
+    await page.waitForURL((u) => u.pathname === '/wechat/callback', { timeout: 15_000 });
+
+    const landed = new URL(page.url());
+    expect(landed.origin).toBe(site.url);
+    expect([...landed.searchParams.keys()]).toEqual(['code', 'state']);
+    expect(landed.searchParams.get('state')).toBe('TOP1');
+    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    expect(tokens.body).toMatchObject({ expires_in: 7200, scope: 'snsapi_login' });
+    expect(tokens.body.openid).toMatch(/^o/);
+    // The whole embedded login ran without the provider setting a single cookie.
+    expect(await context.cookies(p.issuer)).toEqual([]);
+    await context.close();
+  });
+
+  it('with self_redirect: true, the iframe goes to redirect_uri?code&state and the top window stays', async () => {
+    const phone = await signedInPhone(p);
+    const { page } = await openLogin('self_redirect=true&state=SELF1');
+    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    await phone.confirm(qrId);
+    await expect.poll(() => page.frames().some((f) => f.url().startsWith(`${site.url}/wechat/callback`)), { timeout: 15_000 }).toBe(true);
+    const inFrame = new URL(page.frames().find((f) => f.url().startsWith(`${site.url}/wechat/callback`))!.url());
+    expect(inFrame.searchParams.get('state')).toBe('SELF1');
+    expect(inFrame.searchParams.get('code')).toBeTruthy();
+    expect(new URL(page.url()).pathname).toBe('/login');
+    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: inFrame.searchParams.get('code')!, grant_type: 'authorization_code' });
+    expect(tokens.body.access_token).toBeTruthy();
+    await context.close();
+  });
+
+  it('sends the top window to redirect_uri?state=STATE when the person denies on the phone', async () => {
+    const phone = await signedInPhone(p);
+    const { page } = await openLogin('state=NO1');
+    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    await phone.deny(qrId);
+    await page.waitForURL((u) => u.pathname === '/wechat/callback', { timeout: 15_000 });
+    expect(new URL(page.url()).search).toBe('?state=NO1');
+    await context.close();
+  });
+});
+
+describe.skipIf(servicesMissing)('wxLogin.js on a page outside the app: no message, a click to continue (PostgreSQL + Redis)', () => {
+  let p: TestProvider;
+  let browser: Browser;
+  let site: Awaited<ReturnType<typeof startSite>>;
+  let callbackSite: Awaited<ReturnType<typeof startSite>>;
+  let app: { appId: string; appSecret: string };
+
+  beforeAll(async () => {
+    p = await startWechatProvider('services');
+    site = await startSite(p.issuer, () => app.appId);
+    callbackSite = await startSite(p.issuer, () => app.appId);
+    // The callback domain pins the callback site's port: the embedding page is not the app's.
+    app = await p.saoma.apps.create({ name: 'Pinned Site', redirectUris: [`${callbackSite.url}/oidc/callback`], callbackDomain: new URL(callbackSite.url).host });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await callbackSite?.close();
+    await p?.close();
+  });
+
+  it('posts no completion to an unverified parent, cannot framebust it, and completes when the person clicks Continue', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
+    await page.goto(`${site.url}/login?state=PIN&redirect=${encodeURIComponent(`${callbackSite.url}/wechat/callback`)}`);
+    await polling;
+    const phone = await signedInPhone(p);
+    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    const confirmed = statusSeen(page, 'confirmed');
+    await phone.confirm(qrId);
+    await confirmed;
+    await page.waitForTimeout(1800); // the iframe tries top navigation, then shows Continue after 1.5 s
+    expect(new URL(page.url()).pathname).toBe('/login'); // no message and no framebusting: still here
+
+    const landing = page.waitForURL((u) => u.href.startsWith(`${callbackSite.url}/wechat/callback?code=`), { timeout: 15_000 });
+    await page.frameLocator('#login_container iframe').locator('#wx-continue').click(); // a click is user activation
+    await landing;
+    expect(new URL(page.url()).searchParams.get('state')).toBe('PIN');
+    await context.close();
+  });
+});
