@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
+import { type Phone, beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -7,6 +7,8 @@ const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', () => {
   let p: TestProvider;
+  let shared: Phone;
+  let sharedOther: Phone;
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const expectError = async (res: Response, status: number, error: string) => {
@@ -18,7 +20,9 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
   };
 
   beforeAll(async () => {
-    p = await startTestProvider('services', { QR_TTL: '2' });
+    p = await startTestProvider('services', { QR_TTL: '3' });
+    // Phones sign in up front: scrypt under a loaded CI box must not eat into a 3 s QR lifetime.
+    [shared, sharedOther] = await Promise.all([signedInPhone(p), signedInPhone(p)]);
   });
   afterAll(async () => {
     await p?.close();
@@ -57,7 +61,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     const { config, app } = await registerSite(p, { name: 'Scan Site', homepage: 'https://scan.example' });
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     const res = await phone.scan(body.payload);
     expect(res.status).toBe(200);
     const scan = await res.json();
@@ -71,8 +75,8 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
   });
 
   it('rejects bad scans: not a QR (400), unknown (404), someone else scanned it (409), expired (410)', async () => {
-    const phone = await signedInPhone(p);
-    const other = await signedInPhone(p);
+    const phone = shared;
+    const other = sharedOther;
     await expectError(await phone.scan('https://example.com/not-ours'), 400, 'invalid_qr');
     await expectError(await phone.scan('A'.repeat(24)), 404, 'qr_not_found');
     await expectError(await phone.call('POST', '/scans', { payload: 42 }), 400, 'invalid_request');
@@ -82,7 +86,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     expect((await phone.scan(body.payload)).status).toBe(200);
     expect((await phone.scan(body.payload)).status).toBe(200); // the same phone again: fine
     await expectError(await other.scan(body.payload), 409, 'already_scanned');
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3200));
     await expectError(await phone.confirm(body.qrId), 410, 'qr_expired');
   });
 
@@ -90,8 +94,8 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
-    const other = await signedInPhone(p);
+    const phone = shared;
+    const other = sharedOther;
     await expectError(await phone.confirm(body.qrId), 409, 'not_scanned');
     await phone.scan(body.payload);
     await expectError(await other.confirm(body.qrId), 403, 'not_yours');
@@ -115,7 +119,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     await phone.scan(body.payload);
     const [c, d] = await Promise.all([phone.confirm(body.qrId), phone.deny(body.qrId)]);
     expect([c.status, d.status].sort()).toEqual([200, 409]);
@@ -126,7 +130,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
 
   it('lists my authorizations and revoking one stops its tokens at once', async () => {
     const { config, app } = await registerSite(p, { name: 'Revoke Site' });
-    const phone = await signedInPhone(p);
+    const phone = shared;
     const { tokens } = await fullLogin(p, config, phone);
     const list = await (await phone.call('GET', '/authorizations')).json();
     expect(list.authorizations).toEqual([expect.objectContaining({ appId: app.appId, name: 'Revoke Site', scopes: ['openid', 'profile'] })]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
-import { beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
+import { type Phone, beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -30,8 +30,12 @@ async function readEvents(res: Response, until: (events: Array<Record<string, un
 
 describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redis', () => {
   let p: TestProvider;
+  let shared: Phone;
+  let sharedOther: Phone;
   beforeAll(async () => {
-    p = await startTestProvider('services', { QR_TTL: '2', QR_COMPLETE_TTL: '2' });
+    p = await startTestProvider('services', { QR_TTL: '3', QR_COMPLETE_TTL: '3' });
+    // Phones sign in up front: scrypt under a loaded CI box must not eat into a 3 s QR lifetime.
+    [shared, sharedOther] = await Promise.all([signedInPhone(p), signedInPhone(p)]);
   });
   afterAll(async () => {
     await p?.close();
@@ -58,11 +62,11 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const a = (await login.qr()).body;
     const b = (await login.qr()).body;
     expect(b.qrId).toBe(a.qrId);
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3200));
     const c = (await login.qr()).body;
     expect(c.qrId).not.toBe(a.qrId);
     expect(c.status).toBe('pending');
-    const phone = await signedInPhone(p);
+    const phone = shared;
     const stale = await phone.scan(a.payload);
     expect(stale.status).toBe(410);
     expect((await stale.json()).error).toBe('qr_expired');
@@ -90,7 +94,7 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     const stream = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/qr/events`);
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const eventsP = readEvents(stream, (ev) => ev.some((e) => e.status === 'confirmed'));
@@ -107,7 +111,7 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     const now = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/qr/status?last=scanned&wait=10`);
     expect((await now.json()).status).toBe('pending');
     const started = Date.now();
@@ -134,7 +138,7 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     expect((await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/complete`)).status).toBe(409); // not decided yet
     await phone.scan(body.payload);
     await phone.confirm(body.qrId);
@@ -151,7 +155,7 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     await phone.scan(body.payload);
     expect(await (await phone.deny(body.qrId)).json()).toEqual({ status: 'denied' });
     const { url } = await login.complete();
@@ -164,10 +168,10 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const { config } = await registerSite(p);
     const login = await beginLogin(p, config);
     const { body } = await login.qr();
-    const phone = await signedInPhone(p);
+    const phone = shared;
     await phone.scan(body.payload);
     await phone.confirm(body.qrId);
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3200));
     const res = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/complete`);
     expect(res.status).toBe(410);
   });
