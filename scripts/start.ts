@@ -19,24 +19,35 @@ async function seed(saoma: Saoma, demoUrl: string) {
   if (!(await saoma.users.byUsername(DEMO_USER.username))) await saoma.users.register(DEMO_USER);
 
   const callback = `${demoUrl}/callback`;
+  const callbackDomain = wechatCallbackDomain(demoUrl);
   const existing = await saoma.apps.get(DEMO_APP_ID).catch((err) => {
     if (err instanceof AppError && err.status === 404) return null;
     throw err;
   });
   if (!existing) {
     await saoma.apps.create(
-      { name: 'Saoma Demo Site', redirectUris: [callback], homepage: demoUrl, description: 'The demo site started by `npm start`.' },
+      { name: 'Saoma Demo Site', redirectUris: [callback], callbackDomain, homepage: demoUrl, description: 'The demo site started by `npm start`.' },
       { appId: DEMO_APP_ID },
     );
-  } else if (!existing.redirectUris.includes(callback)) {
+  } else if (!existing.redirectUris.includes(callback) || existing.callbackDomain !== callbackDomain) {
     // Keep URIs an admin added; the current one goes first. The API allows 20.
     const redirectUris = [callback, ...existing.redirectUris.filter((u) => u !== callback)].slice(0, 20);
-    await saoma.apps.update(DEMO_APP_ID, { redirectUris, homepage: demoUrl });
+    await saoma.apps.update(DEMO_APP_ID, { redirectUris, callbackDomain, homepage: demoUrl });
   }
   // Only a hash of the AppSecret is stored, so the demo gets a fresh one on every start.
   const { appSecret } = await saoma.apps.rotateSecret(DEMO_APP_ID);
   const { status } = await saoma.apps.get(DEMO_APP_ID);
   return { appSecret, disabled: status !== 'active' };
+}
+
+/**
+ * The demo's WeChat-style pages call back to `${demoUrl}/wechat/callback`: the app's
+ * authorization callback domain is the demo's `host:port` (a port pins it; translate.ts). A host
+ * the admin schema does not take (an IPv6 literal) leaves the WeChat path off, not the demo.
+ */
+function wechatCallbackDomain(demoUrl: string): string | null {
+  const { host } = new URL(demoUrl);
+  return /^[a-z0-9.-]+(:\d+)?$/.test(host) ? host : null;
 }
 
 function lanAddresses(): string[] {
@@ -54,6 +65,8 @@ function banner(o: { issuer: string; listening: string; port: number; demoUrl: s
     '  ────────────────',
     `  Provider (issuer):   ${o.issuer}   (listening on ${o.listening})`,
     `  Demo site:           ${o.demoUrl}   ← open this and click "Log in with Saoma"`,
+    `  WeChat-style login:  ${o.demoUrl}/wechat/login      (the wechat-oauth npm library against /connect and /sns)`,
+    `  Embedded QR:         ${o.demoUrl}/wechat/embedded   (WeChat's wxLogin.js snippet)`,
     `  Phone web app:       ${o.issuer}/app`,
     '',
     `  Demo user:           ${DEMO_USER.username} / ${DEMO_USER.password}   (${DEMO_USER.nickname})`,

@@ -44,9 +44,23 @@ pre{background:#f6f8fa;border-radius:8px;padding:1rem;overflow:auto;margin:0;whi
 form{display:inline;margin:0}
 `;
 
-export function page(title: string, body: string, signedIn?: SignedIn | null): string {
-  const who = signedIn
-    ? `<span class="muted">${esc(signedIn.userinfo.nickname ?? signedIn.claims.sub)}</span>
+/** Who is signed in, from either login path: their name and where their profile is. */
+export interface Visitor {
+  name: string;
+  profileHref: string;
+  /** How they logged in, in words. */
+  via: string;
+}
+
+export const visitorOf = (s: SignedIn): Visitor => ({
+  name: String(s.userinfo.nickname ?? s.claims.sub),
+  profileHref: '/profile',
+  via: 'Saoma (OpenID Connect)',
+});
+
+export function page(title: string, body: string, visitor?: Visitor | null): string {
+  const who = visitor
+    ? `<span class="muted">${esc(visitor.name)}</span>
        <form method="post" action="/logout"><button class="btn btn-plain" type="submit">Log out / 退出</button></form>`
     : '';
   return `<!doctype html>
@@ -66,16 +80,16 @@ ${body}
 </html>`;
 }
 
-export function homePage(signedIn: SignedIn | null): string {
-  if (signedIn) {
+export function homePage(visitor: Visitor | null): string {
+  if (visitor) {
     return page(
       'Home',
       `<section class="card">
-  <h1>Welcome back, ${esc(signedIn.userinfo.nickname ?? 'friend')}</h1>
-  <p>You are logged in to this site with Saoma.</p>
-  <p><a class="btn btn-primary" href="/profile">See what the site received / 查看资料</a></p>
+  <h1>Welcome back, ${esc(visitor.name)}</h1>
+  <p>You are logged in to this site with ${esc(visitor.via)}.</p>
+  <p><a class="btn btn-primary" href="${esc(visitor.profileHref)}">See what the site received / 查看资料</a></p>
 </section>`,
-      signedIn,
+      visitor,
     );
   }
   return page(
@@ -86,6 +100,13 @@ export function homePage(signedIn: SignedIn | null): string {
   It talks to the Saoma provider through OpenID Connect (authorization code flow with PKCE).</p>
   <p><a class="btn btn-primary" href="/login">Log in with Saoma / 使用扫码登录</a></p>
   <p class="muted">No phone at hand? Copy the link under the QR code and run <code>npm run phone -- approve &lt;link&gt;</code>.</p>
+</section>
+<section class="card">
+  <h2>Coming from WeChat login? / 微信登录迁移</h2>
+  <p>The same login through Saoma's WeChat-compatible API, as a site that used WeChat website login does it:
+  the <code>wechat-oauth</code> npm library, unchanged except for its base URLs, or WeChat's embedded QR snippet.</p>
+  <p><a class="btn btn-primary" href="/wechat/login">WeChat-style login (wechat-oauth)</a>
+  <a class="btn btn-plain" href="/wechat/embedded">Embedded QR (wxLogin.js)</a></p>
 </section>`,
   );
 }
@@ -149,19 +170,19 @@ ${claimRows}
   <h2>UserInfo response</h2>
   <pre>${esc(JSON.stringify(userinfo, null, 2))}</pre>
 </section>`,
-    s,
+    visitorOf(s),
   );
 }
 
 /** A friendly outcome page for a login that did not happen; never a stack trace. */
-export function problemPage(opts: { title: string; message: string; detail?: string; kind?: 'notice' | 'error' }): string {
+export function problemPage(opts: { title: string; message: string; detail?: string; kind?: 'notice' | 'error'; retryHref?: string }): string {
   return page(
     opts.title,
     `<section class="card ${opts.kind ?? 'error'}">
   <h1>${esc(opts.title)}</h1>
   <p>${esc(opts.message)}</p>
   ${opts.detail ? `<p class="muted">${esc(opts.detail)}</p>` : ''}
-  <p><a class="btn btn-primary" href="/login">Try again / 重试</a> <a class="btn btn-plain" href="/">Home</a></p>
+  <p><a class="btn btn-primary" href="${esc(opts.retryHref ?? '/login')}">Try again / 重试</a> <a class="btn btn-plain" href="/">Home</a></p>
 </section>`,
   );
 }

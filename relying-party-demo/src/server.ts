@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import cookieSession from 'cookie-session';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import * as client from 'openid-client';
-import { homePage, problemPage, profilePage, type SignedIn } from './pages.js';
+import { homePage, problemPage, profilePage, visitorOf, type SignedIn } from './pages.js';
+import { session, type PendingLogin } from './session.js';
+import { createWechatClient, WechatUnreachable } from './wechat-client.js';
+import { wechatVisitor } from './wechat-pages.js';
+import { wechatRoutes } from './wechat.js';
 
 export interface DemoSiteOptions {
   /** The provider's issuer URL, e.g. http://localhost:3000 */
@@ -15,23 +19,10 @@ export interface DemoSiteOptions {
   sessionKeys?: string[];
 }
 
-/** What the site remembers between /login and /callback (one login at a time per browser). */
-interface PendingLogin {
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-}
-
-interface DemoSession {
-  pending?: PendingLogin;
-  user?: SignedIn;
-}
-
-const session = (req: Request) => (req.session ?? {}) as DemoSession;
-
 /**
  * A small relying party on openid-client v6: exactly what a real website does to offer
- * "log in with Saoma" — discovery, PKCE + state + nonce, code exchange, userinfo.
+ * "log in with Saoma" — discovery, PKCE + state + nonce, code exchange, userinfo. Beside it,
+ * the WeChat-style path (wechat.ts): the same app through the WeChat-compatible API.
  */
 export async function createDemoSite(opts: DemoSiteOptions): Promise<express.Express> {
   const publicUrl = opts.publicUrl.replace(/\/+$/, '');
@@ -57,7 +48,8 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<express.Exp
   );
 
   app.get('/', (req, res) => {
-    res.type('html').send(homePage(session(req).user ?? null));
+    const { user, wechat } = session(req);
+    res.type('html').send(homePage(user ? visitorOf(user) : wechat ? wechatVisitor(wechat) : null));
   });
 
   app.get('/login', async (req, res) => {
@@ -129,6 +121,9 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<express.Exp
   };
   app.get('/logout', logout);
   app.post('/logout', logout);
+
+  const wechat = createWechatClient({ issuer: opts.issuer, appid: opts.clientId, secret: opts.clientSecret });
+  app.use(wechatRoutes({ issuer: opts.issuer.replace(/\/+$/, ''), appid: opts.clientId, publicUrl, client: wechat }));
 
   app.use((_req, res) => {
     res.status(404).type('html').send(problemPage({ title: 'Not found', message: 'There is no such page on this demo site.', kind: 'notice' }));
@@ -213,7 +208,7 @@ function loginProblem(err: unknown): { status: number; html: string } {
 }
 
 const friendlyErrors: ErrorRequestHandler = (err, req, res, _next) => {
-  const unreachable = err instanceof ProviderUnreachable || (err instanceof TypeError && /fetch failed/.test(err.message));
+  const unreachable = err instanceof ProviderUnreachable || err instanceof WechatUnreachable || (err instanceof TypeError && /fetch failed/.test(err.message));
   console.error(`[demo] ${req.method} ${req.originalUrl}: ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err)}`);
   if (res.headersSent) return void res.end();
   const html = unreachable
