@@ -6,7 +6,9 @@ import { createAudit } from './accounts/audit.js';
 import { createAuthorizations } from './accounts/authorizations.js';
 import { createUsers } from './accounts/users.js';
 import { APPS_CHANGED, createApps } from './admin/apps.js';
-import { adminRoutes } from './admin/routes.js';
+import { bootstrapAdmin } from './admin/accounts.js';
+import { createAdministration } from './admin/administration.js';
+import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { jsonErrorHandler, toAppError } from './http/errors.js';
@@ -53,10 +55,12 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   const apps = createApps(prisma, async (appId) => {
     clients.invalidate(appId);
     await store.publish(APPS_CHANGED, appId);
-  });
+  }, store);
   const users = createUsers(prisma);
   const audit = createAudit(prisma, log);
   const authorizations = createAuthorizations(prisma, store);
+  await bootstrapAdmin(prisma, config, log);
+  const administration = createAdministration({ prisma, apps, audit, authorizations, qrTtlSeconds: config.QR_TTL });
   const tokens = createDeviceTokens(prisma);
   const qr = createQrService(store, {
     qrTtlMs: config.QR_TTL * 1000,
@@ -80,9 +84,10 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.use('/api/mobile', mobileRoutes({ users, tokens, qr, clients, authorizations, audit }), jsonErrorHandler(log));
   app.use(phoneWebRoutes());
   app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log }));
+  app.use(adminHttp(administration, { store, issuer: config.issuer, log }));
   app.use(provider.callback());
 
-  const admin = adminRoutes({ apps, audit });
+  const admin = administration.api;
 
   return {
     app,
@@ -93,6 +98,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     apps,
     users,
     admin,
+    administration,
     qr,
     async close() {
       await stopListening().catch(() => {});

@@ -42,6 +42,9 @@ export const configSchema = z.object({
   /** HTTPS certificate and key (PEM files); both or neither. */
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  /** First start only: when no admin exists, create this one (both or neither). */
+  ADMIN_BOOTSTRAP_USERNAME: z.string().optional(),
+  ADMIN_BOOTSTRAP_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

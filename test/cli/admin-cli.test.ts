@@ -159,7 +159,7 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   it('--help explains every command, globally and per command, and exits 0', async () => {
     const global = await admin(['--help'], env);
     expect(global.code).toBe(0);
-    for (const name of ['apps:create', 'apps:list', 'apps:show', 'apps:update', 'apps:rotate-secret', 'apps:disable', 'apps:enable']) {
+    for (const name of ['apps:create', 'apps:list', 'apps:show', 'apps:update', 'apps:rotate-secret', 'apps:disable', 'apps:enable', 'apps:delete', 'apps:usage', 'apps:audit', 'developers:create', 'users:list', 'authorizations:revoke', 'tokens:create', 'admins:create']) {
       expect(global.stdout).toContain(name);
     }
     const create = await admin(['apps:create', '--help'], env);

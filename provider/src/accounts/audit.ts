@@ -13,7 +13,20 @@ export type AuditType =
   | 'app.created'
   | 'app.secret_rotated'
   | 'app.updated'
-  | 'app.status_changed';
+  | 'app.status_changed'
+  | 'app.deleted'
+  | 'developer.created'
+  | 'developer.updated'
+  | 'developer.deleted'
+  | 'admin.created'
+  | 'admin.disabled'
+  | 'admin.enabled'
+  | 'admin.password_changed'
+  | 'admin.signed_in'
+  | 'admin.sign_in_failed'
+  | 'admin.signed_out'
+  | 'admin.token_created'
+  | 'admin.token_revoked';
 
 export interface AuditEntry {
   userId?: string | null;

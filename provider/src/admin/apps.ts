@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hashSecret, newSecret } from '../accounts/secrets.js';
 import { AppError, notFound } from '../errors.js';
+import { parseWith } from '../http/guard.js';
+import { revokeGrant } from '../oidc/grants.js';
+import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -24,7 +27,11 @@ export const redirectUriSchema = z.string().superRefine((value, ctx) => {
 
 const optionalUrl = z.string().url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
 
-export const appInputSchema = z.object({
+/**
+ * What an admin may set on an app. Unknown fields are refused (a misspelt `redirect_uris` must
+ * not be silently dropped); optional fields take null to clear them on update.
+ */
+export const appInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   redirectUris: z.array(redirectUriSchema).min(1, 'at least one redirect URI is required').max(20),
   callbackDomain: z
@@ -32,16 +39,27 @@ export const appInputSchema = z.object({
     .trim()
     .toLowerCase()
     .regex(/^[a-z0-9.-]+(:\d+)?$/, 'callback domain is a host name, optionally with a port')
-    .optional(),
-  logoUrl: optionalUrl.optional(),
-  homepage: optionalUrl.optional(),
-  description: z.string().max(1000).optional(),
+    .nullish(),
+  logoUrl: optionalUrl.nullish(),
+  homepage: optionalUrl.nullish(),
+  description: z.string().max(1000).nullish(),
   developerId: z.string().min(1).max(64).optional(),
   tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
 });
 export type AppInput = z.infer<typeof appInputSchema>;
 
 export const DEFAULT_DEVELOPER_ID = 'dev_default';
+
+/** Longest grace period a rotated-out AppSecret may keep working: a week. */
+export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
+const rotateInputSchema = z.object({
+  graceSeconds: z.coerce
+    .number()
+    .int('graceSeconds is a whole number of seconds')
+    .min(0, 'graceSeconds cannot be negative')
+    .max(MAX_SECRET_GRACE_SECONDS, `graceSeconds is at most ${MAX_SECRET_GRACE_SECONDS} (7 days)`)
+    .default(0),
+});
 
 /** Pub/sub channel on which every instance hears that an app changed (drop its cached client). */
 export const APPS_CHANGED = 'apps-changed';
@@ -51,25 +69,37 @@ const newAppId = () => `sm${randomBytes(8).toString('hex')}`;
 
 type AppRow = Awaited<ReturnType<PrismaClient['app']['findUnique']>> & {};
 
-/** An app as admins see it: everything but the secret hash. */
-export function publicApp(a: AppRow) {
-  const { secretHash: _hidden, ...rest } = a;
-  return { ...rest, createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString() };
+/** An app as admins see it: everything but the secret hashes. */
+export function publicApp(a: AppRow, now = Date.now()) {
+  const { secretHash: _hidden, previousSecretHash: _previous, previousSecretExpiresAt, ...rest } = a;
+  // Only a grace period still running is worth showing.
+  const graceUntil = a.previousSecretHash && previousSecretExpiresAt && previousSecretExpiresAt.getTime() > now ? previousSecretExpiresAt.toISOString() : null;
+  return { ...rest, previousSecretExpiresAt: graceUntil, createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString() };
 }
+export type PublicApp = ReturnType<typeof publicApp>;
 
 export type Apps = ReturnType<typeof createApps>;
 
 /**
  * Registering and managing apps. `changed(appId)` tells every instance to drop its cached
  * client (oidc/clients.ts) so an edit, a disable or a secret rotation takes effect at once.
+ * `store` (the ephemeral store) lets `delete` revoke the app's access tokens at once; without
+ * it (the CLI with no provider running) they die anyway, with their Grant and their client.
  */
-export function createApps(prisma: PrismaClient, changed: (appId: string) => Promise<void> = async () => {}) {
+export function createApps(prisma: PrismaClient, changed: (appId: string) => Promise<void> = async () => {}, store?: EphemeralStore) {
   async function ensureDeveloper(id: string) {
     await prisma.developerAccount.upsert({
       where: { id },
       create: { id, name: id === DEFAULT_DEVELOPER_ID ? 'Default developer account' : id },
       update: {},
     });
+  }
+
+  /** Admins name an existing developer account (a typo must not mint new unionids). */
+  async function mustHaveDeveloper(id: string) {
+    if (id === DEFAULT_DEVELOPER_ID) return ensureDeveloper(id);
+    const found = await prisma.developerAccount.findUnique({ where: { id }, select: { id: true } });
+    if (!found) throw new AppError('invalid_request', 400, `developerId: no developer account "${id}"; create it first (developers:create).`);
   }
 
   async function mustFind(appId: string) {
@@ -79,11 +109,15 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
   }
 
   return {
-    /** Creates an app; the returned appSecret is shown this once and stored only as a hash. */
-    async create(raw: unknown, opts: { appId?: string } = {}) {
+    /**
+     * Creates an app; the returned appSecret is shown this once and stored only as a hash.
+     * `strictDeveloper` (the admin surfaces): an unknown developerId is an error instead of a
+     * new developer account.
+     */
+    async create(raw: unknown, opts: { appId?: string; strictDeveloper?: boolean } = {}) {
       const input = parse(raw);
       const developerId = input.developerId ?? DEFAULT_DEVELOPER_ID;
-      await ensureDeveloper(developerId);
+      await (opts.strictDeveloper ? mustHaveDeveloper(developerId) : ensureDeveloper(developerId));
       const appSecret = newSecret();
       const app = await prisma.app.create({
         data: {
@@ -102,21 +136,54 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
       return { ...publicApp(app), appSecret };
     },
 
-    async list() {
-      return (await prisma.app.findMany({ orderBy: { createdAt: 'asc' } })).map(publicApp);
+    async list(filter: { developerId?: string } = {}) {
+      const rows = await prisma.app.findMany({ where: filter.developerId ? { developerId: filter.developerId } : {}, orderBy: { createdAt: 'asc' } });
+      return rows.map((a) => publicApp(a));
     },
 
     async get(appId: string) {
       return publicApp(await mustFind(appId));
     },
 
-    /** Issues a new AppSecret; the old one stops working at once (every instance is told). */
-    async rotateSecret(appId: string) {
-      await mustFind(appId);
+    /**
+     * Issues a new AppSecret. Without a grace period the old one stops working at once (every
+     * instance is told); with `graceSeconds` it keeps working until then, so a site can deploy
+     * the new one first. Only the secret just replaced gets a grace period: rotating again
+     * during one ends the older secret at once.
+     */
+    async rotateSecret(appId: string, raw: unknown = {}) {
+      const { graceSeconds } = parseWith(rotateInputSchema, raw ?? {});
+      const current = await mustFind(appId);
       const appSecret = newSecret();
-      await prisma.app.update({ where: { appId }, data: { secretHash: hashSecret(appSecret) } });
+      const previousSecretExpiresAt = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
+      await prisma.app.update({
+        where: { appId },
+        data: { secretHash: hashSecret(appSecret), previousSecretHash: previousSecretExpiresAt ? current.secretHash : null, previousSecretExpiresAt },
+      });
       await changed(appId);
-      return { appId, appSecret };
+      return { appId, appSecret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null };
+    },
+
+    /**
+     * Deletes an app with everything issued to it: authorizations (cascade), grants with their
+     * refresh tokens (PostgreSQL) and access tokens (ephemeral store). The row goes first, so
+     * no new login can start for it; grants that raced in are swept after. The audit trail
+     * keeps its events (they name the AppID as text).
+     */
+    async delete(appId: string) {
+      const app = await mustFind(appId);
+      const authorizations = await prisma.authorization.count({ where: { appId, revokedAt: null } });
+      await prisma.app.delete({ where: { appId } });
+      await changed(appId);
+      const grants = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', clientId: appId }, select: { grantId: true } });
+      for (const { grantId } of grants) {
+        if (!grantId) continue;
+        if (store) await revokeGrant({ store, prisma }, grantId);
+        else await prisma.oidcPayload.deleteMany({ where: { grantId } });
+      }
+      // Anything else stored for this client (refresh tokens whose Grant is already gone).
+      await prisma.oidcPayload.deleteMany({ where: { clientId: appId } });
+      return { appId, name: app.name, deleted: true as const, authorizations, grants: grants.length };
     },
 
     async setStatus(appId: string, status: 'active' | 'disabled') {
@@ -129,6 +196,7 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
     async update(appId: string, raw: unknown) {
       await mustFind(appId);
       const input = parse(raw, true);
+      if (input.developerId) await mustHaveDeveloper(input.developerId);
       const app = await prisma.app.update({ where: { appId }, data: input });
       await changed(appId);
       return publicApp(app);
@@ -139,11 +207,5 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
 function parse(raw: unknown, partial?: false): AppInput;
 function parse(raw: unknown, partial: true): Partial<AppInput>;
 function parse(raw: unknown, partial = false) {
-  const schema = partial ? appInputSchema.partial() : appInputSchema;
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const message = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw new AppError('invalid_request', 400, message);
-  }
-  return result.data;
+  return parseWith(partial ? appInputSchema.partial() : appInputSchema, raw);
 }

@@ -1,6 +1,8 @@
 /**
- * How `npm run admin` reaches the admin API (API.md §5). Both transports speak the same HTTP
+ * How `npm run admin` reaches the admin API (API.md §5). Every transport speaks the same HTTP
  * API to the same router (admin/routes.ts), so a command behaves identically either way:
+ *  - http: SAOMA_ADMIN_URL and SAOMA_ADMIN_TOKEN are set — call a provider elsewhere over
+ *    HTTP(S) with that bearer admin token;
  *  - socket: a running provider answers on DATA_DIR/admin.sock — use it (it holds the embedded
  *    database, and its client cache hears every change);
  *  - database: no provider here — open the database ourselves and serve the router in-process
@@ -13,12 +15,14 @@ import path from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
 import { createAudit } from '../accounts/audit.js';
+import { createAuthorizations } from '../accounts/authorizations.js';
 import type { Config } from '../config.js';
 import { jsonErrorHandler } from '../http/errors.js';
 import { openDatabase } from '../storage/database.js';
+import { createMemoryStore } from '../storage/ephemeral.memory.js';
 import { createRedisStore } from '../storage/ephemeral.redis.js';
+import { createAdministration } from './administration.js';
 import { APPS_CHANGED, createApps } from './apps.js';
-import { adminRoutes } from './routes.js';
 import { adminSocketPath, answers } from './socket.js';
 
 /** An error answer of the admin API: `{error, error_description}` with its status. */
@@ -33,13 +37,20 @@ export class AdminApiError extends Error {
 }
 
 export interface AdminConnection {
-  via: 'socket' | 'database';
+  via: 'http' | 'socket' | 'database';
   /** One admin API call; `path` is below /api/admin. Throws AdminApiError on a non-2xx answer. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
-export async function connectAdmin(config: Config): Promise<AdminConnection> {
+/** Where a remote provider's admin API is, for the http transport (not provider settings: CLI only). */
+export interface RemoteAdmin {
+  SAOMA_ADMIN_URL?: string;
+  SAOMA_ADMIN_TOKEN?: string;
+}
+
+export async function connectAdmin(config: Config, remote: RemoteAdmin = {}): Promise<AdminConnection> {
+  if (remote.SAOMA_ADMIN_URL || remote.SAOMA_ADMIN_TOKEN) return connectHttp(remote);
   const socketPath = adminSocketPath(config.dataDir);
   if (fs.existsSync(socketPath) && (await answers(socketPath))) {
     return { via: 'socket', request: (m, p, b) => requestOverSocket(socketPath, m, p, b), close: async () => {} };
@@ -47,19 +58,45 @@ export async function connectAdmin(config: Config): Promise<AdminConnection> {
   return openDirect(config);
 }
 
-/** Must match app.ts's channel: running instances on the same Redis drop their cached client. */
-
+function connectHttp(remote: RemoteAdmin): AdminConnection {
+  if (!remote.SAOMA_ADMIN_URL || !remote.SAOMA_ADMIN_TOKEN) throw new Error('SAOMA_ADMIN_URL and SAOMA_ADMIN_TOKEN go together: the provider\'s URL and an admin token (tokens:create).');
+  let base: URL;
+  try {
+    base = new URL(remote.SAOMA_ADMIN_URL.replace(/\/+$/, '') + '/api/admin');
+  } catch {
+    throw new Error(`SAOMA_ADMIN_URL "${remote.SAOMA_ADMIN_URL}" is not a URL.`);
+  }
+  const token = remote.SAOMA_ADMIN_TOKEN;
+  return {
+    via: 'http',
+    async request<T>(method: string, apiPath: string, body?: unknown): Promise<T> {
+      const res = await fetch(base.href + apiPath, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+        throw new Error(`Cannot reach ${base.origin} (SAOMA_ADMIN_URL): ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+      });
+      return answer<T>(res.status, await res.text());
+    },
+    close: async () => {},
+  };
+}
 
 async function openDirect(config: Config): Promise<AdminConnection> {
   // Log lines go to stderr so `--json` output on stdout stays parseable.
   const log = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, migrate: config.MIGRATE_ON_START });
   const store = config.REDIS_URL ? createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX }) : null;
+  // Running instances on the same Redis hear the change and drop their cached client.
   const apps = createApps(db.prisma, async (appId) => {
     await store?.publish(APPS_CHANGED, appId);
-  });
+  }, store ?? undefined);
+  // Without Redis there is no running provider's store to reach: revocations clean PostgreSQL only.
+  const authorizations = createAuthorizations(db.prisma, store ?? createMemoryStore());
+  const administration = createAdministration({ prisma: db.prisma, apps, audit: createAudit(db.prisma, log), authorizations, qrTtlSeconds: config.QR_TTL });
   const app = express();
-  app.use('/api/admin', adminRoutes({ apps, audit: createAudit(db.prisma, log) }));
+  app.use('/api/admin', administration.api);
   app.use(jsonErrorHandler(log));
 
   // A private directory (0700) holds the socket: nobody else on the machine can call it.
@@ -104,26 +141,31 @@ function requestOverSocket<T>(socketPath: string, method: string, apiPath: strin
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: Record<string, unknown> | undefined;
           try {
-            json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-          } catch {
-            json = undefined;
+            resolve(answer<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+          } catch (err) {
+            reject(err);
           }
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve(json as T);
-          reject(
-            new AdminApiError(
-              status,
-              typeof json?.error === 'string' ? json.error : 'http_error',
-              typeof json?.error_description === 'string' ? json.error_description : `The admin API answered HTTP ${status}.`,
-            ),
-          );
         });
       },
     );
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** The API's answer: the JSON on 2xx, an AdminApiError with its `{error, error_description}` otherwise. */
+function answer<T>(status: number, text: string): T {
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (status >= 200 && status < 300) return json as T;
+  throw new AdminApiError(
+    status,
+    typeof json?.error === 'string' ? json.error : 'http_error',
+    typeof json?.error_description === 'string' ? json.error_description : `The admin API answered HTTP ${status}.`,
+  );
 }

@@ -3,51 +3,101 @@ import { z } from 'zod';
 import type { Audit } from '../accounts/audit.js';
 import { notFound } from '../errors.js';
 import { noStore, parseWith } from '../http/guard.js';
+import type { AdminAccounts } from './accounts.js';
 import type { Apps } from './apps.js';
+import { actorOf, adminAudit } from './audit.js';
+import type { Developers } from './developers.js';
+import { refuseNul } from './guard.js';
+import { accountRoutes } from './routes-accounts.js';
+import type { AdminTokens } from './tokens.js';
+import type { Usage } from './usage.js';
+import type { AdminUsers } from './users.js';
 
 const appIdParam = z.object({ appId: z.string().min(1).max(64) });
 
+export interface AdminServices {
+  apps: Apps;
+  developers: Developers;
+  accounts: AdminAccounts;
+  tokens: AdminTokens;
+  usage: Usage;
+  users: AdminUsers;
+}
+
 /**
- * The admin API (API.md §5). Who may call it is decided by whoever mounts it: today the local
- * admin socket (filesystem permissions, see socket.ts); bearer admin tokens come with the
- * console.
+ * Deps of the admin API. Only `apps` and `audit` are required so the router can be mounted
+ * before everything else is wired.
+ * TODO(issue 5 wiring): make the rest required once app.ts passes createAdministration's services.
  */
-export function adminRoutes(deps: { apps: Apps; audit: Audit }): Router {
-  const { apps, audit } = deps;
+export type AdminRouteDeps = { apps: Apps; audit: Audit } & Partial<Omit<AdminServices, 'apps'>>;
+
+/**
+ * The admin API (API.md §5). Who may call it is decided by whoever mounts it: the local admin
+ * socket (filesystem permissions, see socket.ts) or HTTP with a bearer admin token (auth.ts).
+ */
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const { apps, usage, users } = deps;
+  const record = adminAudit(deps.audit);
   const router = Router();
-  router.use(noStore, express.json({ limit: '64kb' }));
+  router.use(noStore, express.json({ limit: '64kb' }), refuseNul);
+  const appIdOf = (params: unknown) => parseWith(appIdParam, params).appId;
 
   router.post('/apps', async (req, res) => {
-    const created = await apps.create(req.body);
-    await audit.record('app.created', { appId: created.appId, detail: { name: created.name } });
+    const created = await apps.create(req.body ?? {}, { strictDeveloper: true });
+    await record('app.created', actorOf(res), { appId: created.appId, detail: { name: created.name } });
     res.status(201).json(created);
   });
-  router.get('/apps', async (_req, res) => {
-    res.json({ apps: await apps.list() });
+  router.get('/apps', async (req, res) => {
+    const developerId = typeof req.query.developerId === 'string' ? req.query.developerId : undefined;
+    res.json({ apps: await apps.list({ developerId }) });
   });
   router.get('/apps/:appId', async (req, res) => {
-    res.json(await apps.get(parseWith(appIdParam, req.params).appId));
+    res.json(await apps.get(appIdOf(req.params)));
   });
   router.patch('/apps/:appId', async (req, res) => {
-    const { appId } = parseWith(appIdParam, req.params);
-    const updated = await apps.update(appId, req.body);
-    await audit.record('app.updated', { appId, detail: { fields: Object.keys(req.body ?? {}) } });
+    const appId = appIdOf(req.params);
+    const updated = await apps.update(appId, req.body ?? {});
+    await record('app.updated', actorOf(res), { appId, detail: { fields: Object.keys(req.body ?? {}) } });
     res.json(updated);
   });
+  router.delete('/apps/:appId', async (req, res) => {
+    const appId = appIdOf(req.params);
+    const deleted = await apps.delete(appId);
+    await record('app.deleted', actorOf(res), { appId, detail: { name: deleted.name, authorizations: deleted.authorizations, grants: deleted.grants } });
+    res.json(deleted);
+  });
   router.post('/apps/:appId/secret', async (req, res) => {
-    const { appId } = parseWith(appIdParam, req.params);
-    const rotated = await apps.rotateSecret(appId);
-    await audit.record('app.secret_rotated', { appId });
+    const appId = appIdOf(req.params);
+    const rotated = await apps.rotateSecret(appId, req.body ?? {});
+    await record('app.secret_rotated', actorOf(res), { appId, detail: { previousSecretExpiresAt: rotated.previousSecretExpiresAt } });
     res.json(rotated);
   });
   for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
     router.post(`/apps/:appId/${action}`, async (req, res) => {
-      const { appId } = parseWith(appIdParam, req.params);
+      const appId = appIdOf(req.params);
       const app = await apps.setStatus(appId, status);
-      await audit.record('app.status_changed', { appId, detail: { status } });
+      await record('app.status_changed', actorOf(res), { appId, detail: { status } });
       res.json(app);
     });
   }
+  if (usage) {
+    router.get('/apps/:appId/usage', async (req, res) => {
+      res.json(await usage.forApp(appIdOf(req.params)));
+    });
+    router.get('/apps/:appId/audit', async (req, res) => {
+      res.json(await usage.auditForApp(appIdOf(req.params), req.query));
+    });
+  }
+  if (users) {
+    router.get('/apps/:appId/authorizations', async (req, res) => {
+      const appId = appIdOf(req.params);
+      await apps.get(appId); // 404 for an unknown app, not an empty list
+      res.json({ authorizations: await users.ofApp(appId) });
+    });
+  }
+  const { developers, accounts, tokens } = deps;
+  if (developers && accounts && tokens && usage && users) router.use(accountRoutes({ developers, accounts, tokens, usage, users, record }));
+
   router.use((_req, _res) => {
     throw notFound('No such admin API endpoint.');
   });

@@ -13,6 +13,8 @@ export interface ClientInfo {
   homepage: string | null;
   callbackDomain: string | null;
   redirectUris: string[];
+  /** After a rotation with a grace period: the previous AppSecret's hash and when it stops working. */
+  previousSecret: { hash: string; expiresAt: Date } | null;
 }
 
 const CACHE_MS = 60_000;
@@ -34,6 +36,7 @@ export function createClientDirectory(prisma: PrismaClient) {
       homepage: app.homepage,
       callbackDomain: app.callbackDomain,
       redirectUris: app.redirectUris,
+      previousSecret: app.previousSecretHash && app.previousSecretExpiresAt ? { hash: app.previousSecretHash, expiresAt: app.previousSecretExpiresAt } : null,
       metadata: {
         client_id: app.appId,
         // The hash, never the secret: compareClientSecret (provider.ts) checks against it.

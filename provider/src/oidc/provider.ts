@@ -111,9 +111,13 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
 
-  // AppSecrets are stored hashed; oidc-provider would compare them in plain text.
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientSecret: string }, actual: string) {
-    return typeof actual === 'string' && verifySecret(actual, this.clientSecret);
+  // AppSecrets are stored hashed; oidc-provider would compare them in plain text. After a
+  // rotation with a grace period (admin/apps.ts) the previous secret passes until its deadline.
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret: string }, actual: string) {
+    if (typeof actual !== 'string') return false;
+    if (verifySecret(actual, this.clientSecret)) return true;
+    const previous = (await deps.clients.get(this.clientId))?.previousSecret;
+    return !!previous && previous.expiresAt.getTime() > Date.now() && verifySecret(actual, previous.hash);
   };
 
   return provider;

@@ -1,0 +1,190 @@
+import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, yesOption, type Command } from './cli-kit.js';
+
+type Developer = { id: string; name: string; apps: number; createdAt: string };
+type User = { id: string; username: string; nickname: string; createdAt: string; authorizations: number | Authorization[] };
+type Authorization = { appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string };
+type Token = { id: string; name: string; status: string; createdBy: string; createdAt: string; lastUsedAt: string | null };
+type Admin = { id: string; username: string; status: string; createdAt: string };
+
+const developerText = (d: Developer) => fields([['ID', d.id], ['Name', d.name], ['Apps', String(d.apps)], ['Created', d.createdAt]]);
+
+export const developerCommands: Command[] = [
+  {
+    name: 'developers:create',
+    summary: 'Create a developer account (its apps share unionid)',
+    args: [],
+    options: {
+      name: { type: 'string', required: true, help: "the account's name" },
+      id: { type: 'string', help: 'its id (3–64 letters, digits, _ or -; default generated); it never changes' },
+    },
+    async run(ctx) {
+      const d = await ctx.api.request<Developer>('POST', '/developers', { name: ctx.values.name, ...(ctx.values.id !== undefined ? { id: ctx.values.id } : {}) });
+      return { json: d, text: `Created developer account.\n\n${developerText(d)}\n\nRegister its apps with: npm run admin -- apps:create --developer ${d.id} …` };
+    },
+  },
+  {
+    name: 'developers:list',
+    summary: 'List developer accounts',
+    args: [],
+    options: {},
+    async run(ctx) {
+      const out = await ctx.api.request<{ developers: Developer[] }>('GET', '/developers');
+      return { json: out, text: columns(['ID', 'APPS', 'NAME'], out.developers.map((d) => [d.id, String(d.apps), d.name])) };
+    },
+  },
+  {
+    name: 'developers:show',
+    summary: 'Show a developer account',
+    args: ['developerId'],
+    options: {},
+    async run(ctx) {
+      const d = await ctx.api.request<Developer>('GET', `/developers/${argPath(ctx)}`);
+      return { json: d, text: developerText(d) };
+    },
+  },
+  {
+    name: 'developers:update',
+    summary: 'Rename a developer account',
+    args: ['developerId'],
+    options: { name: { type: 'string', required: true, help: 'the new name' } },
+    async run(ctx) {
+      const d = await ctx.api.request<Developer>('PATCH', `/developers/${argPath(ctx)}`, { name: ctx.values.name });
+      return { json: d, text: `Updated.\n\n${developerText(d)}` };
+    },
+  },
+  {
+    name: 'developers:delete',
+    summary: 'Delete a developer account that owns no apps',
+    args: ['developerId'],
+    options: yesOption,
+    async run(ctx) {
+      await confirmed(ctx, `delete developer account ${ctx.args[0]}`, ctx.args[0]);
+      const out = await ctx.api.request<{ id: string }>('DELETE', `/developers/${argPath(ctx)}`);
+      return { json: out, text: `Deleted developer account ${out.id}.` };
+    },
+  },
+];
+
+export const userCommands: Command[] = [
+  {
+    name: 'users:list',
+    summary: 'List or search people (phone-app users), newest first',
+    args: [],
+    options: {
+      search: { type: 'string', help: 'only those whose username, nickname or id contains this' },
+      limit: { type: 'string', meta: 'N', help: 'at most this many (1–200, default 50)' },
+    },
+    async run(ctx) {
+      const q = new URLSearchParams();
+      if (typeof ctx.values.search === 'string') q.set('q', ctx.values.search);
+      if (typeof ctx.values.limit === 'string') q.set('limit', ctx.values.limit);
+      const out = await ctx.api.request<{ users: User[] }>('GET', `/users${q.size ? `?${q}` : ''}`);
+      if (!out.users.length) return { json: out, text: 'Nobody found.' };
+      return { json: out, text: columns(['ID', 'USERNAME', 'APPS', 'NICKNAME'], out.users.map((u) => [u.id, u.username, String(u.authorizations), u.nickname])) };
+    },
+  },
+  {
+    name: 'users:show',
+    summary: 'Show a person and the apps they authorized',
+    args: ['user'],
+    options: {},
+    async run(ctx) {
+      const u = await ctx.api.request<User & { authorizations: Authorization[] }>('GET', `/users/${argPath(ctx)}`);
+      const apps = u.authorizations.length ? columns(['APPID', 'LAST LOGIN', 'NAME'], u.authorizations.map((a) => [a.appId, a.lastUsedAt, a.name])) : 'No authorized apps.';
+      return { json: u, text: `${fields([['ID', u.id], ['Username', u.username], ['Nickname', u.nickname], ['Joined', u.createdAt]])}\n\n${apps}` };
+    },
+  },
+  {
+    name: 'authorizations:revoke',
+    summary: "End a person's authorization for an app: its tokens for them stop working at once",
+    args: ['user', 'appId'],
+    options: {},
+    async run(ctx) {
+      const out = await ctx.api.request<{ username: string; appId: string }>('DELETE', `/users/${argPath(ctx, 0)}/authorizations/${argPath(ctx, 1)}`);
+      return { json: out, text: `Revoked ${out.username}'s authorization for ${out.appId}. Their next login there asks again.` };
+    },
+  },
+];
+
+export const tokenCommands: Command[] = [
+  {
+    name: 'tokens:create',
+    summary: 'Create an admin API token (Authorization: Bearer sat_…); prints it once',
+    args: [],
+    options: { name: { type: 'string', required: true, help: 'what uses it, e.g. "deploy pipeline"' } },
+    async run(ctx) {
+      const t = await ctx.api.request<Token & { token: string }>('POST', '/tokens', { name: ctx.values.name });
+      return {
+        json: t,
+        text: `Created token "${t.name}" (${t.id}):\n\n  ${t.token}\n\n⚠ Store it now: it will not be shown again (only a hash is kept).\nUse it as Authorization: Bearer <token> on /api/admin, or\n  SAOMA_ADMIN_URL=<provider URL> SAOMA_ADMIN_TOKEN=<token> npm run admin -- apps:list`,
+      };
+    },
+  },
+  {
+    name: 'tokens:list',
+    summary: 'List admin API tokens (never the tokens themselves)',
+    args: [],
+    options: {},
+    async run(ctx) {
+      const out = await ctx.api.request<{ tokens: Token[] }>('GET', '/tokens');
+      if (!out.tokens.length) return { json: out, text: 'No tokens. Create one: npm run admin -- tokens:create --name NAME' };
+      return { json: out, text: columns(['ID', 'STATUS', 'LAST USED', 'NAME'], out.tokens.map((t) => [t.id, t.status, t.lastUsedAt ?? 'never', t.name])) };
+    },
+  },
+  {
+    name: 'tokens:revoke',
+    summary: 'Revoke an admin API token (by id, or by name if unique); it stops working at once',
+    args: ['token'],
+    options: {},
+    async run(ctx) {
+      const t = await ctx.api.request<Token>('DELETE', `/tokens/${argPath(ctx)}`);
+      return { json: t, text: `Revoked token "${t.name}" (${t.id}).` };
+    },
+  },
+];
+
+export const adminCommands: Command[] = [
+  {
+    name: 'admins:create',
+    summary: 'Create a console admin (asks for the password, or --password-stdin)',
+    args: [],
+    options: { username: { type: 'string', required: true, help: 'their username (letters, digits, _ . -)' }, ...passwordOptions },
+    async run(ctx) {
+      const a = await ctx.api.request<Admin>('POST', '/admins', { username: ctx.values.username, password: await passwordFrom(ctx) });
+      return { json: a, text: `Created admin ${a.username}. Sign in at <provider URL>/admin.` };
+    },
+  },
+  {
+    name: 'admins:list',
+    summary: 'List console admins',
+    args: [],
+    options: {},
+    async run(ctx) {
+      const out = await ctx.api.request<{ admins: Admin[] }>('GET', '/admins');
+      if (!out.admins.length) return { json: out, text: 'No admins. Create one: npm run admin -- admins:create --username NAME' };
+      return { json: out, text: columns(['USERNAME', 'STATUS', 'CREATED'], out.admins.map((a) => [a.username, a.status, a.createdAt])) };
+    },
+  },
+  ...(['disable', 'enable'] as const).map(
+    (action): Command => ({
+      name: `admins:${action}`,
+      summary: action === 'disable' ? 'Stop an admin from signing in (their console sessions end)' : 'Let a disabled admin sign in again',
+      args: ['username'],
+      options: {},
+      async run(ctx) {
+        const a = await ctx.api.request<Admin>('POST', `/admins/${argPath(ctx)}/${action}`);
+        return { json: a, text: `${a.username} is now ${a.status}.` };
+      },
+    }),
+  ),
+  {
+    name: 'admins:password',
+    summary: "Set an admin's password (asks for it, or --password-stdin)",
+    args: ['username'],
+    options: passwordOptions,
+    async run(ctx) {
+      const a = await ctx.api.request<Admin>('POST', `/admins/${argPath(ctx)}/password`, { password: await passwordFrom(ctx) });
+      return { json: a, text: `Password changed for ${a.username}.` };
+    },
+  },
+];

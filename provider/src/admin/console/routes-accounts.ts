@@ -1,0 +1,118 @@
+import { Router } from 'express';
+import { actorOf } from '../audit.js';
+import { ctxOf, done, formError, locals, send, type ConsoleDeps } from './kit.js';
+import { adminsPage, developerPage, developersPage, tokensPage, userPage, usersPage } from './views-accounts.js';
+
+const text = (v: unknown) => (typeof v === 'string' ? v : '');
+/** Where a revoke button asked to go back to: only console paths. */
+const back = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/admin\/[A-Za-z0-9/_-]*$/.test(v) ? v : fallback);
+
+/** Developer accounts, people, API tokens and admin accounts. */
+export function consoleAccountRoutes(deps: ConsoleDeps): Router {
+  const { apps, developers, users, usage, tokens, accounts } = deps.services;
+  const { sessions, record } = deps;
+  const router = Router();
+
+  router.get('/developers', async (_req, res) => {
+    send(res, 200, developersPage(ctxOf(res), await developers.list()));
+  });
+  router.post('/developers', async (req, res) => {
+    const v = { name: text(req.body?.name), id: text(req.body?.id).trim() };
+    try {
+      const created = await developers.create({ name: v.name, ...(v.id ? { id: v.id } : {}) });
+      await record('developer.created', actorOf(res), { detail: { developerId: created.id, name: created.name } });
+      await done(res, sessions, `/admin/developers/${created.id}`, { notice: `Created ${created.name}.` });
+    } catch (err) {
+      send(res, 400, developersPage(ctxOf(res, { error: formError(err) }), await developers.list(), v));
+    }
+  });
+  router.get('/developers/:id', async (req, res) => {
+    const d = await developers.get(req.params.id);
+    send(res, 200, developerPage(ctxOf(res), d, await apps.list({ developerId: d.id })));
+  });
+  router.post('/developers/:id', async (req, res) => {
+    const d = await developers.get(req.params.id);
+    try {
+      const updated = await developers.update(d.id, { name: text(req.body?.name) });
+      await record('developer.updated', actorOf(res), { detail: { developerId: d.id, name: updated.name } });
+      await done(res, sessions, `/admin/developers/${d.id}`, { notice: 'Saved.' });
+    } catch (err) {
+      send(res, 400, developerPage(ctxOf(res, { error: formError(err) }), d, await apps.list({ developerId: d.id })));
+    }
+  });
+  router.post('/developers/:id/delete', async (req, res) => {
+    const d = await developers.get(req.params.id);
+    await developers.delete(d.id);
+    await record('developer.deleted', actorOf(res), { detail: { developerId: d.id } });
+    await done(res, sessions, '/admin/developers', { notice: `Deleted ${d.name}.` });
+  });
+
+  router.get('/users', async (req, res) => {
+    const q = text(req.query.q).slice(0, 100);
+    send(res, 200, usersPage(ctxOf(res), await users.search({ q: q || undefined }), q));
+  });
+  router.get('/users/:userId', async (req, res) => {
+    const { authorizations, ...user } = await users.get(req.params.userId);
+    const trail = await usage.auditForUser(user.id, { limit: 25 });
+    send(res, 200, userPage(ctxOf(res), { user, authorizations, audit: trail.events }));
+  });
+  router.post('/users/:userId/authorizations/:appId/revoke', async (req, res) => {
+    const revoked = await users.revoke(req.params.userId as string, req.params.appId as string);
+    await record('authorization.revoked', actorOf(res), { userId: revoked.userId, appId: revoked.appId, ip: req.ip ?? null, detail: { by: 'admin' } });
+    await done(res, sessions, back(req.body?.back, `/admin/users/${revoked.userId}`), { notice: `Revoked ${revoked.username}'s authorization for ${revoked.appId}.` });
+  });
+
+  router.get('/tokens', async (_req, res) => {
+    send(res, 200, tokensPage(ctxOf(res), await tokens.list(), locals(res).flash?.adminToken));
+  });
+  router.post('/tokens', async (req, res) => {
+    try {
+      const created = await tokens.create({ name: text(req.body?.name) }, actorOf(res));
+      await record('admin.token_created', actorOf(res), { detail: { tokenId: created.id, name: created.name } });
+      await done(res, sessions, '/admin/tokens', { adminToken: { id: created.id, name: created.name, token: created.token } });
+    } catch (err) {
+      send(res, 400, tokensPage(ctxOf(res, { error: formError(err) }), await tokens.list(), undefined, { name: text(req.body?.name) }));
+    }
+  });
+  router.post('/tokens/:id/revoke', async (req, res) => {
+    const revoked = await tokens.revoke(req.params.id as string);
+    await record('admin.token_revoked', actorOf(res), { detail: { tokenId: revoked.id, name: revoked.name } });
+    await done(res, sessions, '/admin/tokens', { notice: `Revoked token "${revoked.name}".` });
+  });
+
+  router.get('/admins', async (_req, res) => {
+    send(res, 200, adminsPage(ctxOf(res), await accounts.list()));
+  });
+  router.post('/admins', async (req, res) => {
+    const v = { username: text(req.body?.username) };
+    try {
+      const created = await accounts.create({ username: v.username, password: text(req.body?.password) });
+      await record('admin.created', actorOf(res), { detail: { admin: created.username } });
+      await done(res, sessions, '/admin/admins', { notice: `Created admin ${created.username}.` });
+    } catch (err) {
+      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list(), v));
+    }
+  });
+  router.post('/admins/password', async (req, res) => {
+    try {
+      const me = await accounts.setPassword(locals(res).session.adminId, { password: text(req.body?.password) });
+      await record('admin.password_changed', actorOf(res), { detail: { admin: me.username } });
+      await done(res, sessions, '/admin/admins', { notice: 'Your password is changed.' });
+    } catch (err) {
+      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list()));
+    }
+  });
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    router.post(`/admins/:id/${action}`, async (req, res) => {
+      try {
+        const admin = await accounts.setDisabled(req.params.id as string, disabled);
+        await record(disabled ? 'admin.disabled' : 'admin.enabled', actorOf(res), { detail: { admin: admin.username } });
+        await done(res, sessions, '/admin/admins', { notice: `${admin.username} is ${admin.status}.` });
+      } catch (err) {
+        const error = formError(err);
+        send(res, (err as { status: number }).status, adminsPage(ctxOf(res, { error }), await accounts.list()));
+      }
+    });
+  }
+  return router;
+}
