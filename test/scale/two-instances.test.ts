@@ -1,0 +1,230 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as oidc from 'openid-client';
+import { nanoid } from 'nanoid';
+import { adminSocketPath } from '../../provider/src/admin/socket.js';
+import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
+import { startTwoInstances, type Instance, type Pair } from './instances.js';
+import { LbBrowser, sendVia, type Target } from './lb-browser.js';
+
+const REDIRECT_URI = 'http://127.0.0.1:5999/callback';
+const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
+
+/** The admin API on one instance's local socket. */
+function admin(instance: Instance, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: adminSocketPath(instance.dataDir), method, path: `/api/admin${path}`, headers: text ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let out = '';
+        res.setEncoding('utf8').on('data', (c: string) => (out += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: out ? JSON.parse(out) : null }));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** SSE `status` events of a streaming response, read in the background. */
+function statusEvents(res: Response) {
+  const events: string[] = [];
+  const waiters: Array<() => void> = [];
+  void (async () => {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (/^event: status$/m.test(block)) events.push((JSON.parse(/^data: (.*)$/m.exec(block)![1]) as { status: string }).status);
+          waiters.splice(0).forEach((w) => w());
+        }
+      }
+    } catch {
+      // aborted by the test
+    }
+  })();
+  return {
+    events,
+    /** Resolves once `status` has arrived; rejects after `timeoutMs`. */
+    async until(status: string, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!events.includes(status)) {
+        if (Date.now() > deadline) throw new Error(`no "${status}" event; got ${events.join(', ')}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
+      }
+    },
+  };
+}
+
+describe.skipIf(skip)('two provider instances behind one issuer, sharing PostgreSQL and Redis', () => {
+  let pair: Pair;
+  let app: { appId: string; appSecret: string };
+  let phone: { token: string };
+
+  /** openid-client as the site holds it, its requests sent to `target`. */
+  async function site(target: Target, secret = app.appSecret) {
+    const config = await oidc.discovery(pair.issuer, app.appId, undefined, oidc.ClientSecretBasic(secret), {
+      execute: [oidc.allowInsecureRequests],
+      [oidc.customFetch]: (url, options) => sendVia(target, pair.issuer, url, options as RequestInit),
+    });
+    const via = (t: Target) => (config[oidc.customFetch] = (url, options) => sendVia(t, pair.issuer, url, options as RequestInit));
+    return { config, via };
+  }
+
+  const phoneCall = (target: Target, path: string) =>
+    sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile${path}`, { method: 'POST', headers: { authorization: `Bearer ${phone.token}` } });
+  const scan = (target: Target, payload: string) =>
+    sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/scans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${phone.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ payload }),
+    });
+
+  /** The site sends a browser to /auth on `target`; it lands on the QR page there. */
+  async function beginAt(target: Target, config: oidc.Configuration) {
+    const browser = new LbBrowser(pair.issuer);
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const { url: page, res } = await browser.navigate(target, url);
+    expect(res?.status).toBe(200);
+    await res?.arrayBuffer();
+    const uid = /^\/interaction\/([^/]+)$/.exec(page.pathname)![1];
+    const qr = (await (await browser.fetch(target, `/interaction/${uid}/qr`)).json()) as { qrId: string; payload: string };
+    return { browser, uid, qr, codeVerifier, state };
+  }
+
+  /** A whole login: page on `page`, phone on `phoneAt`, completion on `completeAt`; returns the callback. */
+  async function loginToCallback(config: oidc.Configuration, page: Target, phoneAt: Target, completeAt: Target) {
+    const login = await beginAt(page, config);
+    expect((await scan(phoneAt, login.qr.payload)).status).toBe(200);
+    expect((await phoneCall(phoneAt, `/scans/${login.qr.qrId}/confirm`)).status).toBe(200);
+    const { url } = await login.browser.navigate(completeAt, `/interaction/${login.uid}/complete`, (u) => u.href.startsWith(REDIRECT_URI));
+    return { login, callback: url };
+  }
+
+  beforeAll(async () => {
+    pair = await startTwoInstances();
+    const created = await admin(pair.a, 'POST', '/apps', { name: 'Scale Site', redirectUris: [REDIRECT_URI] });
+    expect(created.status).toBe(201);
+    app = created.body;
+    // The person registers through B and signs in through A.
+    const username = `scale_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const account = { username, password: 'correct horse battery' };
+    const json = { 'content-type': 'application/json' };
+    const reg = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    expect(reg.status).toBe(201);
+    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    phone = (await signIn.json()) as { token: string };
+  });
+  afterAll(async () => {
+    await pair?.close();
+  });
+
+  it('completes a login whose page and SSE are on A while the phone scans and confirms on B, completion on B and token exchange on A', async () => {
+    const { config, via } = await site(pair.a);
+    const login = await beginAt(pair.a, config);
+    const page = new AbortController();
+    const stream = statusEvents(await login.browser.fetch(pair.a, `/interaction/${login.uid}/qr/events`, { signal: page.signal }));
+    await stream.until('pending');
+
+    expect((await scan(pair.b, login.qr.payload)).status).toBe(200);
+    await stream.until('scanned');
+    expect((await phoneCall(pair.b, `/scans/${login.qr.qrId}/confirm`)).status).toBe(200);
+    await stream.until('confirmed'); // A's page heard B's confirm through Redis pub/sub
+    expect(stream.events).toEqual(['pending', 'scanned', 'confirmed']);
+    page.abort(); // the page navigates to /complete
+
+    const { url: callback } = await login.browser.navigate(pair.b, `/interaction/${login.uid}/complete`, (u) => u.href.startsWith(REDIRECT_URI));
+    expect(callback.searchParams.get('code')).toBeTruthy();
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state });
+    expect(tokens.claims()!.iss).toBe(pair.issuer.href.replace(/\/$/, ''));
+    via(pair.b);
+    const profile = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(profile.sub).toBe(tokens.claims()!.sub);
+  });
+
+  it('redeems an authorization code once across instances: on A, then on B gets invalid_grant', async () => {
+    const { config } = await site(pair.a);
+    const { login, callback } = await loginToCallback(config, pair.a, pair.b, pair.a);
+    const form = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier });
+    const basic = `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`;
+    const redeem = (target: Target) =>
+      sendVia(target, pair.issuer, `${pair.issuer.origin}/token`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      });
+    const first = await redeem(pair.a);
+    expect(first.status).toBe(200);
+    const second = await redeem(pair.b);
+    expect(second.status).toBe(400);
+    expect(((await second.json()) as { error: string }).error).toBe('invalid_grant');
+  });
+
+  it("refuses an app secret on B as soon as A's admin socket has rotated it (client caches invalidated over pub/sub)", async () => {
+    const before = await site(pair.b);
+    // B has the client cached: a login whose token exchange happens on B.
+    const warm = await loginToCallback(before.config, pair.b, pair.b, pair.b);
+    await oidc.authorizationCodeGrant(before.config, warm.callback, { pkceCodeVerifier: warm.login.codeVerifier, expectedState: warm.login.state });
+
+    const { login, callback } = await loginToCallback(before.config, pair.b, pair.b, pair.b);
+    const rotated = await admin(pair.a, 'POST', `/apps/${app.appId}/secret`);
+    expect(rotated.status).toBe(200);
+    const newSecret = (rotated.body as { appSecret: string }).appSecret;
+    app = { ...app, appSecret: newSecret };
+
+    const stale = oidc.authorizationCodeGrant(before.config, callback, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state });
+    await expect(stale).rejects.toMatchObject({ status: 401, cause: [{ parameters: { error: 'invalid_client' } }] });
+    // The code was not spent on the refused attempt: the new secret redeems it on B.
+    const after = await site(pair.b, newSecret);
+    const tokens = await oidc.authorizationCodeGrant(after.config, callback, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state });
+    expect(tokens.access_token).toBeTruthy();
+  });
+
+  it('keeps no login state in an instance: with A stopped after showing the QR, the same browser finishes the whole login on B', async () => {
+    const { config, via } = await site(pair.a);
+    const login = await beginAt(pair.a, config);
+    const onA = new AbortController();
+    const streamA = statusEvents(await login.browser.fetch(pair.a, `/interaction/${login.uid}/qr/events`, { signal: onA.signal }));
+    await streamA.until('pending');
+
+    // A goes away (its connections cut, as a balancer's health check would drop it).
+    onA.abort();
+    await pair.a.running.close();
+    await expect(sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/healthz`)).rejects.toThrow();
+
+    // The page's EventSource reconnects, now to B, with the cookie A set.
+    const onB = new AbortController();
+    const streamB = statusEvents(await login.browser.fetch(pair.b, `/interaction/${login.uid}/qr/events`, { signal: onB.signal }));
+    await streamB.until('pending');
+    expect((await scan(pair.b, login.qr.payload)).status).toBe(200);
+    expect((await phoneCall(pair.b, `/scans/${login.qr.qrId}/confirm`)).status).toBe(200);
+    await streamB.until('confirmed');
+    onB.abort();
+
+    const { url: callback } = await login.browser.navigate(pair.b, `/interaction/${login.uid}/complete`, (u) => u.href.startsWith(REDIRECT_URI));
+    via(pair.b);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state });
+    const profile = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(profile.sub).toBe(tokens.claims()!.sub);
+  });
+});
