@@ -36,8 +36,27 @@ export const publicUser = (u: UserRow): PublicUser => ({
 
 export type Users = ReturnType<typeof createUsers>;
 
+/** How long findAccount may reuse a profile: oidc-provider asks several times per login. */
+const PROFILE_CACHE_MS = 10_000;
+
 export function createUsers(prisma: PrismaClient) {
+  const profiles = new Map<string, { user: PublicUser; until: number }>();
   return {
+    /**
+     * The profile for token and userinfo claims, cached briefly per process (profiles have no
+     * edit API yet; when they do, drop the entry on change as clients.ts does for apps).
+     */
+    async profile(id: string): Promise<PublicUser | null> {
+      const hit = profiles.get(id);
+      if (hit && hit.until > Date.now()) return hit.user;
+      const row = await prisma.user.findUnique({ where: { id } });
+      if (!row) return null;
+      const user = publicUser(row);
+      if (profiles.size > 10_000) profiles.clear();
+      profiles.set(id, { user, until: Date.now() + PROFILE_CACHE_MS });
+      return user;
+    },
+
     async register(input: { username: string; password: string; nickname?: string; picture?: string | null }): Promise<PublicUser> {
       const passwordHash = await hashPassword(input.password);
       try {

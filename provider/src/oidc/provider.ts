@@ -63,7 +63,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     pairwiseIdentifier: async (_ctx, accountId, client) => openid(keys.identifierSecret, client.clientId, accountId),
     sectorIdentifierUriValidate: () => false,
     async findAccount(ctx, id) {
-      const user = await users.byId(id);
+      const user = await users.profile(id);
       if (!user) return undefined;
       const clientId = ctx.oidc.client?.clientId;
       const developerId = clientId ? (await clients.get(clientId))?.developerId : undefined;

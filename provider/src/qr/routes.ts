@@ -65,7 +65,17 @@ export function qrRoutes(deps: QrRouteDeps): Router {
   }
 
   const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;
-  const svgOf = (qrId: string) => QRCode.toString(payloadOf(qrId), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  // The page and its first /qr fetch draw the same code: keep the last few SVGs (~0.6 ms each).
+  const svgCache = new Map<string, Promise<string>>();
+  const svgOf = (qrId: string) => {
+    let svg = svgCache.get(qrId);
+    if (!svg) {
+      svg = QRCode.toString(payloadOf(qrId), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+      svgCache.set(qrId, svg);
+      if (svgCache.size > 1000) svgCache.delete(svgCache.keys().next().value!);
+    }
+    return svg;
+  };
   const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
 
   router.get('/interaction/:uid', async (req, res) => {

@@ -36,6 +36,8 @@ const CONNECTION_DEFAULTS = {
   commandTimeout: 5_000,
   // Reconnect forever, at most 1 s apart, so recovery is quick once Redis is back.
   retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+  // Commands issued in the same tick (a login touches several keys at once) share one write.
+  enableAutoPipelining: true,
 } satisfies RedisOptions;
 
 /** ioredis options from a redis:// or rediss:// URL (ioredis' own parser does not turn on TLS). */
