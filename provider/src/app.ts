@@ -11,7 +11,9 @@ import { createAdministration } from './admin/administration.js';
 import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
-import { jsonErrorHandler, toAppError } from './http/errors.js';
+import { finalErrorHandler, jsonErrorHandler, serveOutagesAs503, toAppError } from './http/errors.js';
+import { createRateLimits } from './http/rate-limit.js';
+import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
 import { createDeviceTokens } from './mobile/device-tokens.js';
 import { mobileRoutes } from './mobile/routes.js';
@@ -39,13 +41,14 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     migrate: config.MIGRATE_ON_START,
     inMemory: opts.inMemoryDatabase,
   });
-  const store: EphemeralStore = config.REDIS_URL
+  const redisStore = config.REDIS_URL
     ? createRedisStore({
         url: config.REDIS_URL,
         prefix: config.REDIS_PREFIX,
         onConnectionError: (err, connection) => log.warn({ err: err.message, connection }, 'redis connection error'),
       })
-    : createMemoryStore();
+    : null;
+  const store: EphemeralStore = redisStore ?? createMemoryStore();
   const keys = opts.keys ?? (await loadKeyMaterial(config, log));
   const { prisma } = db;
 
@@ -70,21 +73,40 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   });
   const provider = createOidcProvider({ issuer: config.issuer, keys, store, prisma, clients, users, trustProxy: config.TRUST_PROXY });
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
+  // Counted on the store's Redis connection (all instances together), in memory when embedded.
+  const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log });
+  limits.guardClientSecrets(provider);
+  serveOutagesAs503(provider);
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  // One proxy hop: the address it appends to X-Forwarded-For, not the client-supplied left-most one.
+  app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
+  app.use(securityHeaders({ issuer: config.issuer }));
+  app.use(limits.context);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   app.get('/healthz', async (_req, res) => {
     const [database, ephemeral] = await Promise.all([db.ping(), store.ping()]);
     res.status(database && ephemeral ? 200 : 503).json({ status: database && ephemeral ? 'ok' : 'degraded', database: db.kind, databaseUp: database, store: store.kind, storeUp: ephemeral });
   });
-  app.use(qrRoutes({ provider, qr, store, clients, audit, authorizations, issuer: config.issuer }));
+  app.get(['/auth', '/interaction/:uid', '/interaction/:uid/qr'], limits.qrCreate);
+  app.post('/auth', limits.qrCreate);
+  app.post(['/token', '/token/introspection', '/token/revocation'], limits.tokenEndpoint);
+  app.post('/interaction/:uid/abort', requireSameOrigin({ issuer: config.issuer }));
+  // Aborted when shutdown begins: SSE streams end cleanly and long-polls answer at once.
+  const shutdown = new AbortController();
+  app.use(qrRoutes({ provider, qr, store, clients, audit, authorizations, issuer: config.issuer, shutdown: shutdown.signal }));
   app.use('/interaction', interactionErrorHandler(log));
-  app.use('/api/mobile', mobileRoutes({ users, tokens, qr, clients, authorizations, audit }), jsonErrorHandler(log));
+  app.use('/api/mobile', limits.mobile, mobileRoutes({ users, tokens, qr, clients, authorizations, audit, scanLimit: limits.scans }), jsonErrorHandler(log));
+  app.use(['/app', '/q'], isolatedPageHeaders);
   app.use(phoneWebRoutes());
+  app.use('/sns', limits.wechat);
+  app.get(['/connect/qrconnect', '/connect/embed/:token/qr'], limits.qrCreate);
   app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log }));
-  app.use(adminHttp(administration, { store, issuer: config.issuer, log }));
+  app.use(adminHttp(administration, { store, issuer: config.issuer, log, adminLogin: limits.adminLogin }));
+  // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's
+  // stack page. Errors skip provider.callback() anyway; it stays the last layer.
+  app.use(finalErrorHandler(log));
   app.use(provider.callback());
 
   const admin = administration.api;
@@ -100,7 +122,11 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     admin,
     administration,
     qr,
+    limits,
+    /** Ends streams and wakes long-polls; call when the server stops accepting connections. */
+    beginShutdown: () => shutdown.abort(),
     async close() {
+      shutdown.abort();
       await stopListening().catch(() => {});
       await store.close();
       await db.close();
@@ -119,7 +145,7 @@ function interactionErrorHandler(log: Logger): ErrorRequestHandler {
     const appError = toAppError(err);
     if (appError.status >= 500) log.error({ err, url: req.originalUrl }, 'interaction failed');
     if (res.headersSent) return void res.end();
-    res.status(appError.status).set('Cache-Control', 'no-store').type('html').send(renderQrPage.error(appError as AppError, req));
+    res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').type('html').send(renderQrPage.error(appError as AppError, req));
   };
 }
 

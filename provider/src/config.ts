@@ -6,6 +6,13 @@ import { z } from 'zod';
  * configuration table mirrors this list; keep them in step.
  */
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A rate limit: "POINTS/SECONDS" (10/900 = 10 per 15 minutes) or "off"; what each counts: http/rate-limit.ts. */
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .regex(/^(off|[1-9]\d{0,6}\/[1-9]\d{0,6})$/, 'expected POINTS/SECONDS (e.g. 10/900) or "off"')
+    .default(fallback)
+    .transform((v) => (v === 'off' ? null : { points: Number(v.split('/')[0]), seconds: Number(v.split('/')[1]) }));
 const flag = (fallback: boolean) =>
   z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -46,6 +53,17 @@ export const configSchema = z.object({
   ADMIN_BOOTSTRAP_USERNAME: z.string().optional(),
   ADMIN_BOOTSTRAP_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_PHONE_LOGIN: rateLimit('10/900'),
+  RATE_LIMIT_PHONE_LOGIN_IP: rateLimit('50/900'),
+  RATE_LIMIT_PHONE_REGISTER: rateLimit('50/3600'),
+  RATE_LIMIT_SCANS: rateLimit('30/60'),
+  RATE_LIMIT_QR_CREATE: rateLimit('60/60'),
+  RATE_LIMIT_TOKEN_IP: rateLimit('30/900'),
+  RATE_LIMIT_CLIENT_AUTH: rateLimit('10/900'),
+  RATE_LIMIT_CLIENT_AUTH_APP: rateLimit('100/900'),
+  RATE_LIMIT_WECHAT: rateLimit('600/60'),
+  RATE_LIMIT_ADMIN_LOGIN: rateLimit('5/900'),
+  RATE_LIMIT_ADMIN_LOGIN_IP: rateLimit('20/900'),
 });
 
 export type Env = z.infer<typeof configSchema>;

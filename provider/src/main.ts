@@ -41,9 +41,13 @@ export async function startProvider(
         await adminSocket?.close();
         // Stop accepting, let requests in flight finish, end idle and streaming connections.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        saoma.beginShutdown(); // SSE streams end, long-polls answer with the current status
+        // Keep-alive connections go idle as their last response ends: close each as it does.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
         await closed;
+        clearInterval(sweep);
         await saoma.close();
       })()),
   };

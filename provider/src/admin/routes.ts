@@ -13,7 +13,8 @@ import type { AdminTokens } from './tokens.js';
 import type { Usage } from './usage.js';
 import type { AdminUsers } from './users.js';
 
-const appIdParam = z.object({ appId: z.string().min(1).max(64) });
+// Printable ASCII: a NUL would reach PostgreSQL (which refuses it in text) as a 500.
+const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
 
 export interface AdminServices {
   apps: Apps;

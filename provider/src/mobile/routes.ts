@@ -18,6 +18,8 @@ export interface MobileDeps {
   clients: ClientDirectory;
   authorizations: Authorizations;
   audit: Audit;
+  /** Scans per user (http/rate-limit.ts); runs after the device token is checked. */
+  scanLimit?: express.RequestHandler;
 }
 
 const QR_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -35,10 +37,12 @@ export function qrIdFromPayload(payload: string): string | null {
 }
 
 const registerBody = z.object({ username: usernameSchema, password: passwordSchema, nickname: nicknameSchema.optional() });
-const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256), deviceName: z.string().max(100).optional() });
+/** No control characters (PostgreSQL text refuses NUL; none belongs in a name). */
+const printable = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+const loginBody = z.object({ username: printable(64).min(1), password: z.string().min(1).max(256), deviceName: printable(100).optional() });
 const scanBody = z.object({ payload: z.string().min(1).max(2048) });
 const qrIdParam = z.object({ qrId: z.string().regex(QR_ID, 'not a QR id') });
-const appIdParam = z.object({ appId: z.string().min(1).max(64) });
+const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
 
 /** The phone app's API (API.md §3). */
 export function mobileRoutes(deps: MobileDeps): Router {
@@ -73,7 +77,7 @@ export function mobileRoutes(deps: MobileDeps): Router {
     res.json({ user: res.locals.user });
   });
 
-  router.post('/scans', auth, async (req, res) => {
+  router.post('/scans', auth, deps.scanLimit ?? ((_req, _res, next) => next()), async (req, res) => {
     const { payload } = parseWith(scanBody, req.body);
     const qrId = qrIdFromPayload(payload);
     if (!qrId) throw new AppError('invalid_qr', 400, 'This is not a Saoma login QR code.');

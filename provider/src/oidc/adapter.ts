@@ -117,6 +117,7 @@ function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: st
       await prisma.oidcPayload.upsert({ where: { id: rowId(id) }, create: { id: rowId(id), ...data }, update: data });
     },
     async find(id) {
+      if (id.includes('\u0000')) return undefined; // no such row; PostgreSQL text refuses NUL
       const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
       if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
       const payload = row.payload as AdapterPayload;
@@ -125,6 +126,7 @@ function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: st
     findByUid: unsupported,
     findByUserCode: unsupported,
     async consume(id) {
+      if (id.includes('\u0000')) return;
       // Conditional update: only the first of concurrent consumers flips consumedAt.
       const { count } = await prisma.oidcPayload.updateMany({ where: { id: rowId(id), consumedAt: null }, data: { consumedAt: new Date() } });
       if (count === 1) return;

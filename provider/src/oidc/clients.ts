@@ -60,6 +60,9 @@ export function createClientDirectory(prisma: PrismaClient) {
 
   return {
     async get(appId: string): Promise<ClientInfo | null> {
+      // Not an AppID at all (NUL, control characters, absurd length): PostgreSQL would refuse
+      // the query (NUL in text) with a 500, so this is "no such client" without asking.
+      if (!/^[\x21-\x7e]{1,64}$/.test(appId)) return null;
       const hit = cache.get(appId);
       if (hit && hit.until > Date.now()) return hit.info;
       const info = await load(appId);

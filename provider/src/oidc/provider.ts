@@ -106,10 +106,16 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     },
     enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256'] },
     responseTypes: ['code'],
+    // redirect_uri always required (OIDC Core does). Also avoids an oidc-provider 9.13.3 crash:
+    // GET /auth/<unknown uid>?client_id=<app> runs this recovery with ctx.oidc.params undefined
+    // (lib/shared/authorization_error_handler.js:72 → response_parameters.js:133) → 500.
+    allowOmittingSingleRegisteredRedirectUri: false,
   };
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  // Only the address our one proxy appended counts, never a client-supplied X-Forwarded-For.
+  if (deps.trustProxy) provider.maxIpsCount = 1;
 
   // AppSecrets are stored hashed; oidc-provider would compare them in plain text. After a
   // rotation with a grace period (admin/apps.ts) the previous secret passes until its deadline.

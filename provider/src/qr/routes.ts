@@ -6,10 +6,12 @@ import { z } from 'zod';
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
 import { AppError } from '../errors.js';
+import { toAppError } from '../http/errors.js';
 import { noStore, parseWith } from '../http/guard.js';
 import type { ClientDirectory } from '../oidc/clients.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import { qrError } from './error-codes.js';
+import * as machine from './machine.js';
 import type { QrSession } from './machine.js';
 import { renderQrPage } from './page.js';
 import { qrChannel, type QrService, type QrSnapshot } from './service.js';
@@ -22,6 +24,8 @@ export interface QrRouteDeps {
   authorizations: Authorizations;
   audit: Audit;
   issuer: string;
+  /** Aborted when the server begins shutting down: streams end and long-polls answer at once. */
+  shutdown?: AbortSignal;
 }
 
 const SUPPORTED_SCOPES = new Set(['openid', 'profile', 'offline_access']);
@@ -33,6 +37,7 @@ const statusQuery = z.object({
 /** The browser side of a login (API.md §2): QR page, QR JSON, SSE, long-poll, completion. */
 export function qrRoutes(deps: QrRouteDeps): Router {
   const { provider, qr, store, clients, audit, authorizations, issuer } = deps;
+  const shutdown = deps.shutdown ?? new AbortController().signal;
   const router = Router();
   router.use('/interaction/:uid', noStore);
 
@@ -44,7 +49,10 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     let details;
     try {
       details = await provider.interactionDetails(req, res);
-    } catch {
+    } catch (err) {
+      // A store that does not answer is not a finished login: the page must retry, not give up.
+      const appError = toAppError(err);
+      if (appError.status === 503) throw appError;
       throw new AppError('interaction_not_found', 400, 'This login request has expired or belongs to another browser. Go back to the site and start again.');
     }
     if (details.uid !== req.params.uid) throw new AppError('interaction_not_found', 400, 'This login request belongs to another browser tab or has been replaced.');
@@ -108,6 +116,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
 
   router.get('/interaction/:uid/qr/events', async (req, res) => {
     const { uid } = await interactionOf(req, res);
+    if (shutdown.aborted) throw new AppError('temporarily_unavailable', 503, 'The server is restarting; try again.', { 'Retry-After': '1' });
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -131,12 +140,23 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     // Subscribe before reading, so a change between the two is never lost.
     const unsubscribe = await store.subscribe(qrChannel(uid), (message) => send(JSON.parse(message) as QrSnapshot));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
+    // Pub/sub delivers nothing while the store reconnects (a Redis restart): re-read now and then,
+    // so a change made in that gap still reaches the page within seconds (send skips repeats).
+    const recheck = setInterval(() => void qr.ofInteraction(uid).then((s) => s && send(qr.snapshot(s)), () => undefined), 5_000);
     const close = () => {
       clearInterval(heartbeat);
+      clearInterval(recheck);
       clearTimeout(expiryTimer);
       void unsubscribe().catch(() => {});
     };
     req.on('close', close);
+    // Shutting down: end the stream cleanly; EventSource reconnects (to another instance) by itself.
+    const end = () => {
+      close();
+      res.end();
+    };
+    shutdown.addEventListener('abort', end, { once: true });
+    req.on('close', () => shutdown.removeEventListener('abort', end));
     const session = await qr.ofInteraction(uid);
     if (session) send(qr.snapshot(session));
   });
@@ -161,7 +181,13 @@ export function qrRoutes(deps: QrRouteDeps): Router {
       if (now.status !== last || waitMs === 0) return now;
       const until = Math.min(waitMs, Math.max(0, now.expiresAt - qr.now()) + 50);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([changed, new Promise<void>((r) => (timer = setTimeout(r, until))), new Promise<void>((r) => req.once('close', r))]);
+      await Promise.race([
+        changed,
+        new Promise<void>((r) => (timer = setTimeout(r, until))),
+        new Promise<void>((r) => req.once('close', r)),
+        // Shutting down: answer now with the current status, so the page simply polls again.
+        new Promise<void>((r) => (shutdown.aborted ? r() : shutdown.addEventListener('abort', () => r(), { once: true }))),
+      ]);
       clearTimeout(timer);
       const after = await qr.ofInteraction(uid);
       return after ? qr.snapshot(after) : now;
@@ -178,21 +204,32 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     const details = await interactionOf(req, res);
     const current = await qr.ofInteraction(details.uid);
     if (!current) throw qrError('not_decided');
-    const session = await qr.claim(current.qrId);
+    const ready = machine.claim(current, qr.now());
+    if (!ready.ok) throw qrError(ready.error);
     const who = { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 
-    if (session.status === 'denied') {
-      await audit.record('login.denied', { userId: session.userId, appId: session.clientId, ...who });
+    if (current.status === 'denied') {
+      await qr.claim(current.qrId);
+      await audit.record('login.denied', { userId: current.userId, appId: current.clientId, ...who });
       await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied the login on the phone.' }, { mergeWithLastSubmission: false });
       return;
     }
-    const accountId = session.userId!;
-    const grant = new provider.Grant({ accountId, clientId: session.clientId });
-    grant.addOIDCScope(session.scopes.join(' '));
+    // Every durable write before the single-use claim (a conditional write, last): if the
+    // database is down this answers 503 and the confirmed QR can still be completed on retry.
+    const accountId = current.userId!;
+    const grant = new provider.Grant({ accountId, clientId: current.clientId });
+    grant.addOIDCScope(current.scopes.join(' '));
     const requestedClaims = claimNames(details.params.claims);
     if (requestedClaims.length) grant.addOIDCClaims(requestedClaims);
     const grantId = await grant.save();
-    await authorizations.recordApproval(accountId, session.clientId, session.scopes);
+    await authorizations.recordApproval(accountId, current.clientId, current.scopes);
+    let session: QrSession;
+    try {
+      session = await qr.claim(current.qrId);
+    } catch (err) {
+      await grant.destroy().catch(() => undefined); // lost the race: the winner has its own grant
+      throw err;
+    }
     await audit.record('login.completed', { userId: accountId, appId: session.clientId, ...who, detail: { scopes: session.scopes } });
     await provider.interactionFinished(
       req,

@@ -102,7 +102,10 @@ async function shutdown(connection: Redis): Promise<void> {
   }
 }
 
-export function createRedisStore(opts: RedisStoreOptions = {}): EphemeralStore {
+/** The Redis store also lends its command connection to others that count in Redis (rate limits). */
+export type RedisEphemeralStore = EphemeralStore & { readonly redis: Redis };
+
+export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralStore {
   const prefix = opts.prefix ?? 'saoma:';
   const onListenerError =
     opts.onListenerError ??
@@ -170,6 +173,7 @@ export function createRedisStore(opts: RedisStoreOptions = {}): EphemeralStore {
 
   return {
     kind: 'redis',
+    redis: client,
 
     async get(key) {
       live();

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
+import { RateLimited } from '../http/rate-limit.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -29,6 +30,7 @@ const SNS = {
   refresh_token_expired: [42002, 'refresh_token expired'],
   code_expired: [42003, 'code expired'],
   require_get: [43001, 'require GET method'],
+  rate_limited: [45011, 'api minute-quota reach limit  mustslower  retry next minute'],
   api_unauthorized: [48001, 'api unauthorized'],
 } as const satisfies Record<string, readonly [number, string]>;
 
@@ -54,9 +56,12 @@ export const snsError = (reason: SnsErrorName) => new WechatError(reason);
  */
 export function snsErrorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const e = err instanceof WechatError ? err : snsError('system_error');
-    if (!(err instanceof WechatError)) log.error({ err, path: req.path }, 'wechat api failed');
+    // Too many wrong AppSecrets (http/rate-limit.ts verifyClientSecret): WeChat's quota answer.
+    const limited = err instanceof RateLimited;
+    const e = err instanceof WechatError ? err : snsError(limited ? 'rate_limited' : 'system_error');
+    if (!(err instanceof WechatError) && !limited) log.error({ err, path: req.path }, 'wechat api failed');
     if (res.headersSent) return void res.end();
+    if (limited) res.set('Retry-After', String(err.retryAfter));
     res.status(200).set('Cache-Control', 'no-store').json({ errcode: e.errcode, errmsg: e.errmsg });
   };
 }

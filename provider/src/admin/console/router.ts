@@ -32,7 +32,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     send(res, 200, loginPage({}, { next: typeof req.query.next === 'string' ? req.query.next : '' }));
   });
   router.post('/login', limitedAsPage(deps.loginLimiter), async (req, res) => {
-    const { username, password, next } = req.body as Record<string, unknown>;
+    const { username, password, next } = (req.body ?? {}) as Record<string, unknown>;
     const shown = typeof username === 'string' ? username.slice(0, 64) : '';
     if (typeof username !== 'string' || typeof password !== 'string' || !username.trim() || !password) {
       return send(res, 400, loginPage({ error: 'Enter your username and password.' }, { username: shown, next: String(next ?? '') }));

@@ -1,0 +1,127 @@
+/**
+ * Response headers and request-origin checks for the browser surfaces.
+ *
+ * - `securityHeaders`: helmet with a strict CSP for every page we serve (QR page, phone app,
+ *   admin console) and harmless on JSON. Our pages load only same-origin scripts and styles and
+ *   carry data in `<script type="application/json">` blocks, so no 'unsafe-inline' anywhere.
+ *   oidc-provider's own auto-submitting pages (form_post) add their script's hash to this
+ *   header themselves (lib/helpers/script_src_sha.js), so it is safe in front of it too.
+ * - `embeddableHeaders`: the same for the one page other sites may frame (WeChat's
+ *   wxLogin.js iframe) and the script they load cross-origin.
+ * - `isolatedPageHeaders`: cross-origin isolation for pages that are never opened by a site
+ *   (phone app, admin console).
+ * - `requireSameOrigin`: refuses state-changing browser requests sent from another origin.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import helmet from 'helmet';
+import { AppError } from '../errors.js';
+
+export interface SecurityOptions {
+  /** The public base URL (config.issuer): HSTS and upgrade-insecure-requests only over https. */
+  issuer: string;
+}
+
+/** The strict policy, by directive (exported for tests and for the docs). */
+export function strictDirectives(opts: SecurityOptions): Record<string, string[]> {
+  const tls = new URL(opts.issuer).protocol === 'https:';
+  return {
+    'default-src': ["'self'"],
+    'script-src': ["'self'"],
+    'style-src': ["'self'"],
+    // App logos and avatars come from anywhere over https; QR codes may be data: images; the
+    // phone app decodes a photo of a QR through a blob: URL of the chosen file (qr-scanner).
+    'img-src': ["'self'", 'data:', 'https:', 'blob:'],
+    'connect-src': ["'self'"],
+    'font-src': ["'self'"],
+    // qr-scanner runs its decoder in a worker it may start from a blob: URL.
+    'worker-src': ["'self'", 'blob:'],
+    'manifest-src': ["'self'"],
+    'object-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'frame-ancestors': ["'none'"],
+    // No form-action: browsers apply it to the redirect after a form post, and the cancel
+    // form's redirect goes to the site's redirect_uri (any origin, even a custom scheme).
+    ...(tls ? { 'upgrade-insecure-requests': [] } : {}),
+  };
+}
+
+function headers(opts: SecurityOptions, overrides: { frameAncestors: string[]; corp: 'same-origin' | 'cross-origin' }) {
+  const tls = new URL(opts.issuer).protocol === 'https:';
+  const directives = { ...strictDirectives(opts), 'frame-ancestors': overrides.frameAncestors };
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives },
+    // Sites open the login in a popup and wait for it through window.opener; a COOP other
+    // than unsafe-none would sever that link for good. Pages no site opens get `isolatedPageHeaders`.
+    crossOriginOpenerPolicy: false,
+    crossOriginResourcePolicy: { policy: overrides.corp },
+    // Nothing leaves for other origins. Not no-referrer: under it browsers send `Origin: null` on
+    // our own form posts (Fetch, "serialize a request origin"), which requireSameOrigin refuses.
+    referrerPolicy: { policy: 'same-origin' },
+    strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    // frame-ancestors decides; X-Frame-Options only for browsers that predate it.
+    xFrameOptions: overrides.frameAncestors.includes("'none'") ? { action: 'deny' } : false,
+  });
+}
+
+/** Every response: strict CSP, no framing, nosniff, no referrer, HSTS over https. */
+export function securityHeaders(opts: SecurityOptions): RequestHandler {
+  const h = headers(opts, { frameAncestors: ["'none'"], corp: 'same-origin' });
+  return (req, res, next) => h(req as IncomingMessage, res as ServerResponse, next);
+}
+
+/** The WeChat-style embed (an iframe on any site) and the script sites load: frameable, loadable. */
+export function embeddableHeaders(opts: SecurityOptions): RequestHandler {
+  const h = headers(opts, { frameAncestors: ['*'], corp: 'cross-origin' });
+  return (req, res, next) => {
+    // Replaces what securityHeaders set earlier in the chain.
+    res.removeHeader('X-Frame-Options');
+    h(req as IncomingMessage, res as ServerResponse, next);
+  };
+}
+
+/** Pages no other site opens or frames (phone app, admin console): their own browsing context group. */
+export const isolatedPageHeaders: RequestHandler = (_req, res, next) => {
+  res.set('Cross-Origin-Opener-Policy', 'same-origin');
+  next();
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface OriginCheckOptions extends SecurityOptions {
+  /** More origins whose pages may post here (e.g. the provider reached on a LAN address). */
+  allowedOrigins?: string[];
+  /**
+   * true: a request with neither `Origin` nor `Sec-Fetch-Site` is refused (cookie-authenticated
+   * forms: the admin console). false: it passes (a non-browser client carries no ambient
+   * cookies, so it cannot be a cross-site forgery).
+   */
+  strict?: boolean;
+}
+
+/**
+ * CSRF defence for cookie-authenticated, state-changing requests: the request must come from
+ * one of our own pages. Browsers send `Origin` on every POST (and `Sec-Fetch-Site` on every
+ * request) and pages cannot forge either, so checking them is stateless, needs no token in
+ * forms or scripts (our CSP forbids inline script anyway), and also covers attacks from sibling
+ * subdomains that SameSite cookies let through. `Origin: null` (sandboxed frames, privacy
+ * redirects) is refused.
+ */
+export function requireSameOrigin(opts: OriginCheckOptions): RequestHandler {
+  const allowed = new Set([new URL(opts.issuer).origin, ...(opts.allowedOrigins ?? []).map((o) => new URL(o).origin)]);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const origin = req.get('origin');
+    const site = req.get('sec-fetch-site');
+    if (origin !== undefined) {
+      // The request's own origin too: the provider may be reached on another name than PUBLIC_URL.
+      if (allowed.has(origin) || origin === `${req.protocol}://${req.host}`) return next();
+      return next(crossOrigin());
+    }
+    if (site !== undefined) return site === 'same-origin' || site === 'none' ? next() : next(crossOrigin());
+    return opts.strict ? next(crossOrigin()) : next();
+  };
+}
+
+const crossOrigin = () =>
+  new AppError('invalid_origin', 403, 'This request did not come from a page of this login service. Go back and try again from the page itself.');
