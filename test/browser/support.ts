@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
 import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
 import { requireServices } from '../support/services.js';
+import { freePort } from '../support/services.js';
 
 // jsqr is CommonJS whose typings claim an ES default export: take whichever is the function.
 type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
@@ -85,16 +86,6 @@ export async function startStack(kind: StorageKind = 'services', env: Record<str
   };
 }
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Saves a screenshot under test-artifacts/screenshots/ (and optionally docs/screenshots/). */
 export async function screenshot(page: Page, name: string, opts: { docs?: string; fullPage?: boolean } = {}): Promise<string> {
@@ -169,3 +160,5 @@ export async function enterLinkOnPhone(page: Page, link: string): Promise<void> 
 }
 
 export const uniqueName = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+
+export { freePort };

@@ -10,18 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { requireServices } from '../support/services.js';
+import { freePort } from '../support/services.js';
 
 const run = promisify(execFile);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -151,3 +143,5 @@ function ids(user: string): [number, number] {
   const [, , uid, gid] = line.split(':');
   return [Number(uid), Number(gid)];
 }
+
+export { freePort };

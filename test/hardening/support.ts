@@ -7,7 +7,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { pino } from 'pino';
 import { loadConfig } from '../../provider/src/config.js';
@@ -16,6 +15,7 @@ import { createLogger } from '../../provider/src/log.js';
 import { startProvider } from '../../provider/src/main.js';
 import type { TestProvider } from '../support/harness.js';
 import { createTestDatabase, REDIS_URL } from '../support/services.js';
+import { deleteRedisPrefix, freePort } from '../support/services.js';
 
 /** A logger whose output lands in `lines` (pino's documented stream symbol, so createLogger's own redaction applies). */
 export function capturingLogger(level = 'trace') {
@@ -68,38 +68,13 @@ export async function startProviderWith(opts: StartOptions = {}): Promise<TestPr
     async close() {
       await running.close();
       await db?.drop();
-      await deletePrefix(redisUrl, redisPrefix).catch(() => undefined);
+      await deleteRedisPrefix(redisPrefix, redisUrl).catch(() => undefined);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function deletePrefix(url: string, prefix: string) {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RawResponse {
   status: number;
@@ -212,3 +187,5 @@ function spliceBeforeCallback(p: TestProvider) {
   const callback = stack.findIndex((layer) => layer.name === 'handleRequest');
   stack.splice(callback < 0 ? stack.length - 1 : callback, 0, mounted);
 }
+
+export { freePort };

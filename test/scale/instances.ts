@@ -5,17 +5,14 @@
  * admin socket). Nothing else is shared: each has its own connections, caches and timers.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
 import { generateKeyMaterial } from '../../provider/src/oidc/keys.js';
-import { redisOptionsFromUrl } from '../../provider/src/storage/ephemeral.redis.js';
-import { createTestDatabase, REDIS_URL } from '../support/services.js';
+import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from '../support/services.js';
 
 /** The one public URL both instances claim; nothing listens there, the tests route each request. */
 export const ISSUER = 'http://login.saoma.test';
@@ -34,29 +31,7 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-async function deleteRedisPrefix(prefix: string) {
-  const redis = new Redis({ ...redisOptionsFromUrl(REDIS_URL), maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 export async function startTwoInstances(): Promise<Pair> {
   const db = await createTestDatabase();

@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
-import { createTestDatabase, REDIS_URL } from './services.js';
+import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from './services.js';
 
 export type StorageKind = 'services' | 'embedded';
 
@@ -59,28 +58,4 @@ export async function startTestProvider(kind: StorageKind, env: Record<string, s
   };
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-async function deleteRedisPrefix(prefix: string) {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}

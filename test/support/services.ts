@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '../../provider/src/storage/ephemeral.redis.js';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 
 export const requireServices: boolean = process.env.REQUIRE_SERVICES === '1' || process.env.CI === 'true';
@@ -109,4 +110,34 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await withPgAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
+}
+
+// ── Helpers shared by every suite that starts servers ────────────────────────────────────────
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Removes every key under a test's Redis prefix (SCAN, never KEYS: the shared Redis stays responsive). */
+export async function deleteRedisPrefix(prefix: string, url: string = REDIS_URL): Promise<void> {
+  const redis = new Redis({ ...redisOptionsFromUrl(url), lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
