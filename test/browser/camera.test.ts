@@ -15,11 +15,13 @@ import { decodeQrOnPage, desktopContext, launchChromium, phoneContext, screensho
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 /**
- * One 640×480 I420 frame in a Y4M file (Chromium loops it): the image, scaled up by 2 with
- * nearest-neighbour, centred on white. Grey only: U and V stay at 128.
+ * One 640×480 I420 frame in a Y4M file (Chromium loops it): the image, scaled up (integer factor,
+ * nearest-neighbour) to at most ~60% of the frame, centred on white. Grey only: U and V stay at 128.
  */
 export function pngToY4m(png: PNG, file: string, width = 640, height = 480): void {
-  const scale = Math.max(1, Math.floor(Math.min(width / png.width, height / png.height)));
+  // Like a person framing the code inside the app's viewfinder: at most ~60% of the frame, so it
+  // sits within qr-scanner's default scan region (the centred 2/3 square) with its quiet zone.
+  const scale = Math.max(1, Math.floor(Math.min(width / png.width, height / png.height) * 0.6));
   const left = Math.floor((width - png.width * scale) / 2);
   const top = Math.floor((height - png.height * scale) / 2);
   const y = Buffer.alloc(width * height, 255);
