@@ -161,4 +161,21 @@ export async function enterLinkOnPhone(page: Page, link: string): Promise<void> 
 
 export const uniqueName = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 8)}`;
 
+/**
+ * The QR inside an embedded (wxLogin.js) iframe, read the way a phone camera does: a raw CDP
+ * capture of the iframe's box, decoded. Nothing runs script in the iframe: Playwright's
+ * evaluations and screenshots act with a user gesture, which would let a cross-origin frame
+ * navigate the top window itself and hide whether wxLogin.js does it.
+ */
+export async function decodeIframeQr(page: Page, selector = '#login_container iframe'): Promise<string> {
+  const box = (await page.locator(selector).boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...box, scale: 1 } });
+  await cdp.detach();
+  const png = PNG.sync.read(Buffer.from(data, 'base64'));
+  const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (!decoded) throw new Error('no QR code found in the embedded iframe');
+  return decoded.data;
+}
+
 export { freePort };

@@ -4,21 +4,16 @@
  * and WeChat's embedded QR (wxLogin.js) in real Chromium. Demo on 127.0.0.1, provider on
  * localhost: two sites, as in a real deployment. Real PostgreSQL + Redis.
  */
-import jsQRModule from 'jsqr';
-import type { Browser, Page } from 'playwright-core';
-import { PNG } from 'pngjs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
-import { freePort, launchChromium, skipUnlessChromium } from '../browser/support.js';
+import { decodeIframeQr, freePort, launchChromium, skipUnlessChromium } from '../browser/support.js';
 import { TestBrowser } from '../support/browser.js';
 import { signedInPhone, type Phone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
-
-type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-const jsQR = ((jsQRModule as unknown as { default?: JsQr }).default ?? jsQRModule) as unknown as JsQr;
 
 interface DemoStack {
   p: TestProvider;
@@ -221,21 +216,6 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 });
 
-/**
- * Reads the QR the way a phone camera does: a raw CDP capture of the iframe's box, decoded.
- * Nothing runs script in the iframe (Playwright evaluations act with a user gesture, which
- * would let the iframe navigate the top window itself and hide whether wxLogin.js does it).
- */
-async function scanEmbeddedQr(page: Page): Promise<string> {
-  const box = (await page.locator('#login_container iframe').boundingBox())!;
-  const cdp = await page.context().newCDPSession(page);
-  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...box, scale: 1 } });
-  await cdp.detach();
-  const png = PNG.sync.read(Buffer.from(data, 'base64'));
-  const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (!decoded) throw new Error('no QR code found in the embedded iframe');
-  return decoded.data;
-}
 
 describe.skipIf(servicesMissing || skipUnlessChromium())('the demo site\'s embedded QR (wxLogin.js) in Chromium, across sites (PostgreSQL + Redis)', () => {
   let s: DemoStack;
@@ -265,7 +245,7 @@ describe.skipIf(servicesMissing || skipUnlessChromium())('the demo site\'s embed
     await polling; // the iframe's script is live
     await page.locator('#login_container[data-wx-ready="true"] iframe').waitFor();
 
-    const payload = await scanEmbeddedQr(page);
+    const payload = await decodeIframeQr(page);
     expect(payload.startsWith(`${s.p.issuer}/q/`)).toBe(true);
     // The same link the iframe offers under "Can't scan?" (read off the wire, not in the frame).
     expect(/id="wx-qr-link" href="([^"]+)"/.exec(await frameHtml)?.[1]).toBe(payload);

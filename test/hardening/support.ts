@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { RequestHandler } from 'express';
 import { nanoid } from 'nanoid';
 import { pino } from 'pino';
 import { loadConfig } from '../../provider/src/config.js';
@@ -14,8 +13,7 @@ import { RATE_LIMIT_NAMES } from '../../provider/src/http/rate-limit.js';
 import { createLogger } from '../../provider/src/log.js';
 import { startProvider } from '../../provider/src/main.js';
 import type { TestProvider } from '../support/harness.js';
-import { createTestDatabase, REDIS_URL } from '../support/services.js';
-import { deleteRedisPrefix, freePort } from '../support/services.js';
+import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from '../support/services.js';
 
 /** A logger whose output lands in `lines` (pino's documented stream symbol, so createLogger's own redaction applies). */
 export function capturingLogger(level = 'trace') {
@@ -140,52 +138,13 @@ interface RequestInit {
 export const LEAK = /\bat [\w$.<>]+ \(|\bat (file:|\/)|node_modules|\/work\/|provider\/src\/|\.ts:\d+/;
 
 /**
- * The WeChat facade, when the tree has it: already mounted by app.ts, or mounted here before
- * provider.callback() the way its own tests do. False when the tree has no facade.
+ * The WeChat facade, as app.ts mounts it (with its /sns quota in front). True once it answers
+ * in WeChat's shape; a provider without it is a failure, not a reason to fuzz less.
  */
-export async function mountWechat(p: TestProvider, opts: { before?: RequestHandler[] } = {}): Promise<boolean> {
+export async function mountWechat(p: TestProvider): Promise<boolean> {
   const probe = await fetch(`${p.issuer}/sns/auth`);
   if ((probe.headers.get('content-type') ?? '').includes('json') && 'errcode' in ((await probe.json()) as object)) return true;
-  for (const handler of opts.before ?? []) {
-    p.saoma.app.use(handler);
-    spliceBeforeCallback(p);
-  }
-  const file = path.resolve('provider/src/wechat/routes.ts');
-  if (!fs.existsSync(file)) return false;
-  const { wechatRoutes } = (await import('../../provider/src/wechat/routes.js')) as typeof import('../../provider/src/wechat/routes.js');
-  const { createAudit } = await import('../../provider/src/accounts/audit.js');
-  const { createAuthorizations } = await import('../../provider/src/accounts/authorizations.js');
-  const { createClientDirectory } = await import('../../provider/src/oidc/clients.js');
-  const { createLogger } = await import('../../provider/src/log.js');
-  const { saoma } = p;
-  const log = createLogger('silent');
-  const clients = createClientDirectory(saoma.db.prisma);
-  await saoma.store.subscribe('apps-changed', (appId) => clients.invalidate(appId));
-  saoma.app.use(
-    wechatRoutes({
-      provider: saoma.provider,
-      qr: saoma.qr,
-      store: saoma.store,
-      clients,
-      users: saoma.users,
-      audit: createAudit(saoma.db.prisma, log),
-      authorizations: createAuthorizations(saoma.db.prisma, saoma.store),
-      prisma: saoma.db.prisma,
-      keys: saoma.keys,
-      issuer: p.issuer,
-      log,
-    }),
-  );
-  spliceBeforeCallback(p);
-  return true;
-}
-
-/** Moves the layer just added to the app before provider.callback() (Koa's handleRequest), which answers everything it reaches. */
-function spliceBeforeCallback(p: TestProvider) {
-  const stack = (p.saoma.app as unknown as { router: { stack: Array<{ name?: string }> } }).router.stack;
-  const mounted = stack.pop()!;
-  const callback = stack.findIndex((layer) => layer.name === 'handleRequest');
-  stack.splice(callback < 0 ? stack.length - 1 : callback, 0, mounted);
+  throw new Error('the WeChat facade (/sns) does not answer: app.ts must mount wechatRoutes');
 }
 
 export { freePort };

@@ -1,9 +1,4 @@
 import { nanoid } from 'nanoid';
-import { createAudit } from '../../provider/src/accounts/audit.js';
-import { createAuthorizations } from '../../provider/src/accounts/authorizations.js';
-import { createLogger } from '../../provider/src/log.js';
-import { createClientDirectory } from '../../provider/src/oidc/clients.js';
-import { wechatRoutes } from '../../provider/src/wechat/routes.js';
 import { TestBrowser } from '../support/browser.js';
 import { signedInPhone, type Phone } from '../support/flow.js';
 import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
@@ -11,46 +6,9 @@ import { startTestProvider, type StorageKind, type TestProvider } from '../suppo
 export const SITE = 'http://127.0.0.1:5999';
 export const CALLBACK = `${SITE}/wechat/callback`;
 
-/**
- * A real provider with the WeChat facade mounted. Once app.ts mounts `wechatRoutes` itself this
- * only checks that it answers; until then it mounts the router the way app.ts will (before
- * provider.callback(), which is the last layer of the app's router).
- */
+/** A real provider (app.ts mounts the WeChat facade before provider.callback()). */
 export async function startWechatProvider(kind: StorageKind = 'services', env: Record<string, string> = {}): Promise<TestProvider> {
-  const p = await startTestProvider(kind, env);
-  const probe = await fetch(`${p.issuer}/sns/auth`);
-  if ((probe.headers.get('content-type') ?? '').includes('json') && 'errcode' in ((await probe.json()) as object)) return p;
-
-  const { saoma } = p;
-  const prisma = saoma.db.prisma;
-  const log = createLogger('silent');
-  const clients = createClientDirectory(prisma);
-  const stop = await saoma.store.subscribe('apps-changed', (appId) => clients.invalidate(appId));
-  saoma.app.use(
-    wechatRoutes({
-      provider: saoma.provider,
-      qr: saoma.qr,
-      store: saoma.store,
-      clients,
-      users: saoma.users,
-      audit: createAudit(prisma, log),
-      authorizations: createAuthorizations(prisma, saoma.store),
-      prisma,
-      keys: saoma.keys,
-      issuer: p.issuer,
-      log,
-    }),
-  );
-  const stack = (saoma.app as unknown as { router: { stack: unknown[] } }).router.stack;
-  const mounted = stack.pop();
-  stack.splice(stack.length - 1, 0, mounted);
-  return {
-    ...p,
-    async close() {
-      await stop().catch(() => {});
-      await p.close();
-    },
-  };
+  return startTestProvider(kind, env);
 }
 
 /** A WeChat-style app: AppID + AppSecret, a callback domain, optionally a developer account. */

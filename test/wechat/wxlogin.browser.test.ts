@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import jsQRModule from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeIframeQr } from '../browser/support.js';
 import type { TestProvider } from '../support/harness.js';
 import { requireServices, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { signedInPhone, sns, startWechatProvider } from './support.js';
@@ -27,8 +26,6 @@ const launch = () =>
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
   });
 
-type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
-const jsQR = ((jsQRModule as unknown as { default?: JsQr }).default ?? jsQRModule) as unknown as JsQr;
 
 /** The site: a login page that embeds the QR with WeChat's snippet, and its callback page. */
 function startSite(issuer: string, appId: () => string) {
@@ -75,24 +72,6 @@ function startSite(issuer: string, appId: () => string) {
   );
 }
 
-/**
- * Reads the QR the way a phone camera would: a screenshot of the iframe, decoded.
- *
- * Nothing here may run script inside the iframe or go through Playwright's screenshot: both
- * act with a user gesture, and that gives the iframe the sticky activation that lets a
- * cross-origin frame navigate the top window — hiding exactly what these tests must show.
- * So: a raw CDP capture of the iframe's box, and statuses read off the wire.
- */
-async function scanQr(page: Page): Promise<string> {
-  const box = (await page.locator('#login_container iframe').boundingBox())!;
-  const cdp = await page.context().newCDPSession(page);
-  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', clip: { ...box, scale: 1 } });
-  await cdp.detach();
-  const png = PNG.sync.read(Buffer.from(data, 'base64'));
-  const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (!decoded) throw new Error('no QR code found in the iframe');
-  return decoded.data;
-}
 
 /** Resolves when the iframe's script reports the given status (seen on the wire, not in the frame). */
 const statusSeen = (page: Page, status: string) =>
@@ -130,7 +109,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
   it('puts the QR in an iframe on the site; after the phone confirms, the top window lands on redirect_uri?code&state', async () => {
     const phone = await signedInPhone(p);
     const { page } = await openLogin('state=TOP1');
-    const payload = await scanQr(page);
+    const payload = await decodeIframeQr(page);
     expect(payload.startsWith(`${p.issuer}/q/`)).toBe(true);
 
     const scannedSeen = statusSeen(page, 'scanned');
@@ -154,7 +133,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
   it('with self_redirect: true, the iframe goes to redirect_uri?code&state and the top window stays', async () => {
     const phone = await signedInPhone(p);
     const { page } = await openLogin('self_redirect=true&state=SELF1');
-    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    const { qrId } = (await (await phone.scan(await decodeIframeQr(page))).json()) as { qrId: string };
     await phone.confirm(qrId);
     await expect.poll(() => page.frames().some((f) => f.url().startsWith(`${site.url}/wechat/callback`)), { timeout: 15_000 }).toBe(true);
     const inFrame = new URL(page.frames().find((f) => f.url().startsWith(`${site.url}/wechat/callback`))!.url());
@@ -169,7 +148,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
   it('sends the top window to redirect_uri?state=STATE when the person denies on the phone', async () => {
     const phone = await signedInPhone(p);
     const { page } = await openLogin('state=NO1');
-    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    const { qrId } = (await (await phone.scan(await decodeIframeQr(page))).json()) as { qrId: string };
     await phone.deny(qrId);
     await page.waitForURL((u) => u.pathname === '/wechat/callback', { timeout: 15_000 });
     expect(new URL(page.url()).search).toBe('?state=NO1');
@@ -206,7 +185,7 @@ describe.skipIf(servicesMissing)('wxLogin.js on a page outside the app: no messa
     await page.goto(`${site.url}/login?state=PIN&redirect=${encodeURIComponent(`${callbackSite.url}/wechat/callback`)}`);
     await polling;
     const phone = await signedInPhone(p);
-    const { qrId } = (await (await phone.scan(await scanQr(page))).json()) as { qrId: string };
+    const { qrId } = (await (await phone.scan(await decodeIframeQr(page))).json()) as { qrId: string };
     const confirmed = statusSeen(page, 'confirmed');
     await phone.confirm(qrId);
     await confirmed;
