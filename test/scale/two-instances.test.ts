@@ -200,6 +200,47 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     expect(tokens.access_token).toBeTruthy();
   });
 
+  it("refuses a phone's token on B as soon as it signed out on A (device-session caches invalidated over pub/sub)", async () => {
+    const json = { 'content-type': 'application/json' };
+    const username = `scale_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const account = { username, password: 'correct horse battery' };
+    expect((await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) })).status).toBe(201);
+    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    const { token } = (await signIn.json()) as { token: string };
+    const me = (target: Target) => sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me(pair.b)).status).toBe(200); // B now has the session cached
+    expect((await me(pair.b)).status).toBe(200);
+    const out = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(out.status).toBe(204);
+    const deadline = Date.now() + 2000; // pub/sub delivery, normally a millisecond
+    let status = (await me(pair.b)).status;
+    while (status !== 401 && Date.now() < deadline) status = (await me(pair.b)).status;
+    expect(status).toBe(401);
+  });
+
+  it('stops tokens on B once the person revokes the app on A, and records the approval again at the next login', async () => {
+    const { config, via } = await site(pair.a);
+    const { login, callback } = await loginToCallback(config, pair.a, pair.a, pair.a);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: login.codeVerifier, expectedState: login.state });
+    via(pair.b);
+    const sub = tokens.claims()!.sub;
+    expect((await oidc.fetchUserInfo(config, tokens.access_token, sub)).sub).toBe(sub);
+    const listed = async (target: Target) =>
+      ((await (await sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations`, { headers: { authorization: `Bearer ${phone.token}` } })).json()) as { authorizations: { appId: string }[] });
+    const appIds = (body: { authorizations: { appId: string }[] }) => body.authorizations.map((a) => a.appId);
+    expect(appIds(await listed(pair.b))).toContain(app.appId);
+
+    const revoked = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations/${app.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${phone.token}` } });
+    expect(revoked.status).toBe(204);
+    await expect(oidc.fetchUserInfo(config, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
+    expect(appIds(await listed(pair.b))).not.toContain(app.appId);
+
+    // The same person, same scopes, minutes later: the approval is written again (not skipped as recent).
+    via(pair.a);
+    await loginToCallback(config, pair.b, pair.b, pair.b);
+    expect(appIds(await listed(pair.a))).toContain(app.appId);
+  });
+
   it('keeps no login state in an instance: with A stopped after showing the QR, the same browser finishes the whole login on B', async () => {
     const { config, via } = await site(pair.a);
     const login = await beginAt(pair.a, config);

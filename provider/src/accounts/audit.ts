@@ -38,25 +38,67 @@ export interface AuditEntry {
 
 export type Audit = ReturnType<typeof createAudit>;
 
-/** The append-only trail behind "my recent logins" and the admin views. */
+/** Rows per INSERT; beyond it the next batch follows at once. */
+const MAX_BATCH = 500;
+
+type AuditRow = { at: Date; type: AuditType; userId: string | null; appId: string | null; ip: string | null; userAgent: string | null; detail: object | undefined };
+
+/**
+ * The append-only trail behind "my recent logins" and the admin views.
+ *
+ * Writes are group-committed: rows recorded while an INSERT is in flight go together in the
+ * next one, so a busy instance writes one statement per round trip instead of one per event
+ * (a login records three). `record` still resolves only once its row is stored, so a page that
+ * reads the trail right after an action sees it.
+ */
 export function createAudit(prisma: PrismaClient, log: Logger) {
-  return {
-    async record(type: AuditType, entry: AuditEntry): Promise<void> {
-      try {
-        await prisma.auditEvent.create({
-          data: {
-            type,
-            userId: entry.userId ?? null,
-            appId: entry.appId ?? null,
-            ip: entry.ip ?? null,
-            userAgent: entry.userAgent?.slice(0, 512) ?? null,
-            detail: (entry.detail ?? undefined) as object | undefined,
-          },
-        });
-      } catch (err) {
+  let queue: { row: AuditRow; done: () => void }[] = [];
+  let draining: Promise<void> | null = null;
+
+  async function write(rows: AuditRow[]): Promise<void> {
+    try {
+      await prisma.auditEvent.createMany({ data: rows });
+    } catch (err) {
+      if (rows.length === 1) {
         // The trail must not turn a login the person approved into a failure; it is logged.
-        log.error({ err, type }, 'audit write failed');
+        log.error({ err, type: rows[0].type }, 'audit write failed');
+        return;
       }
+      // One bad row must not lose the others: retry them one by one.
+      for (const row of rows) await write([row]);
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      await write(batch.map((b) => b.row));
+      for (const b of batch) b.done();
+    }
+    draining = null;
+  }
+
+  return {
+    record(type: AuditType, entry: AuditEntry): Promise<void> {
+      const row: AuditRow = {
+        at: new Date(),
+        type,
+        userId: entry.userId ?? null,
+        appId: entry.appId ?? null,
+        ip: entry.ip ?? null,
+        userAgent: entry.userAgent?.slice(0, 512) ?? null,
+        detail: (entry.detail ?? undefined) as object | undefined,
+      };
+      return new Promise<void>((done) => {
+        queue.push({ row, done });
+        // Started after this turn of the event loop, so events of the same tick share the INSERT.
+        draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(drain);
+      });
+    },
+    /** Resolves once every recorded row is written (shutdown). */
+    async settled(): Promise<void> {
+      while (draining) await draining;
     },
     async forUser(userId: string, limit = 50) {
       const rows = await prisma.auditEvent.findMany({ where: { userId }, orderBy: { at: 'desc' }, take: limit });

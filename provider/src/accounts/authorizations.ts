@@ -6,6 +6,12 @@ import { revokeGrant } from '../oidc/grants.js';
 
 export type Authorizations = ReturnType<typeof createAuthorizations>;
 
+/** How stale `lastUsedAt` may get: a person logging in to the same site often writes once per window. */
+const TOUCH_EVERY_MS = 10 * 60_000;
+/** Marker in the ephemeral store: this pair was approved with these scopes within the window. */
+const touchedKey = (userId: string, appId: string, scopes: string[]) => `authz:touched:${userId}:${appId}:${[...scopes].sort().join(' ')}`;
+const pairKeys = (userId: string, appId: string) => `authz:touched-index:${userId}:${appId}`;
+
 /**
  * What a person has approved (user × app). Revoking deletes every grant of that pair, with
  * their refresh tokens (PostgreSQL) and access tokens (ephemeral store), so the site's tokens
@@ -14,12 +20,22 @@ export type Authorizations = ReturnType<typeof createAuthorizations>;
 export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore) {
   return {
     async recordApproval(userId: string, appId: string, scopes: string[]): Promise<void> {
-      const now = new Date();
-      await prisma.authorization.upsert({
-        where: { userId_appId: { userId, appId } },
-        create: { id: `az_${nanoid(16)}`, userId, appId, scopes, createdAt: now, lastUsedAt: now },
-        update: { scopes, lastUsedAt: now, revokedAt: null },
-      });
+      // Repeat logins with the same scopes skip the write (it is on every login's path); revoke
+      // deletes the marker, so an approval after a revocation always writes.
+      const marker = touchedKey(userId, appId, scopes);
+      if (!(await store.setIfAbsent(marker, '1', TOUCH_EVERY_MS))) return;
+      try {
+        await store.sadd(pairKeys(userId, appId), marker, TOUCH_EVERY_MS);
+        const now = new Date();
+        await prisma.authorization.upsert({
+          where: { userId_appId: { userId, appId } },
+          create: { id: `az_${nanoid(16)}`, userId, appId, scopes, createdAt: now, lastUsedAt: now },
+          update: { scopes, lastUsedAt: now, revokedAt: null },
+        });
+      } catch (err) {
+        await store.del(marker).catch(() => 0);
+        throw err;
+      }
     },
 
     async listForUser(userId: string) {
@@ -42,6 +58,8 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
     async revoke(userId: string, appId: string): Promise<void> {
       const { count } = await prisma.authorization.updateMany({ where: { userId, appId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (count === 0) throw notFound(`You have not authorized app "${appId}".`);
+      const markers = await store.smembers(pairKeys(userId, appId));
+      for (const marker of [...markers, pairKeys(userId, appId)]) await store.del(marker);
       const grants = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', accountId: userId, clientId: appId }, select: { grantId: true } });
       for (const { grantId } of grants) if (grantId) await revokeGrant({ store, prisma }, grantId);
     },

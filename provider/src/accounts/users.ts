@@ -2,6 +2,7 @@ import { nanoid } from 'nanoid';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
+import { createLocalCache } from '../storage/local-cache.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
 
 export const usernameSchema = z
@@ -40,21 +41,17 @@ export type Users = ReturnType<typeof createUsers>;
 const PROFILE_CACHE_MS = 10_000;
 
 export function createUsers(prisma: PrismaClient) {
-  const profiles = new Map<string, { user: PublicUser; until: number }>();
+  const profiles = createLocalCache<PublicUser | null>({ ttlMs: PROFILE_CACHE_MS, max: 10_000 });
   return {
     /**
      * The profile for token and userinfo claims, cached briefly per process (profiles have no
      * edit API yet; when they do, drop the entry on change as clients.ts does for apps).
      */
     async profile(id: string): Promise<PublicUser | null> {
-      const hit = profiles.get(id);
-      if (hit && hit.until > Date.now()) return hit.user;
-      const row = await prisma.user.findUnique({ where: { id } });
-      if (!row) return null;
-      const user = publicUser(row);
-      if (profiles.size > 10_000) profiles.clear();
-      profiles.set(id, { user, until: Date.now() + PROFILE_CACHE_MS });
-      return user;
+      return profiles.getOrLoad(id, async () => {
+        const row = await prisma.user.findUnique({ where: { id } });
+        return row ? publicUser(row) : null;
+      });
     },
 
     async register(input: { username: string; password: string; nickname?: string; picture?: string | null }): Promise<PublicUser> {

@@ -4,14 +4,34 @@ import { hashSecret, newSecret } from '../accounts/secrets.js';
 import { publicUser, type PublicUser } from '../accounts/users.js';
 import { unauthorized } from '../errors.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
+import { createLocalCache } from '../storage/local-cache.js';
 
 /** How often lastUsedAt is refreshed: often enough for "last seen", rarely enough to stay off the hot path. */
 const TOUCH_EVERY_MS = 5 * 60_000;
+/**
+ * A phone sends its token on every scan and confirm; the session behind it is kept this long
+ * per process. Revocation reaches every instance at once through `DEVICE_REVOKED` (app.ts);
+ * the TTL only bounds how stale a nickname or picture shown to the phone can be.
+ */
+const SESSION_CACHE_MS = 30_000;
+
+/** Pub/sub channel: a device session id was revoked (every instance drops it from its cache). */
+export const DEVICE_REVOKED = 'device-revoked';
+
+interface CachedSession {
+  sessionId: string;
+  user: PublicUser;
+  revoked: boolean;
+  lastUsedAt: number;
+}
 
 export type DeviceTokens = ReturnType<typeof createDeviceTokens>;
 
 /** Phone sign-ins: a random bearer token per device, stored only as its SHA-256 hash. */
-export function createDeviceTokens(prisma: PrismaClient) {
+export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: string) => Promise<void> = async () => {}) {
+  // By token hash; null = no such token (so a stream of bad tokens does not reach the database).
+  const sessions = createLocalCache<CachedSession | null>({ ttlMs: SESSION_CACHE_MS, max: 50_000 });
+  const forget = (sessionId: string) => sessions.deleteWhere((s) => s?.sessionId === sessionId);
   return {
     async issue(userId: string, deviceName?: string): Promise<string> {
       const token = `sdt_${newSecret()}`;
@@ -22,17 +42,28 @@ export function createDeviceTokens(prisma: PrismaClient) {
     },
 
     async authenticate(token: string): Promise<{ user: PublicUser; sessionId: string } | null> {
-      const session = await prisma.deviceSession.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: true } });
-      if (!session || session.revokedAt) return null;
-      if (Date.now() - session.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-        await prisma.deviceSession.update({ where: { id: session.id }, data: { lastUsedAt: new Date() } });
+      const tokenHash = hashSecret(token);
+      const session = await sessions.getOrLoad(tokenHash, async () => {
+        const row = await prisma.deviceSession.findUnique({ where: { tokenHash }, include: { user: true } });
+        return row ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt, lastUsedAt: row.lastUsedAt.getTime() } : null;
+      });
+      if (!session || session.revoked) return null;
+      if (Date.now() - session.lastUsedAt > TOUCH_EVERY_MS) {
+        const lastUsedAt = new Date();
+        sessions.update(tokenHash, { ...session, lastUsedAt: lastUsedAt.getTime() });
+        await prisma.deviceSession.update({ where: { id: session.sessionId }, data: { lastUsedAt } });
       }
-      return { user: publicUser(session.user), sessionId: session.id };
+      return { user: session.user, sessionId: session.sessionId };
     },
 
     async revoke(sessionId: string): Promise<void> {
       await prisma.deviceSession.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
+      forget(sessionId);
+      await onRevoked(sessionId);
     },
+
+    /** Drop a revoked session from this process's cache (called for every instance's revocations). */
+    forget,
   };
 }
 

@@ -3,7 +3,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import type { ClientDirectory } from './clients.js';
-import { grantIndexKey, revokeEphemeral, revokeGrant } from './grants.js';
+import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant } from './grants.js';
 
 /**
  * oidc-provider's storage, split by lifetime:
@@ -12,11 +12,15 @@ import { grantIndexKey, revokeEphemeral, revokeGrant } from './grants.js';
  * - Everything short-lived (Session, Interaction, AuthorizationCode, AccessToken, ...) lives in
  *   the ephemeral store with its TTL.
  * - Clients come from the apps table (clients.ts).
+ * - A Grant is read on nearly every request of a login; its copy in the ephemeral store (for at
+ *   most GRANT_CACHE_MS) answers those reads. The copy is written before the row and deleted
+ *   around every deletion (grants.ts), so it never holds a Grant PostgreSQL no longer has.
  * `consume` is a compare-and-set in both: of two concurrent redemptions exactly one wins, and
  * the loser revokes the grant (a code used twice is treated as stolen, RFC 6749 §4.1.2).
  */
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 const GRANT_INDEX_MAX_MS = 31 * 24 * 3600 * 1000;
+const GRANT_CACHE_MS = 10 * 60_000;
 
 export function createAdapterFactory(deps: { store: EphemeralStore; prisma: PrismaClient; clients: ClientDirectory }) {
   const revokeEverywhere = (grantId: string) => revokeGrant(deps, grantId);
@@ -25,6 +29,7 @@ export function createAdapterFactory(deps: { store: EphemeralStore; prisma: Pris
     private readonly impl: Adapter;
     constructor(readonly name: string) {
       if (name === 'Client') this.impl = clientAdapter(deps.clients);
+      else if (name === 'Grant') this.impl = cachedGrantAdapter(durableAdapter(name, deps.prisma, revokeEverywhere), deps.store);
       else if (DURABLE.has(name)) this.impl = durableAdapter(name, deps.prisma, revokeEverywhere);
       else this.impl = ephemeralAdapter(name, deps.store, revokeEverywhere);
     }
@@ -98,6 +103,39 @@ function ephemeralAdapter(name: string, store: EphemeralStore, revoke: (grantId:
       await store.del(key(id));
     },
     revokeByGrantId: (grantId) => revokeEphemeral(store, grantId),
+  };
+}
+
+function cachedGrantAdapter(durable: Adapter, store: EphemeralStore): Adapter {
+  return {
+    ...durable,
+    async upsert(id, payload, expiresIn) {
+      const ttlMs = Math.min(GRANT_CACHE_MS, Math.max(1, expiresIn ?? 3600) * 1000);
+      await Promise.all([
+        store.set(grantCacheKey(id), JSON.stringify(payload), ttlMs),
+        store.sadd(grantIndexKey(id), grantCacheKey(id), Math.min(ttlMs * 2, GRANT_INDEX_MAX_MS)),
+      ]);
+      try {
+        await durable.upsert(id, payload, expiresIn);
+      } catch (err) {
+        await store.del(grantCacheKey(id)).catch(() => 0);
+        throw err;
+      }
+    },
+    async find(id) {
+      const cached = await store.get(grantCacheKey(id));
+      return cached ? (JSON.parse(cached) as AdapterPayload) : durable.find(id);
+    },
+    async destroy(id) {
+      await store.del(grantCacheKey(id));
+      await durable.destroy(id);
+      await store.del(grantCacheKey(id));
+    },
+    async revokeByGrantId(grantId) {
+      await store.del(grantCacheKey(grantId));
+      await durable.revokeByGrantId(grantId);
+      await store.del(grantCacheKey(grantId));
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../storage/generated/client.ts';
+import { createLocalCache } from '../storage/local-cache.js';
 
 /**
  * Apps as oidc-provider clients. oidc-provider asks the Client adapter on every request that
@@ -22,7 +23,7 @@ const CACHE_MS = 60_000;
 export type ClientDirectory = ReturnType<typeof createClientDirectory>;
 
 export function createClientDirectory(prisma: PrismaClient) {
-  const cache = new Map<string, { info: ClientInfo | null; until: number }>();
+  const cache = createLocalCache<ClientInfo | null>({ ttlMs: CACHE_MS, max: 10_000 });
 
   async function load(appId: string): Promise<ClientInfo | null> {
     const app = await prisma.app.findUnique({ where: { appId } });
@@ -63,11 +64,7 @@ export function createClientDirectory(prisma: PrismaClient) {
       // Not an AppID at all (NUL, control characters, absurd length): PostgreSQL would refuse
       // the query (NUL in text) with a 500, so this is "no such client" without asking.
       if (!/^[\x21-\x7e]{1,64}$/.test(appId)) return null;
-      const hit = cache.get(appId);
-      if (hit && hit.until > Date.now()) return hit.info;
-      const info = await load(appId);
-      cache.set(appId, { info, until: Date.now() + CACHE_MS });
-      return info;
+      return cache.getOrLoad(appId, () => load(appId));
     },
     invalidate(appId?: string) {
       if (appId) cache.delete(appId);

@@ -4,6 +4,12 @@ import type { PrismaClient } from '../storage/generated/client.ts';
 /** Index of every ephemeral key issued under a grant, so a grant can be revoked in one sweep. */
 export const grantIndexKey = (grantId: string) => `oidc:grant:${grantId}`;
 
+/**
+ * The ephemeral store's copy of a Grant (adapter.ts): read on every /auth, /token and userinfo
+ * instead of PostgreSQL. It is listed in the grant's index, so revokeEphemeral removes it.
+ */
+export const grantCacheKey = (grantId: string) => `oidc:Grant:${grantId}`;
+
 export async function revokeEphemeral(store: EphemeralStore, grantId: string): Promise<void> {
   const keys = await store.smembers(grantIndexKey(grantId));
   if (keys.length) await store.del(...keys, grantIndexKey(grantId));
@@ -15,4 +21,7 @@ export async function revokeEphemeral(store: EphemeralStore, grantId: string): P
  */
 export async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
   await Promise.all([revokeEphemeral(deps.store, grantId), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]);
+  // Again after the rows are gone: an upsert racing this revocation writes its cached copy
+  // before its row (adapter.ts), so no cached Grant can outlive the row it mirrors.
+  await deps.store.del(grantCacheKey(grantId));
 }

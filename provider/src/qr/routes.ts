@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type Provider from 'oidc-provider';
-import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
@@ -13,6 +12,7 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import { qrError } from './error-codes.js';
 import * as machine from './machine.js';
 import type { QrSession } from './machine.js';
+import { createQrImages } from './images.js';
 import { renderQrPage } from './page.js';
 import { qrChannel, type QrService, type QrSnapshot } from './service.js';
 
@@ -72,18 +72,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     return { session, uiLocales };
   }
 
-  const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;
-  // The page and its first /qr fetch draw the same code: keep the last few SVGs (~0.6 ms each).
-  const svgCache = new Map<string, Promise<string>>();
-  const svgOf = (qrId: string) => {
-    let svg = svgCache.get(qrId);
-    if (!svg) {
-      svg = QRCode.toString(payloadOf(qrId), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-      svgCache.set(qrId, svg);
-      if (svgCache.size > 1000) svgCache.delete(svgCache.keys().next().value!);
-    }
-    return svg;
-  };
+  const { payloadOf, svgOf } = createQrImages(issuer);
   const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
 
   router.get('/interaction/:uid', async (req, res) => {

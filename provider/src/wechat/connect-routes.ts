@@ -1,5 +1,5 @@
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import QRCode from 'qrcode';
+import { createQrImages } from '../qr/images.js';
 import { z } from 'zod';
 import { toAppError } from '../http/errors.js';
 import { noStore } from '../http/guard.js';
@@ -77,8 +77,7 @@ const requesterOf = (req: Request): Requester => ({ ip: req.ip ?? '', userAgent:
 export function connectRoutes(deps: ConnectDeps): Router {
   const { clients, qr, store, embeds, issuer, authorizationPath, log } = deps;
   const router = Router();
-  const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;
-  const svgOf = (qrId: string) => QRCode.toString(payloadOf(qrId), { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  const { payloadOf, svgOf } = createQrImages(issuer);
   const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
 
   router.get('/connect/wxLogin.js', (_req, res) => {
