@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { PrismaClient } from '../storage/generated/client.ts';
+import { Prisma, type PrismaClient } from '../storage/generated/client.ts';
 
 export type AuditType =
   | 'qr.scanned'
@@ -57,7 +57,11 @@ export function createAudit(prisma: PrismaClient, log: Logger) {
 
   async function write(rows: AuditRow[]): Promise<void> {
     try {
-      await prisma.auditEvent.createMany({ data: rows });
+      // Raw SQL: Prisma's createMany spends ~0.4 ms of CPU compiling this on every call.
+      const values = rows.map(
+        (r) => Prisma.sql`(${r.at}, ${r.type}, ${r.userId}, ${r.appId}, ${r.ip}, ${r.userAgent}, ${r.detail === undefined ? null : JSON.stringify(r.detail)}::jsonb)`,
+      );
+      await prisma.$executeRaw`INSERT INTO "AuditEvent" ("at", "type", "userId", "appId", "ip", "userAgent", "detail") VALUES ${Prisma.join(values)}`;
     } catch (err) {
       if (rows.length === 1) {
         // The trail must not turn a login the person approved into a failure; it is logged.

@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import Provider, { errors } from 'oidc-provider';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../log.js';
@@ -57,8 +57,8 @@ export type RateLimitSettings = Record<(typeof RATE_LIMIT_NAMES)[number], Rule |
 
 export interface RateLimitOptions {
   settings: RateLimitSettings;
-  /** The store's Redis connection; omitted → in-process memory (the embedded default). */
-  redis?: Redis;
+  /** The store's Redis connection (one server, Sentinel or Cluster); omitted → in-process memory (the embedded default). */
+  redis?: Redis | Cluster;
   /** Key namespace, normally REDIS_PREFIX. */
   prefix?: string;
   log?: Logger;
@@ -80,7 +80,12 @@ class ClientAuthRateLimited extends errors.OIDCProviderError {
   }
 }
 
-type Limiter = { consume(key: string): Promise<RateLimiterRes>; reward(key: string): Promise<unknown> };
+type Limiter = {
+  consume(key: string): Promise<RateLimiterRes>;
+  reward(key: string): Promise<unknown>;
+  get(key: string): Promise<RateLimiterRes | null>;
+  readonly points: number;
+};
 type Key = (req: Request, res: Response) => string | null;
 type Render = (req: Request, res: Response, limited: RateLimited) => void;
 
@@ -156,9 +161,41 @@ export function createRateLimits(opts: RateLimitOptions) {
     Promise.all(taken.map(([l, key]) => (l as unknown as RateLimiterAbstract).reward(key, 1).catch(() => undefined)));
 
   /**
+   * For limits on failed AppSecrets, which a busy site passes thousands of times a minute:
+   * success costs a read (no take-and-give-back). Concurrent guesses may overshoot by the
+   * number in flight, harmless for 256-bit secrets; passwords keep take-first (`take`).
+   */
+  async function overLimit(limiters: Array<[Limiter | null, string | null]>): Promise<RateLimited | undefined> {
+    let worst = 0;
+    await Promise.all(
+      limiters.map(async ([l, key]) => {
+        if (!l || key === null) return;
+        try {
+          const state = await l.get(key);
+          if (state && state.consumedPoints >= l.points) worst = Math.max(worst, retryAfterOf(state));
+        } catch (err) {
+          log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
+        }
+      }),
+    );
+    return worst ? new RateLimited(worst) : undefined;
+  }
+  const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => void (await take(limiters));
+
+  /**
    * Express middleware over some limiters. With `countsAsFailure`, the points come back unless
    * the response status is a failure (e.g. 401), so only failed attempts count.
    */
+  function failureMiddleware(limiters: Array<[Limiter | null, Key]>, render: Render, isFailure: (status: number) => boolean): RequestHandler {
+    return async (req: Request, res: Response, next: NextFunction) => {
+      const keyed = limiters.map(([l, key]) => [l, key(req, res)] as [Limiter | null, string | null]);
+      const limited = await overLimit(keyed);
+      if (limited) return render(req, res, limited);
+      res.on('finish', () => void (isFailure(res.statusCode) && countFailure(keyed)));
+      next();
+    };
+  }
+
   function middleware(limiters: Array<[Limiter | null, Key]>, render: Render, countsAsFailure?: (status: number) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const { taken, limited } = await take(limiters.map(([l, key]) => [l, key(req, res)]));
@@ -200,14 +237,16 @@ export function createRateLimits(opts: RateLimitOptions) {
    * of its own token endpoint; AppSecrets carry 256 bits, so this limit sheds load, not risk.
    */
   async function verifyClientSecret(appId: string, ip: string, check: () => Promise<boolean>): Promise<boolean> {
-    const pair = await take([[L.clientAuth, `${digest(appId)}:${ipKey(ip)}`]]);
-    if (pair.limited) throw pair.limited;
-    const app = await take([[L.clientAuthApp, digest(appId)]]);
+    const pair: [Limiter | null, string] = [L.clientAuth, `${digest(appId)}:${ipKey(ip)}`];
+    const app: [Limiter | null, string] = [L.clientAuthApp, digest(appId)];
+    const [pairLimited, appLimited] = await Promise.all([overLimit([pair]), overLimit([app])]);
+    if (pairLimited) throw pairLimited;
     const ok = await check();
-    if (ok) await giveBack([...pair.taken, ...app.taken]);
-    else if (app.limited) throw app.limited;
-    if (!ok) log?.warn({ appId, ip }, 'client authentication failed');
-    return ok;
+    if (ok) return true;
+    await countFailure([pair, app]);
+    log?.warn({ appId, ip }, 'client authentication failed');
+    if (appLimited) throw appLimited;
+    return false;
   }
 
   return {
@@ -224,7 +263,7 @@ export function createRateLimits(opts: RateLimitOptions) {
     /** GET|POST /auth, GET /interaction/:uid, GET /interaction/:uid/qr: per IP. */
     qrCreate: middleware([[L.qrCreate, byIp]], renderPage),
     /** POST /token, /token/introspection, /token/revocation: failed client authentications per IP. */
-    tokenEndpoint: middleware([[L.tokenIp, byIp]], (_req, res, limited) => renderOAuth(res, limited), wrongCredentials),
+    tokenEndpoint: failureMiddleware([[L.tokenIp, byIp]], (_req, res, limited) => renderOAuth(res, limited), wrongCredentials),
     /** /sns/*: per appid (or IP); WeChat's 45011 at HTTP 200. */
     wechat: middleware([[L.wechat, (req) => (typeof req.query.appid === 'string' && req.query.appid ? `a:${digest(req.query.appid)}` : `ip:${ipKey(req.ip)}`)]], renderWechat),
     /** Admin console sign-in: failures per username + IP and per IP; mount after the body parser. */

@@ -143,16 +143,15 @@ function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: st
   const rowId = (id: string) => `${name}:${id}`;
   return {
     async upsert(id, payload, expiresIn) {
-      const data = {
-        kind: name,
-        payload: payload as object,
-        // A Grant row carries its own id as grantId, so revoking by grant also removes the Grant.
-        grantId: payload.grantId ?? (name === 'Grant' ? id : null),
-        accountId: payload.accountId ?? null,
-        clientId: payload.clientId ?? null,
-        expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-      };
-      await prisma.oidcPayload.upsert({ where: { id: rowId(id) }, create: { id: rowId(id), ...data }, update: data });
+      // A Grant row carries its own id as grantId, so revoking by grant also removes the Grant.
+      const grantId = payload.grantId ?? (name === 'Grant' ? id : null);
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      // Raw SQL: two of these per login, and Prisma's upsert costs ~0.15 ms more CPU each.
+      await prisma.$executeRaw`
+        INSERT INTO "OidcPayload" ("id", "kind", "payload", "grantId", "accountId", "clientId", "expiresAt")
+        VALUES (${rowId(id)}, ${name}, ${JSON.stringify(payload)}::jsonb, ${grantId}, ${payload.accountId ?? null}, ${payload.clientId ?? null}, ${expiresAt})
+        ON CONFLICT ("id") DO UPDATE SET "kind" = EXCLUDED."kind", "payload" = EXCLUDED."payload", "grantId" = EXCLUDED."grantId",
+          "accountId" = EXCLUDED."accountId", "clientId" = EXCLUDED."clientId", "expiresAt" = EXCLUDED."expiresAt"`;
     },
     async find(id) {
       if (id.includes('\u0000')) return undefined; // no such row; PostgreSQL text refuses NUL

@@ -7,6 +7,7 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { createAdapterFactory } from './adapter.js';
 import type { ClientDirectory } from './clients.js';
+import { cookieSigner } from './cookie-keys.js';
 import type { KeyMaterial } from './keys.js';
 import { renderErrorPage } from './error-page.js';
 
@@ -52,7 +53,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
     jwks: keys.jwks as Configuration['jwks'],
-    cookies: { keys: keys.cookieKeys },
+    cookies: { keys: cookieSigner(keys.cookieKeys) as unknown as string[] },
     claims: {
       openid: ['sub'],
       profile: ['nickname', 'name', 'preferred_username', 'picture', 'locale', 'unionid'],
