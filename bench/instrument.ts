@@ -34,12 +34,25 @@ let redisRoundTrips = 0;
 let sqlQueries = 0;
 const pipelinesSeen = new WeakSet<object>();
 
-type SendCommand = (this: Redis, command: { name?: string }, stream?: { isPipeline?: boolean }, node?: unknown) => unknown;
+type SendCommand = (this: Redis, command: { name?: string; args?: unknown[] }, stream?: { isPipeline?: boolean }, node?: unknown) => unknown;
+
+/** The key a command touches, with ids and the run's prefix starred: which state a login reads. */
+function keyShape(command: { name?: string; args?: unknown[] }): string {
+  const name = command.name?.toLowerCase();
+  const raw = name === 'evalsha' || name === 'eval' ? command.args?.[2] : name === 'multi' || name === 'exec' ? '' : command.args?.[0];
+  if (raw === undefined || raw === null) return '';
+  return ` ${String(raw)
+    .replace(/^saoma-bench:[^:]+:/, '')
+    .split(':')
+    .map((part) => (/^[\w-]{12,}$/.test(part) || /^\d+(\.\d+)*$/.test(part) ? '*' : part))
+    .join(':')
+    .slice(0, 60)}`;
+}
 const proto = Redis.prototype as unknown as { sendCommand: SendCommand };
 const originalSend = proto.sendCommand;
 proto.sendCommand = function countedSend(command, stream, node) {
   redisCommands++;
-  if (tracing) tally(`redis ${command.name?.toUpperCase()}${stream?.isPipeline ? ' (pipelined)' : ''}`);
+  if (tracing) tally(`redis ${command.name?.toUpperCase()}${keyShape(command)}${stream?.isPipeline ? ' (pipelined)' : ''}`);
   if (!stream?.isPipeline) redisRoundTrips++;
   else if (!pipelinesSeen.has(stream)) {
     pipelinesSeen.add(stream);

@@ -28,7 +28,7 @@ await serve(workers, async (index) => {
   const { startProvider } = await import('../provider/src/main.js');
   const base = process.env.DATA_DIR ?? '.saoma-bench';
   const config = loadConfig({ ...process.env, DATA_DIR: path.join(base, `w${index}`) });
-  if (workers > 1 && (!config.REDIS_URL || !config.DATABASE_URL)) {
+  if (workers > 1 && (!config.redis || !config.DATABASE_URL)) {
     throw new Error('several workers need REDIS_URL and DATABASE_URL (embedded storage is single-process)');
   }
   const running = await startProvider(config, createLogger(config.LOG_LEVEL));

@@ -15,7 +15,7 @@ import { finalErrorHandler, jsonErrorHandler, serveOutagesAs503, toAppError } fr
 import { createRateLimits } from './http/rate-limit.js';
 import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
-import { createDeviceTokens } from './mobile/device-tokens.js';
+import { createDeviceTokens, DEVICE_REVOKED } from './mobile/device-tokens.js';
 import { mobileRoutes } from './mobile/routes.js';
 import { phoneWebRoutes } from './mobile/web.js';
 import { createClientDirectory } from './oidc/clients.js';
@@ -41,9 +41,9 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     migrate: config.MIGRATE_ON_START,
     inMemory: opts.inMemoryDatabase,
   });
-  const redisStore = config.REDIS_URL
+  const redisStore = config.redis
     ? createRedisStore({
-        url: config.REDIS_URL,
+        connection: config.redis,
         prefix: config.REDIS_PREFIX,
         onConnectionError: (err, connection) => log.warn({ err: err.message, connection }, 'redis connection error'),
       })
@@ -64,7 +64,13 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   const authorizations = createAuthorizations(prisma, store);
   await bootstrapAdmin(prisma, config, log);
   const administration = createAdministration({ prisma, apps, audit, authorizations, qrTtlSeconds: config.QR_TTL });
-  const tokens = createDeviceTokens(prisma);
+  const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId));
+  const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (sessionId) => tokens.forget(sessionId));
+  // Invalidations published while pub/sub was down are lost: start these caches afresh.
+  const stopResubscribed = store.onResubscribed(() => {
+    clients.invalidate();
+    tokens.forgetAll();
+  });
   const qr = createQrService(store, {
     qrTtlMs: config.QR_TTL * 1000,
     completeTtlMs: config.QR_COMPLETE_TTL * 1000,
@@ -127,7 +133,9 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     beginShutdown: () => shutdown.abort(),
     async close() {
       shutdown.abort();
-      await stopListening().catch(() => {});
+      stopResubscribed();
+      await Promise.all([stopListening(), stopDeviceListener()]).catch(() => {});
+      await audit.settled();
       await store.close();
       await db.close();
     },

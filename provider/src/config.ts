@@ -1,5 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  DEFAULT_REDIS_PORT,
+  DEFAULT_SENTINEL_PORT,
+  parseHostPortList,
+  redisOptionsFromUrl,
+  type RedisConnectionSettings,
+} from './storage/redis-connection.js';
 
 /**
  * Every setting the provider reads, parsed once from the environment. The README's
@@ -13,6 +20,16 @@ const rateLimit = (fallback: string) =>
     .regex(/^(off|[1-9]\d{0,6}\/[1-9]\d{0,6})$/, 'expected POINTS/SECONDS (e.g. 10/900) or "off"')
     .default(fallback)
     .transform((v) => (v === 'off' ? null : { points: Number(v.split('/')[0]), seconds: Number(v.split('/')[1]) }));
+/** "host:port,host:port" (port optional) → [{host, port}]; storage/redis-connection.ts. */
+const hostPorts = (defaultPort: number) =>
+  z.string().transform((v, ctx) => {
+    try {
+      return parseHostPortList(v, defaultPort);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 const flag = (fallback: boolean) =>
   z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -27,9 +44,17 @@ export const configSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** Unset: embedded PGlite in DATA_DIR/pglite. */
   DATABASE_URL: z.string().optional(),
-  /** Unset: in-memory ephemeral store (one process). */
+  /** Unset (and no sentinels or cluster nodes): in-memory ephemeral store (one process). */
   REDIS_URL: z.string().optional(),
   REDIS_PREFIX: z.string().default('saoma:'),
+  /** Sentinels to ask for the master (host:port list); REDIS_URL then gives only credentials, db and TLS. */
+  REDIS_SENTINELS: hostPorts(DEFAULT_SENTINEL_PORT).optional(),
+  /** The Sentinel master group name (default mymaster). */
+  REDIS_SENTINEL_NAME: z.string().optional(),
+  /** Password of the sentinels themselves (the data nodes' is in REDIS_URL). */
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** Redis Cluster seed nodes (host:port list); REDIS_URL then gives only credentials and TLS. */
+  REDIS_CLUSTER_NODES: hostPorts(DEFAULT_REDIS_PORT).optional(),
   /** Where embedded data and generated keys live. */
   DATA_DIR: z.string().default('.saoma'),
   QR_TTL: seconds(120),
@@ -44,7 +69,7 @@ export const configSchema = z.object({
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
   TRUST_PROXY: flag(false),
   MIGRATE_ON_START: flag(true),
-  /** Worker processes (node:cluster) sharing the port; > 1 needs DATABASE_URL and REDIS_URL. */
+  /** Worker processes (node:cluster) sharing the port; > 1 needs DATABASE_URL and Redis. */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** HTTPS certificate and key (PEM files); both or neither. */
   TLS_CERT_FILE: z.string().optional(),
@@ -71,6 +96,43 @@ export type Env = z.infer<typeof configSchema>;
 export interface Config extends Env {
   issuer: string;
   dataDir: string;
+  /** How to reach Redis, or null for the in-memory store: the one "is Redis configured" switch. */
+  redis: RedisConnectionSettings | null;
+}
+
+/** Redis from REDIS_URL alone, or Sentinel / Cluster (REDIS_URL then adds credentials, db, TLS). */
+function redisSettings(e: Env): { redis: RedisConnectionSettings | null; problems: string[] } {
+  const problems: string[] = [];
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one or the other (Sentinel or Cluster), not both');
+  }
+  if (!e.REDIS_SENTINELS && (e.REDIS_SENTINEL_NAME || e.REDIS_SENTINEL_PASSWORD)) {
+    problems.push('REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD need REDIS_SENTINELS');
+  }
+  if ((e.REDIS_SENTINELS || e.REDIS_CLUSTER_NODES) && e.REDIS_URL) {
+    try {
+      if (redisOptionsFromUrl(e.REDIS_URL).db && e.REDIS_CLUSTER_NODES) {
+        problems.push('REDIS_URL: Redis Cluster has only database 0 (remove the /db from the URL)');
+      }
+    } catch (error) {
+      problems.push(`REDIS_URL: ${(error as Error).message}`); // never the URL itself: it may hold a password
+    }
+  }
+  if (problems.length) return { redis: null, problems };
+  if (e.REDIS_SENTINELS) {
+    return {
+      redis: {
+        mode: 'sentinel',
+        sentinels: e.REDIS_SENTINELS,
+        name: e.REDIS_SENTINEL_NAME ?? 'mymaster',
+        sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+        url: e.REDIS_URL,
+      },
+      problems,
+    };
+  }
+  if (e.REDIS_CLUSTER_NODES) return { redis: { mode: 'cluster', nodes: e.REDIS_CLUSTER_NODES, url: e.REDIS_URL }, problems };
+  return { redis: e.REDIS_URL ? { mode: 'single', url: e.REDIS_URL } : null, problems };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -80,10 +142,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid configuration:\n${lines}`);
   }
   const e = parsed.data;
-  if (e.WORKERS > 1 && (!e.DATABASE_URL || !e.REDIS_URL)) {
-    throw new Error('Invalid configuration:\n  WORKERS > 1 needs DATABASE_URL and REDIS_URL (the embedded database and memory store live in one process)');
+  const { redis, problems } = redisSettings(e);
+  if (problems.length) throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  if (e.WORKERS > 1 && (!e.DATABASE_URL || !redis)) {
+    throw new Error(
+      'Invalid configuration:\n  WORKERS > 1 needs DATABASE_URL and Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; the embedded database and memory store live in one process)',
+    );
   }
   const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
   const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR) };
+  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis };
 }

@@ -87,7 +87,7 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // Log lines go to stderr so `--json` output on stdout stays parseable.
   const log = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, migrate: config.MIGRATE_ON_START });
-  const store = config.REDIS_URL ? createRedisStore({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX }) : null;
+  const store = config.redis ? createRedisStore({ connection: config.redis, prefix: config.REDIS_PREFIX }) : null;
   // Running instances on the same Redis hear the change and drop their cached client.
   const apps = createApps(db.prisma, async (appId) => {
     await store?.publish(APPS_CHANGED, appId);

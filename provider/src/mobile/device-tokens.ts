@@ -64,6 +64,8 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
 
     /** Drop a revoked session from this process's cache (called for every instance's revocations). */
     forget,
+    /** Drop every cached session (revocations may have been missed while pub/sub was down). */
+    forgetAll: () => sessions.clear(),
   };
 }
 

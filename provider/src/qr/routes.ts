@@ -40,6 +40,9 @@ export function qrRoutes(deps: QrRouteDeps): Router {
   const shutdown = deps.shutdown ?? new AbortController().signal;
   const router = Router();
   router.use('/interaction/:uid', noStore);
+  /** Re-reads of this process's open streams and long-polls, run when the store resubscribes. */
+  const openStreams = new Set<() => void>();
+  store.onResubscribed(() => openStreams.forEach((recheck) => recheck()));
 
   /**
    * Only the browser holding this interaction's cookie gets anywhere: oidc-provider resolves
@@ -129,12 +132,13 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     // Subscribe before reading, so a change between the two is never lost.
     const unsubscribe = await store.subscribe(qrChannel(uid), (message) => send(JSON.parse(message) as QrSnapshot));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 20_000);
-    // Pub/sub delivers nothing while the store reconnects (a Redis restart): re-read now and then,
-    // so a change made in that gap still reaches the page within seconds (send skips repeats).
-    const recheck = setInterval(() => void qr.ofInteraction(uid).then((s) => s && send(qr.snapshot(s)), () => undefined), 5_000);
+    // Pub/sub delivers nothing while the store reconnects (a Redis restart): re-read once it is
+    // back, so a change made in that gap still reaches the page (send skips repeats).
+    const recheck = () => void qr.ofInteraction(uid).then((s) => s && send(qr.snapshot(s)), () => undefined);
+    openStreams.add(recheck);
     const close = () => {
       clearInterval(heartbeat);
-      clearInterval(recheck);
+      openStreams.delete(recheck);
       clearTimeout(expiryTimer);
       void unsubscribe().catch(() => {});
     };
@@ -163,6 +167,8 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     let wake: () => void = () => {};
     const changed = new Promise<void>((resolve) => (wake = resolve));
     const unsubscribe = await store.subscribe(qrChannel(uid), () => wake());
+    const recheck = () => wake();
+    openStreams.add(recheck);
     try {
       const session = await qr.ofInteraction(uid);
       if (!session) return null;
@@ -181,6 +187,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
       const after = await qr.ofInteraction(uid);
       return after ? qr.snapshot(after) : now;
     } finally {
+      openStreams.delete(recheck);
       await unsubscribe().catch(() => {});
     }
   }

@@ -77,6 +77,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   return {
     kind: 'memory',
 
+    // One process, no connection to lose: nothing is ever missed.
+    onResubscribed: () => () => {},
+
     async get(key) {
       live();
       return readString(key);

@@ -1,14 +1,22 @@
 /**
  * Redis-backed ephemeral store (ioredis): shared by every provider instance using the same
- * Redis and prefix. Contract: provider/src/storage/ephemeral.ts.
+ * Redis and prefix. Contract: provider/src/storage/ephemeral.ts. Works on one server, on a
+ * master found through Sentinel, and on a Redis Cluster (redis-connection.ts).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { EphemeralStore } from './ephemeral.js';
+import { createClusterSubscriber } from './cluster-subscriber.js';
+import { createRedisConnection, type ConnectionOptions, type RedisConnectionSettings } from './redis-connection.js';
+
+export { redisOptionsFromUrl } from './redis-connection.js';
+export type { RedisConnectionSettings } from './redis-connection.js';
 
 export interface RedisStoreOptions {
-  /** redis:// or rediss:// URL; defaults to redis://127.0.0.1:6379. Ignored when `client` is given. */
+  /** redis:// or rediss:// URL; defaults to redis://127.0.0.1:6379. Ignored when `connection` or `client` is given. */
   url?: string;
-  /** An existing connection to use for commands. Its options apply as they are, and close() leaves it open. */
+  /** One server, Sentinel or Cluster (config.ts builds it from the environment). Ignored when `client` is given. */
+  connection?: RedisConnectionSettings;
+  /** An existing connection (one server) to use for commands. Its options apply as they are, and close() leaves it open. */
   client?: Redis;
   /** Namespace for keys and channels; default "saoma:". */
   prefix?: string;
@@ -38,26 +46,7 @@ const CONNECTION_DEFAULTS = {
   retryStrategy: (times: number) => Math.min(times * 100, 1_000),
   // Commands issued in the same tick (a login touches several keys at once) share one write.
   enableAutoPipelining: true,
-} satisfies RedisOptions;
-
-/** ioredis options from a redis:// or rediss:// URL (ioredis' own parser does not turn on TLS). */
-export function redisOptionsFromUrl(url: string): RedisOptions {
-  const u = new URL(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new Error(`unsupported Redis URL scheme "${u.protocol}" (use redis:// or rediss://)`);
-  }
-  const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'; // IPv6 literals come bracketed
-  const options: RedisOptions = { host, port: u.port ? Number(u.port) : 6379 };
-  if (u.username) options.username = decodeURIComponent(u.username);
-  if (u.password) options.password = decodeURIComponent(u.password);
-  const db = u.pathname.replace(/^\//, '');
-  if (db) {
-    if (!/^\d+$/.test(db)) throw new Error(`invalid Redis database "${db}" in URL`);
-    options.db = Number(db);
-  }
-  if (u.protocol === 'rediss:') options.tls = { servername: host };
-  return options;
-}
+} satisfies ConnectionOptions;
 
 /**
  * compareAndSet in one script, so no other client can write between the compare and the set.
@@ -94,7 +83,7 @@ function checkTtl(ttlMs: number): number {
 }
 
 /** quit() waits for Redis, which may be down; then just drop the socket. */
-async function shutdown(connection: Redis): Promise<void> {
+async function shutdown(connection: Redis | Cluster): Promise<void> {
   if (connection.status === 'ready') {
     await connection.quit().catch(() => connection.disconnect());
   } else {
@@ -103,7 +92,7 @@ async function shutdown(connection: Redis): Promise<void> {
 }
 
 /** The Redis store also lends its command connection to others that count in Redis (rate limits). */
-export type RedisEphemeralStore = EphemeralStore & { readonly redis: Redis };
+export type RedisEphemeralStore = EphemeralStore & { readonly redis: Redis | Cluster };
 
 export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralStore {
   const prefix = opts.prefix ?? 'saoma:';
@@ -115,27 +104,40 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
   const onConnectionError =
     opts.onConnectionError ??
     ((error: Error, connection: string) => console.error(`[saoma] Redis ${connection} connection: ${error.message}`));
-  function watch(connection: Redis, role: 'cmd' | 'sub'): Redis {
-    let reported = false;
-    connection.on('ready', () => (reported = false));
+  // Per role, not per connection: a Cluster store's subscriber may be replaced mid-outage.
+  const reported = { cmd: false, sub: false };
+  function watch<C extends Redis | Cluster>(connection: C, role: 'cmd' | 'sub'): C {
+    connection.on('ready', () => (reported[role] = false));
     connection.on('error', (error: Error) => {
-      if (!reported) onConnectionError(error, role);
-      reported = true;
+      if (!reported[role]) onConnectionError(error, role);
+      reported[role] = true;
     });
     return connection;
   }
 
   const ownsClient = !opts.client;
-  const client =
-    opts.client ??
-    watch(
-      new Redis({
-        ...redisOptionsFromUrl(opts.url ?? 'redis://127.0.0.1:6379'),
-        ...CONNECTION_DEFAULTS,
-        connectionName: connectionName('cmd'),
-      }),
-      'cmd',
-    );
+  const settings: RedisConnectionSettings = opts.connection ?? { mode: 'single', url: opts.url ?? 'redis://127.0.0.1:6379' };
+  const client: Redis | Cluster =
+    opts.client ?? watch(createRedisConnection(settings, { ...CONNECTION_DEFAULTS, connectionName: connectionName('cmd') }), 'cmd');
+  // In a cluster each command may only touch keys of one hash slot, and the store's keys are
+  // spread over all slots (no hash tags: that would put everything on one node). The Lua script
+  // and sadd's MULTI touch one key; mget and del go key by key (auto-pipelining batches them).
+  const cluster = !opts.client && settings.mode === 'cluster' ? (client as Cluster) : null;
+  // ioredis' Cluster queues commands without limit while it reconnects (commandTimeout only
+  // starts once a node has the command), so a request would hang for the whole outage. Bound
+  // the wait as CONNECTION_DEFAULTS does for one server; ETIMEDOUT marks it as "unavailable"
+  // for the HTTP error mapping (http/errors.ts → 503).
+  function bounded<T>(reply: Promise<T>): Promise<T> {
+    if (!cluster) return reply;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`Redis Cluster did not answer within ${CONNECTION_DEFAULTS.commandTimeout} ms`);
+        reject(Object.assign(error, { code: 'ETIMEDOUT' }));
+      }, CONNECTION_DEFAULTS.commandTimeout);
+    });
+    return Promise.race([reply, timeout]).finally(() => clearTimeout(timer));
+  }
   client.defineCommand('saomaCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET_LUA });
   const scripts = client as unknown as WithCompareAndSet;
 
@@ -150,26 +152,72 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
   let subscriber: Redis | undefined;
   const channels = new Map<string, Channel>(); // by prefixed channel name
 
+  function onMessage(channel: string, message: string): void {
+    const entry = channels.get(channel);
+    if (!entry || closed) return;
+    for (const sub of [...entry.listeners]) {
+      try {
+        sub.listener(message);
+      } catch (error) {
+        // Thrown inside ioredis' reply parser it would break the connection; isolate it.
+        onListenerError(error, channel.slice(prefix.length));
+      }
+    }
+  }
+
+  // onResubscribed: every 'ready' of a subscriber connection after the first one of the store
+  // means the subscriptions were lost for a while (a reconnect, or a Cluster subscriber moved).
+  const resubscribed = new Set<{ callback: () => void }>();
+  let subscriberWasReady = false;
+  function setUpSubscriber(connection: Redis): Redis {
+    watch(connection, 'sub').on('message', onMessage);
+    connection.on('ready', () => {
+      if (!subscriberWasReady) {
+        subscriberWasReady = true;
+        return;
+      }
+      // ioredis re-subscribes by itself; this SUBSCRIBE (idempotent) says when that is done.
+      const names = [...channels.keys()];
+      (names.length ? connection.subscribe(...names) : Promise.resolve()).then(
+        () => {
+          if (closed) return;
+          for (const { callback } of [...resubscribed]) {
+            try {
+              callback();
+            } catch (error) {
+              onListenerError(error, '(resubscribed)');
+            }
+          }
+        },
+        () => undefined, // lost again: the next 'ready' tells
+      );
+    });
+    return connection;
+  }
+
   function subscriberConnection(): Redis {
     if (!subscriber) {
-      // duplicate() keeps the command connection's options (auth, TLS, db); ioredis
+      // duplicate() keeps the command connection's options (auth, TLS, db, sentinels); ioredis
       // re-subscribes every channel after a reconnect (autoResubscribe).
-      subscriber = watch(client.duplicate({ connectionName: connectionName('sub') }), 'sub');
-      subscriber.on('message', (channel: string, message: string) => {
-        const entry = channels.get(channel);
-        if (!entry || closed) return;
-        for (const sub of [...entry.listeners]) {
-          try {
-            sub.listener(message);
-          } catch (error) {
-            // Thrown inside ioredis' reply parser it would break the connection; isolate it.
-            onListenerError(error, channel.slice(prefix.length));
-          }
-        }
-      });
+      subscriber = setUpSubscriber((client as Redis).duplicate({ connectionName: connectionName('sub') }));
     }
     return subscriber;
   }
+
+  // Cluster: a connection to one node that moves when that node goes (cluster-subscriber.ts).
+  const clusterSubscriber =
+    cluster && settings.mode === 'cluster'
+      ? createClusterSubscriber({
+          cluster,
+          seeds: settings.nodes,
+          connectionName: connectionName('sub'),
+          channels: () => [...channels.keys()],
+          setup: setUpSubscriber,
+          deadlineMs: CONNECTION_DEFAULTS.commandTimeout,
+        })
+      : null;
+  const subscribeOn = (name: string): Promise<unknown> =>
+    clusterSubscriber ? clusterSubscriber.subscribe(name) : subscriberConnection().subscribe(name);
 
   return {
     kind: 'redis',
@@ -177,23 +225,24 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
 
     async get(key) {
       live();
-      return client.get(k(key));
+      return bounded(client.get(k(key)));
     },
 
     async mget(keys) {
       live();
       if (keys.length === 0) return []; // MGET without keys is a syntax error
+      if (cluster) return bounded(Promise.all(keys.map((key) => client.get(k(key)))));
       return client.mget(keys.map(k));
     },
 
     async set(key, value, ttlMs) {
       live();
-      await client.set(k(key), value, 'PX', checkTtl(ttlMs));
+      await bounded(client.set(k(key), value, 'PX', checkTtl(ttlMs)));
     },
 
     async setIfAbsent(key, value, ttlMs) {
       live();
-      return (await client.set(k(key), value, 'PX', checkTtl(ttlMs), 'NX')) === 'OK';
+      return (await bounded(client.set(k(key), value, 'PX', checkTtl(ttlMs), 'NX'))) === 'OK';
     },
 
     async compareAndSet(key, expected, next, ttlMs) {
@@ -203,18 +252,19 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
       }
       const ttl = ttlMs === undefined ? '' : String(checkTtl(ttlMs));
       const mustBeMissing = expected === null ? '1' : '0';
-      return (await scripts.saomaCompareAndSet(k(key), mustBeMissing, expected ?? '', next, ttl)) === 1;
+      return (await bounded(scripts.saomaCompareAndSet(k(key), mustBeMissing, expected ?? '', next, ttl))) === 1;
     },
 
     async del(...keys) {
       live();
       if (keys.length === 0) return 0;
+      if (cluster) return (await bounded(Promise.all(keys.map((key) => client.del(k(key)))))).reduce((a, b) => a + b, 0);
       return client.del(...keys.map(k));
     },
 
     async ttl(key) {
       live();
-      const ms = await client.pttl(k(key));
+      const ms = await bounded(client.pttl(k(key)));
       if (ms === -2) return null; // missing
       // -1 = no expiry; this API never creates such keys, but report it honestly if one exists.
       return ms === -1 ? Number.POSITIVE_INFINITY : ms;
@@ -224,19 +274,19 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
       live();
       const ttl = checkTtl(ttlMs);
       // MULTI so the set never exists without a TTL (it would outlive what it indexes).
-      const results = await client.multi().sadd(k(key), member).pexpire(k(key), ttl).exec();
+      const results = await bounded(client.multi().sadd(k(key), member).pexpire(k(key), ttl).exec());
       const failed = results?.find(([error]) => error);
       if (!results || failed) throw failed?.[0] ?? new Error('sadd transaction aborted');
     },
 
     async smembers(key) {
       live();
-      return client.smembers(k(key));
+      return bounded(client.smembers(k(key)));
     },
 
     async publish(channel, message) {
       live();
-      await client.publish(k(channel), message);
+      await bounded(client.publish(k(channel), message));
     },
 
     async subscribe(channel, listener) {
@@ -247,15 +297,13 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
         // First listener of this channel: SUBSCRIBE; later ones share the same acknowledgement.
         const created: Channel = {
           listeners: new Set(),
-          subscribed: subscriberConnection()
-            .subscribe(name)
-            .then(
-              () => undefined,
-              (error: unknown) => {
-                if (channels.get(name) === created) channels.delete(name);
-                throw error;
-              },
-            ),
+          subscribed: bounded(subscribeOn(name)).then(
+            () => undefined,
+            (error: unknown) => {
+              if (channels.get(name) === created) channels.delete(name);
+              throw error;
+            },
+          ),
         };
         channels.set(name, (entry = created));
       }
@@ -278,11 +326,18 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
         // Last listener: UNSUBSCRIBE. A subscribe() racing with this queues its SUBSCRIBE after
         // it on the same connection, so Redis ends up subscribed.
         channels.delete(name);
-        if (closed || !subscriber) return;
+        if (closed) return;
         // If Redis is unreachable the channel stays subscribed server-side; its messages are
         // dropped here (no listeners), so the cleanup caller need not handle an error.
-        await subscriber.unsubscribe(name).catch(() => undefined);
+        if (clusterSubscriber) await bounded(clusterSubscriber.unsubscribe(name)).catch(() => undefined);
+        else if (subscriber) await subscriber.unsubscribe(name).catch(() => undefined);
       };
+    },
+
+    onResubscribed(callback) {
+      const entry = { callback };
+      resubscribed.add(entry);
+      return () => void resubscribed.delete(entry);
     },
 
     async ping() {
@@ -309,6 +364,7 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
       channels.clear();
       await Promise.all([
         subscriber ? shutdown(subscriber) : undefined,
+        clusterSubscriber?.close(),
         ownsClient ? shutdown(client) : undefined,
       ]);
     },

@@ -49,6 +49,13 @@ export interface EphemeralStore {
    */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
 
+  /**
+   * Called each time subscriptions are back after the connection carrying them was lost (Redis
+   * restarted, failover): messages published in the gap are gone, so listeners re-read state.
+   * Never called by the memory store. Returns a function that removes the callback.
+   */
+  onResubscribed(callback: () => void): () => void;
+
   /** True when the backing service answers (health checks, 503s). */
   ping(): Promise<boolean>;
   /** Release connections and timers. */
