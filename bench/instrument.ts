@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 /**
  * Counters inside a server process under test: Redis commands and round trips (ioredis), SQL
  * queries (pg, which Prisma's adapter uses), event-loop delay. Counting at the client side
@@ -15,6 +16,11 @@ export interface ProcessStats {
   pid: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** V8 heap reserved (used + free space in its pages) and memory outside it (Buffers, native). */
+  heapTotalBytes: number;
+  externalBytes: number;
+  /** V8's spaces: committed size by space name (new_space, old_space, code_space, ...). */
+  heapSpacesBytes: Record<string, number>;
   redisCommands: number;
   /** Commands written on their own plus pipelines/MULTIs (each one write, one wait). */
   redisRoundTrips: number;
@@ -90,6 +96,9 @@ export function processStats(resetLoop = false, collect = false): ProcessStats {
     pid: process.pid,
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    externalBytes: memory.external,
+    heapSpacesBytes: Object.fromEntries(v8.getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.physical_space_size])),
     redisCommands,
     redisRoundTrips,
     sqlQueries,

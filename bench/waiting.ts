@@ -66,7 +66,8 @@ export async function runWaiting(ctx: BenchContext, opts: WaitingOptions) {
     const before = await probeLogins(server, site, phones, 3); // also warms the JIT and the pools
     await sleep(2000);
     const rssBefore = treeUsage(server.pid).rssBytes;
-    const heapBefore = (await server.stats(false, true))[0].heapUsedBytes;
+    const statsBefore = (await server.stats(false, true))[0];
+    const heapBefore = statsBefore.heapUsedBytes;
     const connectionsBefore = await ctx.probe?.connections();
 
     const started = performance.now();
@@ -88,7 +89,8 @@ export async function runWaiting(ctx: BenchContext, opts: WaitingOptions) {
     await sleep(5000);
     const idle = loopOf(await server.stats(false));
     const rssWaiting = treeUsage(server.pid).rssBytes;
-    const heapWaiting = (await server.stats(false, true))[0].heapUsedBytes;
+    const statsWaiting = (await server.stats(false, true))[0];
+    const heapWaiting = statsWaiting.heapUsedBytes;
     const rssWaitingAfterGc = treeUsage(server.pid).rssBytes;
     const connections = await ctx.probe?.connections();
     const during = await probeLogins(server, site, phones, 5);
@@ -122,6 +124,11 @@ export async function runWaiting(ctx: BenchContext, opts: WaitingOptions) {
       rssWaitingAfterGcMB: mb(rssWaitingAfterGc),
       heapBeforeMB: mb(heapBefore),
       heapWaitingMB: mb(heapWaiting),
+      heapSpacesWaitingMB: Object.fromEntries(Object.entries(statsWaiting.heapSpacesBytes).map(([k, v]) => [k, mb(v)])),
+      heapTotalBeforeMB: mb(statsBefore.heapTotalBytes),
+      heapTotalWaitingMB: mb(statsWaiting.heapTotalBytes),
+      externalBeforeMB: mb(statsBefore.externalBytes),
+      externalWaitingMB: mb(statsWaiting.externalBytes),
       heapKbPerWaitingPage: opened ? Math.round(((heapWaiting - heapBefore) / opened / 1024) * 10) / 10 : null,
       loopDelayWaitingMs: idle,
       redisBefore: connectionsBefore ?? null,
@@ -145,6 +152,8 @@ function report(r: Awaited<ReturnType<typeof runWaiting>> extends infer T ? T : 
     `pages open                 ${r.opened} of ${r.pages} (${r.failed} failed), set up in ${r.setupSeconds} s (${r.setupPagesPerSecond}/s)`,
     `server RSS                 ${r.rssBeforeMB} MB before -> ${r.rssWaitingMB} MB waiting (${r.kbPerWaitingPage} KB per page); ${r.rssWaitingAfterGcMB} MB after a full GC; ${r.afterRelease.rssMB} MB after release`,
     `JS heap after full GC      ${r.heapBeforeMB} MB before -> ${r.heapWaitingMB} MB waiting (${r.heapKbPerWaitingPage} KB per page)`,
+    `V8 spaces while waiting    ${Object.entries(r.heapSpacesWaitingMB).map(([k, v]) => `${k} ${v}`).join(', ')} MB`,
+    `V8 heap reserved, external ${r.heapTotalBeforeMB} -> ${r.heapTotalWaitingMB} MB; external (Buffers, native) ${r.externalBeforeMB} -> ${r.externalWaitingMB} MB`,
     `event-loop delay (waiting) p50 ${r.loopDelayWaitingMs.p50} ms, p99 ${r.loopDelayWaitingMs.p99} ms, max ${r.loopDelayWaitingMs.max} ms`,
     `event-loop delay (probes)  p50 ${r.probeLoginsWhileWaiting.loopDelayMs.p50} ms, p99 ${r.probeLoginsWhileWaiting.loopDelayMs.p99} ms, max ${r.probeLoginsWhileWaiting.loopDelayMs.max} ms`,
     r.redisWaiting
