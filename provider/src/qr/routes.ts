@@ -75,7 +75,7 @@ export function qrRoutes(deps: QrRouteDeps): Router {
     return { session, uiLocales };
   }
 
-  const { payloadOf, svgOf } = createQrImages(issuer);
+  const { payloadOf, svgOf } = createQrImages(issuer, store);
   const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
 
   router.get('/interaction/:uid', async (req, res) => {

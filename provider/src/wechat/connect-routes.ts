@@ -77,7 +77,7 @@ const requesterOf = (req: Request): Requester => ({ ip: req.ip ?? '', userAgent:
 export function connectRoutes(deps: ConnectDeps): Router {
   const { clients, qr, store, embeds, issuer, authorizationPath, log } = deps;
   const router = Router();
-  const { payloadOf, svgOf } = createQrImages(issuer);
+  const { payloadOf, svgOf } = createQrImages(issuer, store);
   const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
 
   router.get('/connect/wxLogin.js', (_req, res) => {
