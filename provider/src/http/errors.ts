@@ -26,7 +26,7 @@ export function toAppError(err: unknown): AppError {
 /** Redis down, PostgreSQL down: retryable, and said so. */
 function isUnavailable(e: { code?: string; name?: string; message?: string }): boolean {
   const text = `${e?.code ?? ''} ${e?.name ?? ''} ${e?.message ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|Connection is closed|Stream isn't writeable|P1001|P1017|P2024|DatabaseNotReachable|terminating connection|Command timed out|None of startup nodes|All sentinels are unreachable|CLUSTERDOWN|TRYAGAIN/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|Connection is closed|Stream isn't writeable|P1001|P1017|P2024|DatabaseNotReachable|Can't reach database server|terminating connection|Connection terminated|server closed the connection|Command timed out|None of startup nodes|All sentinels are unreachable|CLUSTERDOWN|TRYAGAIN/i.test(text);
 }
 
 /** Query parameters whose values may appear in logs; every other value (secret, code, token...) is masked. */
