@@ -14,7 +14,8 @@ import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant } from './gr
  * - Clients come from the apps table (clients.ts).
  * - A Grant is read on nearly every request of a login; its copy in the ephemeral store (for at
  *   most GRANT_CACHE_MS) answers those reads. The copy is written before the row and deleted
- *   around every deletion (grants.ts), so it never holds a Grant PostgreSQL no longer has.
+ *   around every deletion (here and in grants.ts), so it never holds a Grant PostgreSQL no
+ *   longer has.
  * `consume` is a compare-and-set in both: of two concurrent redemptions exactly one wins, and
  * the loser revokes the grant (a code used twice is treated as stolen, RFC 6749 §4.1.2).
  */
@@ -111,10 +112,9 @@ function cachedGrantAdapter(durable: Adapter, store: EphemeralStore): Adapter {
     ...durable,
     async upsert(id, payload, expiresIn) {
       const ttlMs = Math.min(GRANT_CACHE_MS, Math.max(1, expiresIn ?? 3600) * 1000);
-      await Promise.all([
-        store.set(grantCacheKey(id), JSON.stringify(payload), ttlMs),
-        store.sadd(grantIndexKey(id), grantCacheKey(id), Math.min(ttlMs * 2, GRANT_INDEX_MAX_MS)),
-      ]);
+      // Not listed in the grant's index: every path that removes a Grant deletes this key by name
+      // (destroy and revokeByGrantId below, revokeGrant in grants.ts).
+      await store.set(grantCacheKey(id), JSON.stringify(payload), ttlMs);
       try {
         await durable.upsert(id, payload, expiresIn);
       } catch (err) {

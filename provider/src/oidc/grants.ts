@@ -6,7 +6,7 @@ export const grantIndexKey = (grantId: string) => `oidc:grant:${grantId}`;
 
 /**
  * The ephemeral store's copy of a Grant (adapter.ts): read on every /auth, /token and userinfo
- * instead of PostgreSQL. It is listed in the grant's index, so revokeEphemeral removes it.
+ * instead of PostgreSQL. Whatever deletes a Grant deletes this key by name.
  */
 export const grantCacheKey = (grantId: string) => `oidc:Grant:${grantId}`;
 
@@ -20,7 +20,7 @@ export async function revokeEphemeral(store: EphemeralStore, grantId: string): P
  * Grant itself (PostgreSQL). oidc-provider refuses any token whose Grant is gone.
  */
 export async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
-  await Promise.all([revokeEphemeral(deps.store, grantId), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]);
+  await Promise.all([revokeEphemeral(deps.store, grantId), deps.store.del(grantCacheKey(grantId)), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]);
   // Again after the rows are gone: an upsert racing this revocation writes its cached copy
   // before its row (adapter.ts), so no cached Grant can outlive the row it mirrors.
   await deps.store.del(grantCacheKey(grantId));
