@@ -28,6 +28,7 @@ import { createApp, REDIRECT_URI, signedInPhones } from './seed.js';
 import { createBenchDatabase, redisProbe, REDIS_URL, type RedisProbe } from './services.js';
 import { summarizeProfiles } from './top-profile.js';
 import { runWaiting } from './waiting.js';
+import { hotPaths, hotPathsTable } from './micro.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -158,6 +159,8 @@ async function loginBench(ctx: BenchContext) {
   const profileDir = args['cpu-prof'] ? path.resolve(args['cpu-prof-dir'] ?? path.join(os.tmpdir(), `saoma-profile-${Date.now()}`)) : null;
   const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   log(`[bench] machine: ${JSON.stringify(machine())}`);
+  const hot = await hotPaths();
+  log(hotPathsTable(hot));
   log(`[bench] provider: ${settings().storage}, ${workers} worker(s), port ${port}`);
   const server = await startServer('saoma', ctx.saomaEnv(port), workers, nodeFlags);
   const baseline = args['no-baseline']
@@ -199,7 +202,7 @@ async function loginBench(ctx: BenchContext) {
     log(`\nprofile of the provider at c=${profiled.concurrency} (${profileDir}, --from ${profiled.windowUs.from} --to ${profiled.windowUs.to}):`);
     log(summarizeProfiles(profileDir, 25, profiled.windowUs));
   }
-  return { ours, baseline: base, ratios: r, targets, profileDir };
+  return { hotPaths: hot, ours, baseline: base, ratios: r, targets, profileDir };
 }
 
 async function startBaseline(ctx: BenchContext) {
