@@ -202,6 +202,8 @@ export interface OwnCluster {
   ports: number[];
   /** SIGKILL one node (a crash). */
   kill(port: number): Promise<void>;
+  /** Ports of the nodes not killed (a killed node's port may be reused by another test's server). */
+  alive(): number[];
   close(): Promise<void>;
 }
 
@@ -246,7 +248,13 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
         }),
       );
     }
-    return { ports, kill: (port) => kill(nodes.get(port)!), close: procs.close };
+    const killed = new Set<number>();
+    return {
+      ports,
+      kill: (port) => (killed.add(port), kill(nodes.get(port)!)),
+      alive: () => ports.filter((port) => !killed.has(port)),
+      close: procs.close,
+    };
   } catch (error) {
     await procs.close();
     throw error;
