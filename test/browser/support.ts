@@ -10,8 +10,7 @@ import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
 import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
-import { requireServices } from '../support/services.js';
-import { freePort } from '../support/services.js';
+import { freePort, skipOrFail } from '../support/services.js';
 
 // jsqr is CommonJS whose typings claim an ES default export: take whichever is the function.
 type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
@@ -30,10 +29,7 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking',
  */
 export function skipUnlessChromium(): boolean {
   if (fs.existsSync(CHROMIUM)) return false;
-  const message = `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
-  if (requireServices) throw new Error(`${message}; required under REQUIRE_SERVICES=1 / CI`);
-  console.warn(`[tests] SKIPPING browser tests: ${message}`);
-  return true;
+  return skipOrFail('browser', `Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 }
 
 export function launchChromium(extra: LaunchOptions = {}): Promise<Browser> {

@@ -9,20 +9,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { requireServices } from '../support/services.js';
-import { freePort } from '../support/services.js';
+import { freePort, onPath, skipOrFail, until } from '../support/services.js';
 
 const run = promisify(execFile);
 
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -42,21 +32,10 @@ export interface OwnRedis {
   close(): Promise<void>;
 }
 
-/**
- * For `describe.skipIf(...)`: true (skip, with a warning) when the server binaries are missing;
- * under REQUIRE_SERVICES=1 / CI a missing binary fails instead.
- */
-function skipUnless(found: boolean, what: string): boolean {
-  if (found) return false;
-  if (requireServices) throw new Error(`${what} not found; required under REQUIRE_SERVICES=1 / CI`);
-  console.warn(`[tests] SKIPPING fault tests: ${what} not found`);
-  return true;
-}
+/** For `describe.skipIf(...)`: skip (or, under REQUIRE_SERVICES=1 / CI, fail) without the server binaries. */
+export const skipUnlessRedisServer = () => !onPath('redis-server') && skipOrFail('fault', 'redis-server not found (apt-get install redis-server)');
 
-export const skipUnlessRedisServer = () =>
-  skipUnless(!!process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 'redis-server'))), 'redis-server (apt-get install redis-server)');
-
-export const skipUnlessPostgresServer = () => skipUnless(postgresBin() !== null, 'PostgreSQL server binaries (/usr/lib/postgresql/*/bin, or PG_BIN)');
+export const skipUnlessPostgresServer = () => postgresBin() === null && skipOrFail('fault', 'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin, or PG_BIN)');
 
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
@@ -65,7 +44,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   async function start() {
     // AOF, fsync on every write: a stop with keepData loses nothing.
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no'], { stdio: 'ignore' });
-    await until(`redis on ${port}`, () => answers(port));
+    await until(`redis on ${port}`, () => answers(port), 15_000);
   }
   async function stop(opts: { keepData?: boolean } = {}) {
     const c = child;

@@ -9,32 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, requireServices } from '../support/services.js';
+import { freePort, onPath, skipOrFail, until } from '../support/services.js';
 
 const run = promisify(execFile);
 
-const onPath = (bin: string) => !!process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, bin)));
+/** How long a node, sentinel or cluster may take to come up (they start one after another). */
+const READY_MS = 20_000;
 
-/**
- * For `describe.skipIf(...)`: true (skip, with a warning) when redis-server or redis-cli is
- * missing; under REQUIRE_SERVICES=1 / CI a missing binary fails the run instead.
- */
+/** For `describe.skipIf(...)`: skip (or, under REQUIRE_SERVICES=1 / CI, fail) without redis-server and redis-cli. */
 export function skipUnlessRedisBinaries(what: string): boolean {
   const missing = ['redis-server', 'redis-cli'].filter((bin) => !onPath(bin));
-  if (missing.length === 0) return false;
-  const message = `${missing.join(' and ')} not found (apt-get install redis-server)`;
-  if (requireServices) throw new Error(`${message}; required for the ${what} tests under REQUIRE_SERVICES=1 / CI`);
-  console.warn(`[tests] SKIPPING ${what} tests: ${message}. Set REQUIRE_SERVICES=1 to fail instead.`);
-  return true;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return missing.length > 0 && skipOrFail(what, `${missing.join(' and ')} not found (apt-get install redis-server)`);
 }
 
 /** A short-lived admin connection that fails instead of retrying (for probes and inspection). */
@@ -123,7 +108,7 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
   try {
     const masterPort = await freePort();
     procs.spawnServer(dataNodeArgs(masterPort, procs.dir));
-    await until(`redis master on ${masterPort}`, () => ask(masterPort, async (r) => (await r.ping()) === 'PONG', password));
+    await until(`redis master on ${masterPort}`, () => ask(masterPort, async (r) => (await r.ping()) === 'PONG', password), READY_MS);
 
     const sentinelPort = await freePort();
     const conf = path.join(procs.dir, 'sentinel.conf'); // sentinel rewrites its file: a copy of its own
@@ -152,6 +137,7 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
         },
         sentinelPassword,
       ),
+      READY_MS,
     );
 
     return {
@@ -167,6 +153,7 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
         procs.spawnServer([...dataNodeArgs(port, replicaDir), '--replicaof', '127.0.0.1', String(masterPort)]);
         await until(`replica on ${port} in sync`, () =>
           ask(port, async (r) => /master_link_status:up/.test(await r.info('replication')), password),
+          READY_MS,
         );
         // The sentinel learns of replicas from the master's INFO, then asks each itself: until
         // it has, it will not promote it (NOGOODSLAVE).
@@ -234,7 +221,7 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
       nodes.set(port, child);
     }
     for (const port of ports) {
-      await until(`cluster node on ${port}`, () => ask(port, async (r) => (await r.ping()) === 'PONG'));
+      await until(`cluster node on ${port}`, () => ask(port, async (r) => (await r.ping()) === 'PONG'), READY_MS);
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 30_000,
@@ -246,6 +233,7 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
           const info = (await r.call('CLUSTER', 'INFO')) as string;
           return /cluster_state:ok/.test(info) && info.includes(`cluster_known_nodes:${size}`) && info.includes('cluster_slots_ok:16384');
         }),
+        READY_MS,
       );
     }
     const killed = new Set<number>();

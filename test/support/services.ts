@@ -6,10 +6,35 @@
 import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '../../provider/src/storage/ephemeral.redis.js';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import pg from 'pg';
 
 export const requireServices: boolean = process.env.REQUIRE_SERVICES === '1' || process.env.CI === 'true';
+
+/**
+ * What every `skipUnless…` returns when its `problem` stands: true (skip these tests, with a
+ * warning) locally; under REQUIRE_SERVICES=1 or CI=true it throws, so the run fails.
+ */
+export function skipOrFail(tests: string, problem: string): true {
+  if (requireServices) throw new Error(`${problem}; required for the ${tests} tests (REQUIRE_SERVICES=1 or CI=true)`);
+  console.warn(`[tests] SKIPPING ${tests} tests: ${problem}. Set REQUIRE_SERVICES=1 to fail instead.`);
+  return true;
+}
+
+/** True when an executable of this name is in a directory on PATH. */
+export const onPath = (bin: string): boolean => !!process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, bin)));
+
+/** Polls `check` every 100 ms until it resolves true (a throw counts as not yet); throws after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 export const REDIS_URL: string = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -52,12 +77,7 @@ export async function redisAvailable(): Promise<boolean> {
  */
 export async function skipUnlessRedis(): Promise<boolean> {
   if (await redisAvailable()) return false;
-  const where = `Redis at ${redact(REDIS_URL)} (TEST_REDIS_URL)`;
-  if (requireServices) {
-    throw new Error(`${where} is required (REQUIRE_SERVICES=1 or CI=true) but is not reachable`);
-  }
-  console.warn(`[tests] SKIPPING Redis tests: ${where} is not reachable. Set REQUIRE_SERVICES=1 to fail instead.`);
-  return true;
+  return skipOrFail('Redis', `Redis at ${redact(REDIS_URL)} (TEST_REDIS_URL) is not reachable`);
 }
 
 // ---- PostgreSQL ----------------------------------------------------------------------------
@@ -89,12 +109,7 @@ export async function postgresAvailable(): Promise<boolean> {
 /** true to skip when down and not required; THROWS when REQUIRE_SERVICES=1 (or CI=true) and down */
 export async function skipUnlessPostgres(): Promise<boolean> {
   if (await postgresAvailable()) return false;
-  const where = `PostgreSQL at ${redact(PG_ADMIN_URL)} (TEST_DATABASE_URL)`;
-  if (requireServices) {
-    throw new Error(`${where} is required (REQUIRE_SERVICES=1 or CI=true) but is not reachable`);
-  }
-  console.warn(`[tests] SKIPPING PostgreSQL tests: ${where} is not reachable. Set REQUIRE_SERVICES=1 to fail instead.`);
-  return true;
+  return skipOrFail('PostgreSQL', `PostgreSQL at ${redact(PG_ADMIN_URL)} (TEST_DATABASE_URL) is not reachable`);
 }
 
 /** Creates a fresh empty database, returns its URL and a drop() */
