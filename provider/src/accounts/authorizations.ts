@@ -8,9 +8,8 @@ export type Authorizations = ReturnType<typeof createAuthorizations>;
 
 /** How stale `lastUsedAt` may get: a person logging in to the same site often writes once per window. */
 const TOUCH_EVERY_MS = 10 * 60_000;
-/** Marker in the ephemeral store: this pair was approved with these scopes within the window. */
-const touchedKey = (userId: string, appId: string, scopes: string[]) => `authz:touched:${userId}:${appId}:${[...scopes].sort().join(' ')}`;
-const pairKeys = (userId: string, appId: string) => `authz:touched-index:${userId}:${appId}`;
+/** Marker in the ephemeral store: this pair was approved within the window, with the scopes it holds. */
+const touchedKey = (userId: string, appId: string) => `authz:touched:${userId}:${appId}`;
 
 /**
  * What a person has approved (user × app). Revoking deletes every grant of that pair, with
@@ -22,10 +21,13 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
     async recordApproval(userId: string, appId: string, scopes: string[]): Promise<void> {
       // Repeat logins with the same scopes skip the write (it is on every login's path); revoke
       // deletes the marker, so an approval after a revocation always writes.
-      const marker = touchedKey(userId, appId, scopes);
-      if (!(await store.setIfAbsent(marker, '1', TOUCH_EVERY_MS))) return;
+      const marker = touchedKey(userId, appId);
+      const approved = [...scopes].sort().join(' ');
+      const current = await store.get(marker);
+      if (current === approved) return;
+      // One writer among concurrent approvals of the pair (the others skip, as for a repeat).
+      if (!(await store.compareAndSet(marker, current, approved, TOUCH_EVERY_MS))) return;
       try {
-        await store.sadd(pairKeys(userId, appId), marker, TOUCH_EVERY_MS);
         const now = new Date();
         await prisma.authorization.upsert({
           where: { userId_appId: { userId, appId } },
@@ -58,8 +60,7 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
     async revoke(userId: string, appId: string): Promise<void> {
       const { count } = await prisma.authorization.updateMany({ where: { userId, appId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (count === 0) throw notFound(`You have not authorized app "${appId}".`);
-      const markers = await store.smembers(pairKeys(userId, appId));
-      for (const marker of [...markers, pairKeys(userId, appId)]) await store.del(marker);
+      await store.del(touchedKey(userId, appId));
       const grants = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', accountId: userId, clientId: appId }, select: { grantId: true } });
       for (const { grantId } of grants) if (grantId) await revokeGrant({ store, prisma }, grantId);
     },

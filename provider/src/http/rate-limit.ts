@@ -182,10 +182,7 @@ export function createRateLimits(opts: RateLimitOptions) {
   }
   const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => void (await take(limiters));
 
-  /**
-   * Express middleware over some limiters. With `countsAsFailure`, the points come back unless
-   * the response status is a failure (e.g. 401), so only failed attempts count.
-   */
+  /** Express middleware for failure-only limits: refuses when over, counts a response that `isFailure`. */
   function failureMiddleware(limiters: Array<[Limiter | null, Key]>, render: Render, isFailure: (status: number) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const keyed = limiters.map(([l, key]) => [l, key(req, res)] as [Limiter | null, string | null]);
@@ -196,6 +193,10 @@ export function createRateLimits(opts: RateLimitOptions) {
     };
   }
 
+  /**
+   * Express middleware over some limiters. With `countsAsFailure`, the points come back unless
+   * the response status is a failure (e.g. 401), so only failed attempts count.
+   */
   function middleware(limiters: Array<[Limiter | null, Key]>, render: Render, countsAsFailure?: (status: number) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const { taken, limited } = await take(limiters.map(([l, key]) => [l, key(req, res)]));

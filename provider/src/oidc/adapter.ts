@@ -3,7 +3,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import type { ClientDirectory } from './clients.js';
-import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant } from './grants.js';
+import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant, withGrantCopyDeleted } from './grants.js';
 
 /**
  * oidc-provider's storage, split by lifetime:
@@ -112,8 +112,8 @@ function cachedGrantAdapter(durable: Adapter, store: EphemeralStore): Adapter {
     ...durable,
     async upsert(id, payload, expiresIn) {
       const ttlMs = Math.min(GRANT_CACHE_MS, Math.max(1, expiresIn ?? 3600) * 1000);
-      // Not listed in the grant's index: every path that removes a Grant deletes this key by name
-      // (destroy and revokeByGrantId below, revokeGrant in grants.ts).
+      // Not listed in the grant's index: every path that removes a Grant goes through
+      // withGrantCopyDeleted (destroy and revokeByGrantId below, revokeGrant in grants.ts).
       await store.set(grantCacheKey(id), JSON.stringify(payload), ttlMs);
       try {
         await durable.upsert(id, payload, expiresIn);
@@ -126,16 +126,8 @@ function cachedGrantAdapter(durable: Adapter, store: EphemeralStore): Adapter {
       const cached = await store.get(grantCacheKey(id));
       return cached ? (JSON.parse(cached) as AdapterPayload) : durable.find(id);
     },
-    async destroy(id) {
-      await store.del(grantCacheKey(id));
-      await durable.destroy(id);
-      await store.del(grantCacheKey(id));
-    },
-    async revokeByGrantId(grantId) {
-      await store.del(grantCacheKey(grantId));
-      await durable.revokeByGrantId(grantId);
-      await store.del(grantCacheKey(grantId));
-    },
+    destroy: (id) => withGrantCopyDeleted(store, id, () => durable.destroy(id)),
+    revokeByGrantId: (grantId) => withGrantCopyDeleted(store, grantId, () => durable.revokeByGrantId(grantId)),
   };
 }
 

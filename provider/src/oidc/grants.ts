@@ -10,6 +10,16 @@ export const grantIndexKey = (grantId: string) => `oidc:grant:${grantId}`;
  */
 export const grantCacheKey = (grantId: string) => `oidc:Grant:${grantId}`;
 
+/**
+ * Runs `remove` (which deletes Grant rows) with the cached copy deleted before it and again after
+ * it: an upsert racing the removal writes its copy before its row (adapter.ts), so a copy written
+ * meanwhile is gone once the rows are, and no cached Grant outlives the row it mirrors.
+ */
+export async function withGrantCopyDeleted(store: EphemeralStore, grantId: string, remove: () => Promise<unknown>): Promise<void> {
+  await Promise.all([store.del(grantCacheKey(grantId)), remove()]);
+  await store.del(grantCacheKey(grantId));
+}
+
 export async function revokeEphemeral(store: EphemeralStore, grantId: string): Promise<void> {
   const keys = await store.smembers(grantIndexKey(grantId));
   if (keys.length) await store.del(...keys, grantIndexKey(grantId));
@@ -20,8 +30,7 @@ export async function revokeEphemeral(store: EphemeralStore, grantId: string): P
  * Grant itself (PostgreSQL). oidc-provider refuses any token whose Grant is gone.
  */
 export async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
-  await Promise.all([revokeEphemeral(deps.store, grantId), deps.store.del(grantCacheKey(grantId)), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]);
-  // Again after the rows are gone: an upsert racing this revocation writes its cached copy
-  // before its row (adapter.ts), so no cached Grant can outlive the row it mirrors.
-  await deps.store.del(grantCacheKey(grantId));
+  await withGrantCopyDeleted(deps.store, grantId, () =>
+    Promise.all([revokeEphemeral(deps.store, grantId), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]),
+  );
 }
