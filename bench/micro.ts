@@ -8,8 +8,8 @@ import type { Request } from 'express';
 import { nanoid } from 'nanoid';
 import { openid } from '../provider/src/accounts/identifiers.js';
 import { cookieSigner } from '../provider/src/oidc/cookie-keys.js';
-import { createQrImages } from '../provider/src/qr/images.js';
-import { renderQrPage } from '../provider/src/qr/page.js';
+import { createQrImages } from '../provider/src/login/images.js';
+import { renderQrPage } from '../provider/src/oidc/qr-page.js';
 import { createMemoryStore } from '../provider/src/storage/ephemeral.memory.js';
 
 export interface HotPath {

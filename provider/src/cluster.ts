@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { serveAdminSocket } from './admin/socket.js';
+import { serveAdminSocket } from './admin/api/socket.js';
 import { createSaoma } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';

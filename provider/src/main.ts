@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { serveAdminSocket } from './admin/socket.js';
+import { serveAdminSocket } from './admin/api/socket.js';
 import { createSaoma } from './app.js';
 import { runCluster } from './cluster.js';
 import { loadConfig, type Config } from './config.js';

@@ -4,7 +4,7 @@
  * confirmation, sign-out and disabled admins. Sessions live in Redis here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapAdmin, createAdminAccounts } from '../../provider/src/admin/accounts.js';
+import { bootstrapAdmin, createAdminAccounts } from '../../provider/src/admin/admins.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';

@@ -2,7 +2,7 @@
  * Helpers for the administration tests: the admin API over HTTP with a bearer token, and the
  * console driven like a browser (cookies, Origin, the forms' CSRF token).
  */
-import { createAdminAccounts } from '../../provider/src/admin/accounts.js';
+import { createAdminAccounts } from '../../provider/src/admin/admins.js';
 import { createAdminTokens } from '../../provider/src/admin/tokens.js';
 import { TestBrowser } from '../support/browser.js';
 import type { TestProvider } from '../support/harness.js';

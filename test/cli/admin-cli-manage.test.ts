@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands, runCli } from '../../provider/src/admin/cli.js';
+import { commands, runCli } from '../../provider/src/admin/cli/main.js';
 import { createAdminTokens } from '../../provider/src/admin/tokens.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
@@ -21,11 +21,11 @@ const BIN = path.join(ROOT, 'node_modules/.bin');
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
-/** Runs `tsx provider/src/admin/cli.ts …` with only the given settings; `stdin` is piped in (not a terminal). */
+/** Runs `tsx provider/src/admin/cli/main.ts …` with only the given settings; `stdin` is piped in (not a terminal). */
 function admin(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
   const { DATABASE_URL: _d, REDIS_URL: _r, DATA_DIR: _dd, SAOMA_ADMIN_URL: _u, SAOMA_ADMIN_TOKEN: _t, ...inherited } = process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli.ts', ...args], {
+    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli/main.ts', ...args], {
       cwd: ROOT,
       env: { ...inherited, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

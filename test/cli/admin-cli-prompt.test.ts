@@ -1,7 +1,7 @@
 /** The CLI's terminal prompts: a password is read without being echoed; a confirmation line is. */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { terminalPrompter } from '../../provider/src/admin/cli-prompt.js';
+import { terminalPrompter } from '../../provider/src/admin/cli/prompt.js';
 
 function terminal() {
   const input = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.ReadStream & PassThrough;

@@ -21,11 +21,11 @@ import { createTestDatabase, skipUnlessPostgres } from '../support/services.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'node_modules/.bin');
 
-/** Runs `tsx provider/src/admin/cli.ts …` with only the given settings (no DATABASE_URL etc. inherited). */
+/** Runs `tsx provider/src/admin/cli/main.ts …` with only the given settings (no DATABASE_URL etc. inherited). */
 function admin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { DATABASE_URL: _d, REDIS_URL: _r, DATA_DIR: _dd, ...inherited } = process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli.ts', ...args], {
+    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli/main.ts', ...args], {
       cwd: ROOT,
       // npm scripts put node_modules/.bin (Node 24) first; so do we.
       env: { ...inherited, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: 'warn', ...env },

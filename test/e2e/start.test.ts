@@ -228,7 +228,7 @@ describe('npm start (embedded default): provider + seeded demo user and app + de
     expect(login.html).toContain('Demo 用户');
 
     // Still one demo app, now also allowing the new demo URL (through the running provider's admin socket).
-    const list = await run('provider/src/admin/cli.ts', ['apps:list', '--json'], { DATA_DIR: dataDir });
+    const list = await run('provider/src/admin/cli/main.ts', ['apps:list', '--json'], { DATA_DIR: dataDir });
     expect(list.code, list.stderr).toBe(0);
     const apps = (JSON.parse(list.stdout) as { apps: { appId: string; redirectUris: string[] }[] }).apps.filter((a) => a.appId === DEMO_APP_ID);
     expect(apps).toHaveLength(1);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApps } from '../../provider/src/admin/apps.js';
+import { createApps } from '../../provider/src/apps/registry.js';
 import { openDatabase } from '../../provider/src/storage/database.js';
 import { TestBrowser } from '../support/browser.js';
 import { createTestDatabase, REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { nanoid } from 'nanoid';
-import { adminSocketPath } from '../../provider/src/admin/socket.js';
+import { adminSocketPath } from '../../provider/src/admin/api/socket.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { startTwoInstances, type Instance, type Pair } from './instances.js';
 import { LbBrowser, sendVia, type Target } from './lb-browser.js';

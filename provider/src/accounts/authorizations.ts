@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { notFound } from '../errors.js';
-import { revokeGrant } from '../oidc/grants.js';
+import { revokeGrant } from '../oidc/payloads.js';
 
 export type Authorizations = ReturnType<typeof createAuthorizations>;
 

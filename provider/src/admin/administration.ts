@@ -1,13 +1,13 @@
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
-import { createAdminAccounts } from './accounts.js';
-import type { Apps } from './apps.js';
+import { createAdminAccounts } from './admins.js';
+import type { Apps } from '../apps/registry.js';
 import { createDevelopers } from './developers.js';
-import { adminRoutes, type AdminServices } from './routes.js';
+import { adminRoutes, type AdminServices } from './api/routes.js';
 import { createAdminTokens } from './tokens.js';
 import { createUsage } from './usage.js';
-import { createAdminUsers } from './users.js';
+import { createAdminUsers } from './people.js';
 
 export interface AdministrationDeps {
   prisma: PrismaClient;

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Administration } from './administration.js';
 import { adminAudit } from './audit.js';
-import { requireAdminToken } from './auth.js';
+import { requireAdminToken } from './api/bearer.js';
 import { consoleRoutes } from './console/router.js';
 import { createConsoleSessions } from './console/session.js';
 

@@ -30,7 +30,7 @@ export type Usage = ReturnType<typeof createUsage>;
  * Per-app login counts and the audit trail, read from AuditEvent.
  *
  * "Expired" has no event of its own: nothing runs when a QR code times out. A scanned QR
- * expires exactly QR_TTL after its first scan unless the phone decides (qr/machine.ts), so a
+ * expires exactly QR_TTL after its first scan unless the phone decides (login/machine.ts), so a
  * scan with no qr.confirmed/qr.denied for the same qrId whose first scan is older than QR_TTL
  * is counted as expired at query time. QR codes nobody scanned are not counted: no person
  * was asked, and page loads are not logins.

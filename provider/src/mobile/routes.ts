@@ -5,9 +5,9 @@ import type { Authorizations } from '../accounts/authorizations.js';
 import { nicknameSchema, passwordSchema, usernameSchema, type Users } from '../accounts/users.js';
 import { AppError, notFound } from '../errors.js';
 import { noStore, parseWith } from '../http/guard.js';
-import type { ClientDirectory } from '../oidc/clients.js';
-import { qrError } from '../qr/error-codes.js';
-import type { QrService } from '../qr/service.js';
+import type { ClientDirectory } from '../apps/directory.js';
+import { qrError } from '../login/error-codes.js';
+import type { QrService } from '../login/store.js';
 import { sameNetwork } from './network.js';
 import { requireDevice, type DeviceTokens } from './device-tokens.js';
 

@@ -2,8 +2,8 @@ import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
-import type { ClientDirectory } from './clients.js';
-import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant, withGrantCopyDeleted } from './grants.js';
+import type { ClientDirectory } from '../apps/directory.js';
+import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant, withGrantCopyDeleted } from './payloads.js';
 
 /**
  * oidc-provider's storage, split by lifetime:

@@ -6,7 +6,7 @@ import type { Users } from '../accounts/users.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { createAdapterFactory } from './adapter.js';
-import type { ClientDirectory } from './clients.js';
+import type { ClientDirectory } from '../apps/directory.js';
 import { cookieSigner } from './cookie-keys.js';
 import type { KeyMaterial } from './keys.js';
 import { renderErrorPage } from './error-page.js';
@@ -119,7 +119,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   if (deps.trustProxy) provider.maxIpsCount = 1;
 
   // AppSecrets are stored hashed; oidc-provider would compare them in plain text. After a
-  // rotation with a grace period (admin/apps.ts) the previous secret passes until its deadline.
+  // rotation with a grace period (apps/registry.ts) the previous secret passes until its deadline.
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret: string }, actual: string) {
     if (typeof actual !== 'string') return false;
     if (verifySecret(actual, this.clientSecret)) return true;

@@ -1,12 +1,12 @@
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { createQrImages } from '../qr/images.js';
+import { createQrImages } from '../login/images.js';
 import { z } from 'zod';
 import { toAppError } from '../http/errors.js';
 import { noStore } from '../http/guard.js';
 import type { Logger } from '../log.js';
-import type { ClientDirectory } from '../oidc/clients.js';
-import type { Requester } from '../qr/machine.js';
-import { qrChannel, type QrService, type QrSnapshot } from '../qr/service.js';
+import type { ClientDirectory } from '../apps/directory.js';
+import type { Requester } from '../login/machine.js';
+import { qrChannel, type QrService, type QrSnapshot } from '../login/store.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Embeds } from './embed.js';
 import { PAGE_ERRORS, WechatPageError } from './errcodes.js';

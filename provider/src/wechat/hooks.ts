@@ -1,7 +1,7 @@
 import Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.js';
-import type { ClientDirectory } from '../oidc/clients.js';
+import type { ClientDirectory } from '../apps/directory.js';
 import type { PageErrorName } from './errcodes.js';
 import { renderErrorPage } from './pages.js';
 import type { Tombstones } from './tombstones.js';

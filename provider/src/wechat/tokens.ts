@@ -3,8 +3,8 @@ import type { AccessToken, Client, Grant } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { openid, unionid } from '../accounts/identifiers.js';
 import type { PublicUser, Users } from '../accounts/users.js';
-import type { ClientDirectory } from '../oidc/clients.js';
-import { revokeGrant } from '../oidc/grants.js';
+import type { ClientDirectory } from '../apps/directory.js';
+import { revokeGrant } from '../oidc/payloads.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { snsError } from './errcodes.js';
@@ -50,7 +50,7 @@ export function createWechatTokens(deps: WechatTokenDeps) {
   const { provider, users, clients, prisma, store, identifierSecret, tombstones } = deps;
 
   async function appClient(appid: string): Promise<Client> {
-    // A disabled app is no client at all (oidc/clients.ts), so it is an invalid appid here too.
+    // A disabled app is no client at all (apps/directory.ts), so it is an invalid appid here too.
     const client = await provider.Client.find(appid);
     if (!client) throw snsError('invalid_appid');
     return client;

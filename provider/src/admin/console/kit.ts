@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { AdminAudit } from '../audit.js';
-import type { AdminServices } from '../routes.js';
+import type { AdminServices } from '../api/routes.js';
 import type { PageContext } from './html.js';
 import type { ConsoleSession, ConsoleSessions, Flash } from './session.js';
 

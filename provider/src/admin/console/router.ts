@@ -9,7 +9,7 @@ import { AppError } from '../../errors.js';
 import { toAppError } from '../../http/errors.js';
 import { noStore } from '../../http/guard.js';
 import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from '../../http/security.js';
-import { refuseNul } from '../guard.js';
+import { refuseNul } from '../../http/refuse-nul.js';
 import { consoleAccountRoutes } from './routes-accounts.js';
 import { consoleAppRoutes } from './routes-apps.js';
 import { ctxOf, locals, send, type ConsoleDeps, type ConsoleLocals } from './kit.js';

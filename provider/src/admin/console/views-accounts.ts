@@ -1,7 +1,7 @@
 import type { PublicUser } from '../../accounts/users.js';
-import type { PublicApp } from '../apps.js';
+import type { PublicApp } from '../../apps/registry.js';
 import type { PublicDeveloper } from '../developers.js';
-import type { PublicAdmin } from '../accounts.js';
+import type { PublicAdmin } from '../admins.js';
 import type { PublicToken } from '../tokens.js';
 import type { Flash } from './session.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type PageContext } from './html.js';

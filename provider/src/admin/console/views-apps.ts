@@ -1,4 +1,4 @@
-import type { PublicApp } from '../apps.js';
+import type { PublicApp } from '../../apps/registry.js';
 import type { PublicDeveloper } from '../developers.js';
 import type { Flash } from './session.js';
 import type { LoginCounts } from '../usage.js';

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import type { Prompter } from './cli-kit.js';
+import type { Prompter } from './kit.js';
 
 /** Prompts on the terminal (stderr, so `--json` stdout stays clean); hidden echo for secrets. */
 export function terminalPrompter(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Prompter {

@@ -1,10 +1,10 @@
 /**
  * What every `npm run admin` command is made of: its spec (name, arguments, options, help) and
- * the few helpers commands share. The runner is cli.ts; the commands are cli-apps.ts and
- * cli-accounts.ts.
+ * the few helpers commands share. The runner is main.ts; the commands are apps.ts and
+ * accounts.ts.
  */
 import type { ParseArgsOptionDescriptor } from 'node:util';
-import type { AdminConnection } from './cli-transport.js';
+import type { AdminConnection } from './transport.js';
 
 export interface OptionSpec extends ParseArgsOptionDescriptor {
   help: string;

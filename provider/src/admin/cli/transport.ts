@@ -1,6 +1,6 @@
 /**
  * How `npm run admin` reaches the admin API (API.md §5). Every transport speaks the same HTTP
- * API to the same router (admin/routes.ts), so a command behaves identically either way:
+ * API to the same router (admin/api/routes.ts), so a command behaves identically either way:
  *  - http: SAOMA_ADMIN_URL and SAOMA_ADMIN_TOKEN are set — call a provider elsewhere over
  *    HTTP(S) with that bearer admin token;
  *  - socket: a running provider answers on DATA_DIR/admin.sock — use it (it holds the embedded
@@ -14,16 +14,16 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
-import { createAudit } from '../accounts/audit.js';
-import { createAuthorizations } from '../accounts/authorizations.js';
-import type { Config } from '../config.js';
-import { jsonErrorHandler } from '../http/errors.js';
-import { openDatabase } from '../storage/database.js';
-import { createMemoryStore } from '../storage/ephemeral.memory.js';
-import { createRedisStore } from '../storage/ephemeral.redis.js';
-import { createAdministration } from './administration.js';
-import { APPS_CHANGED, createApps } from './apps.js';
-import { adminSocketPath, answers } from './socket.js';
+import { createAudit } from '../../accounts/audit.js';
+import { createAuthorizations } from '../../accounts/authorizations.js';
+import type { Config } from '../../config.js';
+import { jsonErrorHandler } from '../../http/errors.js';
+import { openDatabase } from '../../storage/database.js';
+import { createMemoryStore } from '../../storage/ephemeral.memory.js';
+import { createRedisStore } from '../../storage/ephemeral.redis.js';
+import { createAdministration } from '../administration.js';
+import { APPS_CHANGED, createApps } from '../../apps/registry.js';
+import { adminSocketPath, answers } from '../api/socket.js';
 
 /** An error answer of the admin API: `{error, error_description}` with its status. */
 export class AdminApiError extends Error {

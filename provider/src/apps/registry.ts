@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { hashSecret, newSecret } from '../accounts/secrets.js';
 import { AppError, notFound } from '../errors.js';
 import { parseWith } from '../http/guard.js';
-import { revokeGrant } from '../oidc/grants.js';
+import { revokeGrant } from '../oidc/payloads.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
@@ -82,7 +82,7 @@ export type Apps = ReturnType<typeof createApps>;
 
 /**
  * Registering and managing apps. `changed(appId)` tells every instance to drop its cached
- * client (oidc/clients.ts) so an edit, a disable or a secret rotation takes effect at once.
+ * client (apps/directory.ts) so an edit, a disable or a secret rotation takes effect at once.
  * `store` (the ephemeral store) lets `delete` revoke the app's access tokens at once; without
  * it (the CLI with no provider running) they die anyway, with their Grant and their client.
  */

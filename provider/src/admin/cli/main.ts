@@ -1,19 +1,19 @@
 /**
  * `npm run admin -- <command>`: administer the provider through the admin API (API.md §5).
- * Commands live in tables (cli-apps.ts, cli-accounts.ts: name, options, help, handler); a new
- * admin capability adds a row there and a route in routes.ts, and works over every transport
- * (cli-transport.ts).
+ * Commands live in tables (apps.ts, accounts.ts: name, options, help, handler); a new
+ * admin capability adds a row there and a route in ../api/routes.ts, and works over every transport
+ * (transport.ts).
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { adminCommands, developerCommands, tokenCommands, userCommands } from './cli-accounts.js';
-import { appCommands } from './cli-apps.js';
-import { UsageError, type Command, type CommandContext, type OptionSpec } from './cli-kit.js';
-import { terminalPrompter } from './cli-prompt.js';
-import { AdminApiError, connectAdmin, type AdminConnection } from './cli-transport.js';
+import { loadConfig } from '../../config.js';
+import { adminCommands, developerCommands, tokenCommands, userCommands } from './accounts.js';
+import { appCommands } from './apps.js';
+import { UsageError, type Command, type CommandContext, type OptionSpec } from './kit.js';
+import { terminalPrompter } from './prompt.js';
+import { AdminApiError, connectAdmin, type AdminConnection } from './transport.js';
 
-export type { Command, CommandContext } from './cli-kit.js';
+export type { Command, CommandContext } from './kit.js';
 
 export const commands: Command[] = [...appCommands, ...developerCommands, ...userCommands, ...tokenCommands, ...adminCommands];
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../errors.js';
-import type { AdminTokens } from './tokens.js';
+import { AppError } from '../../errors.js';
+import type { AdminTokens } from '../tokens.js';
 
 const challenge = (error?: string) => ({ 'WWW-Authenticate': `Bearer realm="saoma-admin"${error ? `, error="${error}"` : ''}` });
 

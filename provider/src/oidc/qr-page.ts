@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { AppError } from '../errors.js';
 import { escapeHtml, layout } from '../http/html.js';
 import { pickLang, type Lang } from '../http/i18n.js';
-import type { QrSnapshot } from './service.js';
+import type { QrSnapshot } from '../login/store.js';
 
 const TEXT = {
   en: {

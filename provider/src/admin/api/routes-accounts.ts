@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseWith } from '../http/guard.js';
-import type { AdminAccounts } from './accounts.js';
-import { actorOf, type AdminAudit } from './audit.js';
-import type { Developers } from './developers.js';
-import type { AdminTokens } from './tokens.js';
-import type { Usage } from './usage.js';
-import type { AdminUsers } from './users.js';
+import { parseWith } from '../../http/guard.js';
+import type { AdminAccounts } from '../admins.js';
+import { actorOf, type AdminAudit } from '../audit.js';
+import type { Developers } from '../developers.js';
+import type { AdminTokens } from '../tokens.js';
+import type { Usage } from '../usage.js';
+import type { AdminUsers } from '../people.js';
 
 const ref = (name: string) => z.object({ [name]: z.string().min(1).max(100) });
 const param = (name: string, params: unknown) => parseWith(ref(name), params)[name] as string;

@@ -1,4 +1,4 @@
-import { argPath, bodyFrom, columns, confirmed, fields, UsageError, yesOption, type Command, type OptionSpec } from './cli-kit.js';
+import { argPath, bodyFrom, columns, confirmed, fields, UsageError, yesOption, type Command, type OptionSpec } from './kit.js';
 
 type App = {
   appId: string;

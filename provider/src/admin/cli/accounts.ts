@@ -1,4 +1,4 @@
-import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, yesOption, type Command } from './cli-kit.js';
+import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, yesOption, type Command } from './kit.js';
 
 type Developer = { id: string; name: string; apps: number; createdAt: string };
 type User = { id: string; username: string; nickname: string; createdAt: string; authorizations: number | Authorization[] };

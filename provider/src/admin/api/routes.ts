@@ -1,17 +1,17 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
-import type { Audit } from '../accounts/audit.js';
-import { notFound } from '../errors.js';
-import { noStore, parseWith } from '../http/guard.js';
-import type { AdminAccounts } from './accounts.js';
-import type { Apps } from './apps.js';
-import { actorOf, adminAudit } from './audit.js';
-import type { Developers } from './developers.js';
-import { refuseNul } from './guard.js';
+import type { Audit } from '../../accounts/audit.js';
+import { notFound } from '../../errors.js';
+import { noStore, parseWith } from '../../http/guard.js';
+import type { AdminAccounts } from '../admins.js';
+import type { Apps } from '../../apps/registry.js';
+import { actorOf, adminAudit } from '../audit.js';
+import type { Developers } from '../developers.js';
+import { refuseNul } from '../../http/refuse-nul.js';
 import { accountRoutes } from './routes-accounts.js';
-import type { AdminTokens } from './tokens.js';
-import type { Usage } from './usage.js';
-import type { AdminUsers } from './users.js';
+import type { AdminTokens } from '../tokens.js';
+import type { Usage } from '../usage.js';
+import type { AdminUsers } from '../people.js';
 
 // Printable ASCII: a NUL would reach PostgreSQL (which refuses it in text) as a 500.
 const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });

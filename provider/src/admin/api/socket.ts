@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import type { Logger } from '../log.js';
-import { jsonErrorHandler } from '../http/errors.js';
+import type { Logger } from '../../log.js';
+import { jsonErrorHandler } from '../../http/errors.js';
 import type { Router } from 'express';
 
 /**

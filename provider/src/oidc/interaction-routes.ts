@@ -7,14 +7,14 @@ import type { Authorizations } from '../accounts/authorizations.js';
 import { AppError } from '../errors.js';
 import { toAppError } from '../http/errors.js';
 import { noStore, parseWith } from '../http/guard.js';
-import type { ClientDirectory } from '../oidc/clients.js';
+import type { ClientDirectory } from '../apps/directory.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
-import { qrError } from './error-codes.js';
-import * as machine from './machine.js';
-import type { QrSession } from './machine.js';
-import { createQrImages } from './images.js';
-import { renderQrPage } from './page.js';
-import { qrChannel, type QrService, type QrSnapshot } from './service.js';
+import { qrError } from '../login/error-codes.js';
+import * as machine from '../login/machine.js';
+import type { QrSession } from '../login/machine.js';
+import { createQrImages } from '../login/images.js';
+import { renderQrPage } from './qr-page.js';
+import { qrChannel, type QrService, type QrSnapshot } from '../login/store.js';
 
 export interface QrRouteDeps {
   provider: Provider;
