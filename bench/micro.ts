@@ -48,7 +48,7 @@ export async function hotPaths(): Promise<HotPath[]> {
       {
         name: 'QR page rendered (HTML around the SVG)',
         microsecondsPerCall: await cpuPerCall(5000, () =>
-          renderQrPage({ req, uid: 'abc', app: { name: 'Demo Site', logoUrl: null, homepage: 'https://site.example' }, snapshot: { qrId: 'q', status: 'pending', expiresAt: Date.now() + 60_000 }, payload: `${issuer}/q/q`, svg }),
+          renderQrPage({ req, uid: 'abc', app: { name: 'Demo Site', logoUrl: null, homepage: 'https://site.example' }, snapshot: { qrId: 'q', status: 'pending', expiresAt: Date.now() + 60_000 }, payload: `${issuer}/q/q`, svg, serverNow: Date.now() }),
         ),
       },
       { name: 'signed cookie checked', microsecondsPerCall: await cpuPerCall(20000, () => signer.verify(cookie, digest)) },

@@ -1,40 +1,49 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type ErrorRequestHandler } from 'express';
+import express from 'express';
 import type Provider from 'oidc-provider';
-import { createAudit } from './accounts/audit.js';
-import { createAuthorizations } from './accounts/authorizations.js';
-import { createUsers } from './accounts/users.js';
-import { APPS_CHANGED, createApps } from './apps/registry.js';
 import { bootstrapAdmin } from './admin/admins.js';
-import { createAdministration } from './admin/administration.js';
 import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
-import { finalErrorHandler, jsonErrorHandler, serveOutagesAs503, toAppError } from './http/errors.js';
 import { createRateLimits } from './http/rate-limit.js';
-import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from './http/security.js';
+import { errorHandler, pageOrJson, plainErrorPage, renderJson } from './http/render.js';
+import { isolatedPageHeaders, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
+import { systemClock, type Clock } from './login/clock.js';
+import { createQrImages } from './login/images.js';
+import { createLogins } from './login/login.js';
 import { createDeviceTokens, DEVICE_REVOKED } from './mobile/device-tokens.js';
 import { mobileRoutes } from './mobile/routes.js';
 import { phoneWebRoutes } from './mobile/web.js';
-import { createClientDirectory } from './apps/directory.js';
+import { installExtensions } from './oidc/extensions.js';
+import { createGrantIssuer } from './oidc/grant-issuer.js';
+import { interactionErrors, interactionRoutes } from './oidc/interaction-routes.js';
 import { loadKeyMaterial, type KeyMaterial } from './oidc/keys.js';
+import { oauthErrorHandler } from './oidc/oauth-errors.js';
 import { createOidcProvider } from './oidc/provider.js';
-import { renderQrPage } from './oidc/qr-page.js';
-import { qrRoutes } from './oidc/interaction-routes.js';
-import { createQrService } from './login/store.js';
-import { wechatRoutes } from './wechat/routes.js';
+import { createServices } from './services.js';
 import { openDatabase, type Database } from './storage/database.js';
 import type { EphemeralStore } from './storage/ephemeral.js';
 import { createMemoryStore } from './storage/ephemeral.memory.js';
 import { createRedisStore } from './storage/ephemeral.redis.js';
+import { createEmbeds } from './wechat/embed.js';
+import { wechatRoutes } from './wechat/routes.js';
+import { createTombstones } from './wechat/tombstones.js';
+import { createWechatTokens } from './wechat/tokens.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
 
+/** Open waits (SSE streams, long-polls) on one login: a page, a reconnecting stream, a second tab. */
+const WAITS_PER_LOGIN = 4;
 
-/** Everything one provider instance is made of, wired once. Tests build it the same way. */
-export async function createSaoma(config: Config, log: Logger, opts: { inMemoryDatabase?: boolean; keys?: KeyMaterial } = {}) {
+/**
+ * Everything one provider instance is made of, wired once: storage, the services behind every
+ * surface (services.ts), oidc-provider with Saoma's extensions, the login core, and the
+ * surfaces — each mounting its routes and its error renderer — in front of oidc-provider's own.
+ * Tests build it the same way (`clock` lets them move time instead of sleeping).
+ */
+export async function createSaoma(config: Config, log: Logger, opts: { inMemoryDatabase?: boolean; keys?: KeyMaterial; clock?: Clock } = {}) {
+  const clock = opts.clock ?? systemClock;
   const db: Database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.dataDir,
@@ -48,41 +57,39 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
         onConnectionError: (err, connection) => log.warn({ err: err.message, connection }, 'redis connection error'),
       })
     : null;
-  const store: EphemeralStore = redisStore ?? createMemoryStore();
+  const store: EphemeralStore = redisStore ?? createMemoryStore({ now: () => clock.now() });
   const keys = opts.keys ?? (await loadKeyMaterial(config, log));
   const { prisma } = db;
 
-  const clients = createClientDirectory(prisma);
-  // Every instance drops its cached client when any instance changes an app.
-  const stopListening = await store.subscribe(APPS_CHANGED, (appId) => clients.invalidate(appId));
-  const apps = createApps(prisma, async (appId) => {
-    clients.invalidate(appId);
-    await store.publish(APPS_CHANGED, appId);
-  }, store);
-  const users = createUsers(prisma);
-  const audit = createAudit(prisma, log);
-  const authorizations = createAuthorizations(prisma, store);
+  const services = await createServices({ config, prisma, store, log });
+  const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
-  const administration = createAdministration({ prisma, apps, audit, authorizations, qrTtlSeconds: config.QR_TTL });
   const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId));
   const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (sessionId) => tokens.forget(sessionId));
-  // Invalidations published while pub/sub was down are lost: start these caches afresh.
-  const stopResubscribed = store.onResubscribed(() => {
-    clients.invalidate();
-    tokens.forgetAll();
-  });
-  const qr = createQrService(store, {
-    qrTtlMs: config.QR_TTL * 1000,
-    completeTtlMs: config.QR_COMPLETE_TTL * 1000,
-    interactionTtlMs: 3600 * 1000,
-    retentionMs: 10 * 60 * 1000,
-  });
-  const provider = createOidcProvider({ issuer: config.issuer, keys, store, prisma, clients, users, trustProxy: config.TRUST_PROXY });
-  provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
+  // Revocations published while pub/sub was down are lost: start the cache afresh.
+  const stopResubscribed = store.onResubscribed(() => tokens.forgetAll());
+
+  // oidc-provider, then everything Saoma changes inside it (oidc/extensions.ts), in one place.
+  const provider = createOidcProvider({ issuer: config.issuer, keys, store, payloads, clients, users, trustProxy: config.TRUST_PROXY });
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log });
-  limits.guardClientSecrets(provider);
-  serveOutagesAs503(provider);
+  const tombstones = createTombstones(store);
+  installExtensions(provider, { clients, limits, tombstones, log });
+
+  // The login core, and what it needs from oidc-provider (the grant port).
+  const grants = createGrantIssuer(provider, payloads);
+  const logins = createLogins({
+    store,
+    grants,
+    approvals: authorizations,
+    audit,
+    clock,
+    timing: { qrTtlMs: config.QR_TTL * 1000, completeTtlMs: config.QR_COMPLETE_TTL * 1000, retentionMs: 10 * 60 * 1000 },
+    waiting: { perLogin: WAITS_PER_LOGIN, perAddress: config.WAITING_PER_ADDRESS },
+  });
+  const images = createQrImages(config.issuer, store);
+  const embeds = createEmbeds({ logins, store, clients, grants });
+  const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: keys.identifierSecret, tombstones });
 
   const app = express();
   app.disable('x-powered-by');
@@ -95,27 +102,27 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     const [database, ephemeral] = await Promise.all([db.ping(), store.ping()]);
     res.status(database && ephemeral ? 200 : 503).json({ status: database && ephemeral ? 'ok' : 'degraded', database: db.kind, databaseUp: database, store: store.kind, storeUp: ephemeral });
   });
-  app.get(['/auth', '/interaction/:uid', '/interaction/:uid/qr'], limits.qrCreate);
-  app.post('/auth', limits.qrCreate);
+
+  // Surfaces: each adapts the services to its protocol and renders its own errors.
+  // OAuth (oidc-provider's endpoints): limits in front, rendered in OAuth's shape.
+  app.route('/auth').get(limits.qrCreate).post(limits.qrCreate);
   app.post(['/token', '/token/introspection', '/token/revocation'], limits.tokenEndpoint);
-  app.post('/interaction/:uid/abort', requireSameOrigin({ issuer: config.issuer }));
-  // Aborted when shutdown begins: SSE streams end cleanly and long-polls answer at once.
-  const shutdown = new AbortController();
-  app.use(qrRoutes({ provider, qr, store, clients, audit, authorizations, issuer: config.issuer, shutdown: shutdown.signal }));
-  app.use('/interaction', interactionErrorHandler(log));
-  app.use('/api/mobile', limits.mobile, mobileRoutes({ users, tokens, qr, clients, authorizations, audit, scanLimit: limits.scans }), jsonErrorHandler(log));
+  app.use(['/token', '/auth'], oauthOrPageErrors(log));
+  // The QR page of an OIDC login.
+  app.use(interactionRoutes({ provider, logins, clients, images, issuer: config.issuer, qrCreate: limits.qrCreate }));
+  app.use('/interaction', interactionErrors(log));
+  // The phone.
+  app.use('/api/mobile', limits.mobile, mobileRoutes({ users, tokens, logins, clients, authorizations, audit, scanLimit: limits.scans }), errorHandler(log, renderJson));
   app.use(['/app', '/q'], isolatedPageHeaders);
   app.use(phoneWebRoutes());
-  app.use('/sns', limits.wechat);
-  app.get(['/connect/qrconnect', '/connect/embed/:token/qr'], limits.qrCreate);
-  app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log }));
+  // WeChat-style sites.
+  app.use(wechatRoutes({ clients, logins, embeds, tokens: wechatTokens, images, issuer: config.issuer, authorizationPath: provider.pathFor('authorization'), limits, log }));
+  // Administration.
   app.use(adminHttp(administration, { store, issuer: config.issuer, log, adminLogin: limits.adminLogin }));
   // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's
   // stack page. Errors skip provider.callback() anyway; it stays the last layer.
-  app.use(finalErrorHandler(log));
+  app.use(errorHandler(log, pageOrJson(plainErrorPage)));
   app.use(provider.callback());
-
-  const admin = administration.api;
 
   return {
     app,
@@ -125,17 +132,18 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     keys,
     apps,
     users,
-    admin,
+    admin: administration.api,
     administration,
-    qr,
+    logins,
     limits,
+    clock,
     /** Ends streams and wakes long-polls; call when the server stops accepting connections. */
-    beginShutdown: () => shutdown.abort(),
+    beginShutdown: () => logins.shutdown(),
     async close() {
-      shutdown.abort();
+      logins.shutdown();
       stopResubscribed();
-      await Promise.all([stopListening(), stopDeviceListener()]).catch(() => {});
-      await audit.settled();
+      await stopDeviceListener().catch(() => {});
+      await services.close();
       await store.close();
       await db.close();
     },
@@ -144,17 +152,11 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
 
 export type Saoma = Awaited<ReturnType<typeof createSaoma>>;
 
-/** Interaction pages get an HTML error page; their JSON endpoints get the JSON error shape. */
-function interactionErrorHandler(log: Logger): ErrorRequestHandler {
-  const json = jsonErrorHandler(log);
-  return (err, req, res, next) => {
-    const wantsPage = req.method !== 'GET' || !/\/qr(\/|$)/.test(req.path);
-    if (!wantsPage) return json(err, req, res, next);
-    const appError = toAppError(err);
-    if (appError.status >= 500) log.error({ err, url: req.originalUrl }, 'interaction failed');
-    if (res.headersSent) return void res.end();
-    res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').type('html').send(renderQrPage.error(appError as AppError, req));
-  };
+/** /token: OAuth's JSON errors; /auth: a page for people, JSON for scripts (it never reaches a site). */
+function oauthOrPageErrors(log: Logger): express.ErrorRequestHandler {
+  const oauth = oauthErrorHandler(log);
+  const page = errorHandler(log, pageOrJson(plainErrorPage));
+  return (err, req, res, next) => (req.baseUrl === '/token' ? oauth(err, req, res, next) : page(err, req, res, next));
 }
 
 export const publicDir = () => path.resolve(PUBLIC_DIR);

@@ -87,6 +87,10 @@ export const configSchema = z.object({
   RATE_LIMIT_CLIENT_AUTH: rateLimit('10/900'),
   RATE_LIMIT_CLIENT_AUTH_APP: rateLimit('100/900'),
   RATE_LIMIT_WECHAT: rateLimit('600/60'),
+  RATE_LIMIT_WECHAT_FAILURES: rateLimit('120/60'),
+  RATE_LIMIT_EMBED_TOKEN: rateLimit('30/600'),
+  /** Pages (SSE streams and long-polls) one address may hold open on one instance. */
+  WAITING_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
   RATE_LIMIT_ADMIN_LOGIN: rateLimit('5/900'),
   RATE_LIMIT_ADMIN_LOGIN_IP: rateLimit('20/900'),
 });

@@ -5,6 +5,7 @@ import { runCluster } from './cluster.js';
 import { loadConfig, type Config } from './config.js';
 import { createServer, schemeOf } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
+import type { Clock } from './login/clock.js';
 
 export interface RunningProvider {
   url: string;
@@ -19,9 +20,9 @@ export interface RunningProvider {
 export async function startProvider(
   config: Config = loadConfig(),
   log: Logger = createLogger(config.LOG_LEVEL),
-  opts: { adminSocket?: boolean } = {},
+  opts: { adminSocket?: boolean; clock?: Clock } = {},
 ): Promise<RunningProvider> {
-  const saoma = await createSaoma(config, log);
+  const saoma = await createSaoma(config, log, { clock: opts.clock });
   const tls = { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE };
   const server = createServer(saoma.app, tls);
   // SSE streams and long-polls hold connections; keep-alive past typical proxy idle timeouts.

@@ -182,13 +182,13 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
   });
 
   describe('AppSecret rotation', () => {
-    it('without a grace period the old secret fails at once and the new one works', async () => {
+    it('without a grace period the old secret fails at once and the new one works (keepTokens: the code issued before still redeems)', async () => {
       const app = await create();
       const config = await siteConfig(p, app.appId, app.appSecret);
       const { form } = await codeFor(p, config, phone);
-      const rotated = await api<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null }>('POST', `/apps/${app.appId}/secret`);
+      const rotated = await api<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null }>('POST', `/apps/${app.appId}/secret`, { keepTokens: true });
       expect(rotated.status).toBe(200);
-      expect(rotated.body).toMatchObject({ appId: app.appId, previousSecretExpiresAt: null });
+      expect(rotated.body).toMatchObject({ appId: app.appId, previousSecretExpiresAt: null, tokensRevoked: false });
       expect(rotated.body.appSecret).not.toBe(app.appSecret);
       expect((await tokenRequest(p, app.appId, app.appSecret, form)).body.error).toBe('invalid_client');
       expect((await tokenRequest(p, app.appId, rotated.body.appSecret, form)).status).toBe(200);

@@ -11,7 +11,7 @@ export const ADMIN = { username: 'root', password: 'correct horse battery staple
 
 /** A token as `tokens:create` makes one (the service the CLI and console call). */
 export async function adminToken(p: TestProvider, name = 'tests'): Promise<string> {
-  return (await createAdminTokens(p.saoma.db.prisma).create({ name }, 'local')).token;
+  return (await createAdminTokens(p.saoma.db.prisma).create({ name }, 'local', null)).token;
 }
 
 export async function ensureAdmin(p: TestProvider, who = ADMIN) {

@@ -120,7 +120,7 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
     expect(token).toBeTruthy();
     expect(created.stdout).toMatch(/will not be shown again/);
     const listed = await admin(['tokens:list'], env);
-    expect(listed.stdout).toMatch(/tok_\S+\s+active\s+never\s+ci/);
+    expect(listed.stdout).toMatch(/tok_\S+\s+active\s+never\s+never\s+ci/);
     expect(listed.stdout + JSON.stringify(json(await admin(['tokens:list', '--json'], env)))).not.toContain(token!);
     expect(json(await admin(['tokens:revoke', 'ci', '--json'], env))).toMatchObject({ name: 'ci', status: 'revoked' });
     failed(await admin(['tokens:create'], env), /needs --name/);
@@ -165,7 +165,7 @@ describe.skipIf(servicesMissing)('admin CLI against a running provider: socket a
   });
 
   it('works over HTTP with SAOMA_ADMIN_URL + SAOMA_ADMIN_TOKEN, and says so when the token is wrong', async () => {
-    const { token } = await createAdminTokens(p.saoma.db.prisma).create({ name: 'remote cli' }, 'local');
+    const { token } = await createAdminTokens(p.saoma.db.prisma).create({ name: 'remote cli' }, 'local', null);
     const remote = { DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-remote-')), SAOMA_ADMIN_URL: p.issuer, SAOMA_ADMIN_TOKEN: token };
     try {
       const created = json(await admin(['apps:create', '--name', 'Remote', '--redirect-uri', REDIRECT_URI, '--json'], remote));

@@ -105,15 +105,27 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
     expect((await phone.confirm(body.qrId)).status).toBe(200);
     const { url: callback } = await login.complete();
 
-    const rotated = json<{ appId: string; appSecret: string }>(await admin(['apps:rotate-secret', created.appId, '--json'], env));
+    const rotated = json<{ appId: string; appSecret: string; tokensRevoked: boolean }>(await admin(['apps:rotate-secret', created.appId, '--keep-tokens', '--json'], env));
     expect(rotated.appId).toBe(created.appId);
     expect(rotated.appSecret).not.toBe(created.appSecret);
+    expect(rotated.tokensRevoked).toBe(false);
 
     const refused = await finishAtSite(oldConfig, callback, login).then(() => null, (err: unknown) => err);
     expect(oauthErrorCode(refused)).toBe('invalid_client');
     // Client authentication fails before the code is looked at, so the same code still redeems.
     const { claims } = await finishAtSite(await siteConfig(p, created.appId, rotated.appSecret), callback, login);
     expect(claims.aud).toBe(created.appId);
+
+    // Without --keep-tokens (a leaked secret): what was issued is revoked, codes included.
+    const again = await beginLogin(p, await siteConfig(p, created.appId, rotated.appSecret));
+    const qr = await again.qr();
+    expect((await phone.scan(qr.body.payload)).status).toBe(200);
+    expect((await phone.confirm(qr.body.qrId)).status).toBe(200);
+    const { url: pending } = await again.complete();
+    const revoking = json<{ appSecret: string; tokensRevoked: boolean; revokedGrants: number }>(await admin(['apps:rotate-secret', created.appId, '--json'], env));
+    expect(revoking).toMatchObject({ tokensRevoked: true, revokedGrants: 2 });
+    const stale = await finishAtSite(await siteConfig(p, created.appId, revoking.appSecret), pending, again).then(() => null, (err: unknown) => err);
+    expect(oauthErrorCode(stale)).toBe('invalid_grant');
   });
 
   it('bad input exits 1 with a clear message and creates no app', async () => {

@@ -18,7 +18,7 @@ for (const kind of ['services', 'embedded'] as const) {
     it('logs a person in: authorize → QR → phone confirm → code → tokens → userinfo', async () => {
       const { app, config } = await registerSite(p);
       const phone = await signedInPhone(p);
-      const { tokens, claims, profile, callback } = await fullLogin(p, config, phone);
+      const { tokens, claims, profile, callback } = await fullLogin(p, config, phone, { offline: true });
       expect(callback.searchParams.get('code')).toBeTruthy();
       expect(tokens.access_token).toBeTruthy();
       expect(tokens.refresh_token).toBeTruthy();

@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
+import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -86,10 +86,18 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     expect((await tokenRequest(p, app.appId, app.appSecret, { ...form, code: code2, code_verifier: `${login2.codeVerifier}x` })).body.error).toBe('invalid_grant');
   });
 
-  it('issues access tokens for 7200 s and refresh tokens that work', async () => {
+  it('issues a refresh token only for offline_access, which the phone shows as "stay signed in"', async () => {
     const { config } = await registerSite(p);
     const phone = await signedInPhone(p);
     const { tokens } = await fullLogin(p, config, phone);
+    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.refresh_token).toBeUndefined();
+  });
+
+  it('issues access tokens for 7200 s and refresh tokens that work', async () => {
+    const { config } = await registerSite(p);
+    const phone = await signedInPhone(p);
+    const { tokens } = await fullLogin(p, config, phone, { offline: true });
     expect(tokens.expires_in).toBeGreaterThan(7190);
     expect(tokens.expires_in).toBeLessThanOrEqual(7200);
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
@@ -160,14 +168,33 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     await p.saoma.apps.setStatus(app.appId, 'active');
   });
 
-  it('rotating the AppSecret makes the old one fail at once', async () => {
+  it('rotating the AppSecret makes the old one fail at once (keepTokens: what was issued keeps working)', async () => {
     const { app, config } = await registerSite(p);
     const phone = await signedInPhone(p);
     const { code, login } = await codeFor(p, config, phone);
-    const { appSecret } = await p.saoma.apps.rotateSecret(app.appId);
+    const { appSecret, tokensRevoked } = await p.saoma.apps.rotateSecret(app.appId, { keepTokens: true });
+    expect(tokensRevoked).toBe(false);
     const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier };
     expect((await tokenRequest(p, app.appId, app.appSecret, form)).body.error).toBe('invalid_client');
     expect((await tokenRequest(p, app.appId, appSecret, form)).status).toBe(200);
+  });
+
+  it('revokes what the app was issued when its AppSecret is rotated without a grace period (a leaked secret)', async () => {
+    const { app, config } = await registerSite(p);
+    const phone = await signedInPhone(p);
+    const { tokens } = await fullLogin(p, config, phone, { offline: true });
+    const pending = await codeFor(p, config, phone);
+    const { appSecret, tokensRevoked } = await p.saoma.apps.rotateSecret(app.appId);
+    expect(tokensRevoked).toBe(true);
+    expect((await userinfo(p, tokens.access_token)).status).toBe(401);
+    const refresh = await tokenRequest(p, app.appId, appSecret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(refresh.body.error).toBe('invalid_grant');
+    const form = { grant_type: 'authorization_code', code: pending.code, redirect_uri: REDIRECT_URI, code_verifier: pending.login.codeVerifier };
+    expect((await tokenRequest(p, app.appId, appSecret, form)).body.error).toBe('invalid_grant');
+    // A rotation with a grace period keeps them: the site is rolling the new secret out.
+    const next = await fullLogin(p, await siteConfig(p, app.appId, appSecret), phone, { offline: true });
+    await p.saoma.apps.rotateSecret(app.appId, { graceSeconds: 600 });
+    expect((await userinfo(p, next.tokens.access_token)).status).toBe(200);
   });
 
   it('never stores an AppSecret in plain text', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClock } from '../../provider/src/login/clock.js';
 import { TestBrowser } from '../support/browser.js';
 import { type Phone, beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
@@ -32,9 +33,10 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
   let p: TestProvider;
   let shared: Phone;
   let sharedOther: Phone;
+  // Time moves when a test says so: a QR's 120 s pass in no time, and a slow box cannot expire one early.
+  const clock = createTestClock();
   beforeAll(async () => {
-    p = await startTestProvider('services', { QR_TTL: '3', QR_COMPLETE_TTL: '3' });
-    // Phones sign in up front: scrypt under a loaded CI box must not eat into a 3 s QR lifetime.
+    p = await startTestProvider('services', { QR_TTL: '120', QR_COMPLETE_TTL: '60' }, { clock });
     [shared, sharedOther] = await Promise.all([signedInPhone(p), signedInPhone(p)]);
   });
   afterAll(async () => {
@@ -62,7 +64,9 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const a = (await login.qr()).body;
     const b = (await login.qr()).body;
     expect(b.qrId).toBe(a.qrId);
-    await new Promise((r) => setTimeout(r, 3200));
+    clock.advance(119_000);
+    expect((await login.qr()).body.qrId).toBe(a.qrId);
+    clock.advance(1_001);
     const c = (await login.qr()).body;
     expect(c.qrId).not.toBe(a.qrId);
     expect(c.status).toBe('pending');
@@ -171,7 +175,7 @@ describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redi
     const phone = shared;
     await phone.scan(body.payload);
     await phone.confirm(body.qrId);
-    await new Promise((r) => setTimeout(r, 3200));
+    clock.advance(60_001); // QR_COMPLETE_TTL
     const res = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/complete`);
     expect(res.status).toBe(410);
   });

@@ -32,7 +32,7 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
     db = await createTestDatabase();
     // The database is ready (migrated, one app) before the provider process starts.
     const database = await openDatabase({ databaseUrl: db.url, dataDir: os.tmpdir(), migrate: true });
-    app = await createApps(database.prisma).create({ name: 'Shutdown Site', redirectUris: [REDIRECT] });
+    app = await createApps(database.prisma, { revoke: async () => 0 }).create({ name: 'Shutdown Site', redirectUris: [REDIRECT] });
     await database.close();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-shutdown-'));
   }, 60_000);

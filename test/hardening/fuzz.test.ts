@@ -69,7 +69,7 @@ describe.skipIf(skip)('hostile input on every endpoint (fast-check, PostgreSQL +
     admin = httpClient('http://admin.sock', { maxSockets: BATCH, socketPath: path.join(p.dataDir, 'admin.sock') });
     const { app, config } = await registerSite(p, { callbackDomain: '127.0.0.1' });
     const phones = await Promise.all([signedInPhone(p), signedInPhone(p), signedInPhone(p)]);
-    const { tokens } = await fullLogin(p, config, phones[0]);
+    const { tokens } = await fullLogin(p, config, phones[0], { offline: true });
     const adminApp = await p.saoma.apps.create({ name: 'Admin fuzz target', redirectUris: [REDIRECT_URI] });
     ctx = {
       appId: app.appId,

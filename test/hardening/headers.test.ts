@@ -7,8 +7,8 @@ import express from 'express';
 import * as oidc from 'openid-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddableHeaders, requireSameOrigin, securityHeaders } from '../../provider/src/http/security.js';
-import { jsonErrorHandler } from '../../provider/src/http/errors.js';
+import { requireSameOrigin, securityHeaders, setFramedPageHeaders } from '../../provider/src/http/security.js';
+import { errorHandler, renderJson } from '../../provider/src/http/render.js';
 import { launchChromium, skipUnlessChromium } from '../browser/support.js';
 import { beginLogin, REDIRECT_URI, registerSite } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
@@ -206,8 +206,11 @@ describe('the origin check and the embed policy, on their own', () => {
   app.use(securityHeaders({ issuer }));
   app.post('/form', requireSameOrigin({ issuer, strict: true }), (_req, res) => void res.json({ ok: true }));
   app.post('/api', requireSameOrigin({ issuer, allowedOrigins: ['http://192.168.1.5:3000'] }), (_req, res) => void res.json({ ok: true }));
-  app.get('/connect/embed/page', embeddableHeaders({ issuer }), (_req, res) => void res.type('html').send('<p>qr</p>'));
-  app.use(jsonErrorHandler({ error() {} } as never));
+  app.get('/connect/embed/page', (_req, res) => {
+    setFramedPageHeaders(res, { issuer }, { ancestors: ['https://site.example', 'https://site.example:*'], styleSources: ['https://site.example'] });
+    res.type('html').send('<p>qr</p>');
+  });
+  app.use(errorHandler({ error() {} } as never, renderJson));
 
   it('accepts the issuer origin and configured origins, refuses others with 403 invalid_origin', async () => {
     expect((await request(app).post('/form').set('Origin', issuer)).status).toBe(200);
@@ -224,10 +227,15 @@ describe('the origin check and the embed policy, on their own', () => {
     expect((await request(app).post('/api')).status).toBe(200); // lenient: a non-browser client
   });
 
-  it('lets any site frame the WeChat embed page and load it cross-origin, and nothing else', async () => {
+  it("lets only the app's own origins frame the WeChat embed page, with no image or font from elsewhere, and nothing else", async () => {
     const embed = await request(app).get('/connect/embed/page');
-    expect(csp(embed.headers['content-security-policy'])['frame-ancestors']).toEqual(['*']);
-    expect(csp(embed.headers['content-security-policy'])['script-src']).toEqual(["'self'"]);
+    const policy = csp(embed.headers['content-security-policy']);
+    expect(policy['frame-ancestors']).toEqual(['https://site.example', 'https://site.example:*']);
+    expect(policy['script-src']).toEqual(["'self'"]);
+    expect(policy['style-src']).toEqual(["'self'", 'https://site.example']);
+    expect(policy['img-src']).toEqual(["'self'", 'data:']);
+    expect(policy['font-src']).toEqual(["'self'"]);
+    expect(policy['connect-src']).toEqual(["'self'"]);
     expect(embed.headers['x-frame-options']).toBeUndefined();
     expect(embed.headers['cross-origin-resource-policy']).toBe('cross-origin');
     const other = await request(app).post('/form').set('Origin', issuer);

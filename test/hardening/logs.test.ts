@@ -5,7 +5,7 @@
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonErrorHandler } from '../../provider/src/http/errors.js';
+import { errorHandler, renderJson } from '../../provider/src/http/render.js';
 import { fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
@@ -26,7 +26,7 @@ describe.skipIf(skip)('the provider logs (trace level) on PostgreSQL + Redis', (
   it('never contain a password, AppSecret, device token, code or token from a login, a failed token call or phone sign-ins', async () => {
     const { app, config } = await registerSite(p);
     const phone = await signedInPhone(p);
-    const { tokens, callback, login } = await fullLogin(p, config, phone);
+    const { tokens, callback, login } = await fullLogin(p, config, phone, { offline: true });
     const code = callback.searchParams.get('code')!;
     const post = (path: string, body: unknown) => fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const wrongPassword = 'not-the-password-4711';
@@ -80,7 +80,7 @@ describe('createLogger redaction', () => {
     app.get('/sns/oauth2/access_token', () => {
       throw new Error('boom');
     });
-    app.use(jsonErrorHandler(log));
+    app.use(errorHandler(log, renderJson));
     const res = await request(app).get('/sns/oauth2/access_token?appid=wxVISIBLE&secret=QUERY-SECRET&code=QUERY-CODE&grant_type=authorization_code');
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: 'server_error', error_description: expect.any(String) });

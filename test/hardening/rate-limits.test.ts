@@ -9,6 +9,9 @@ import { nanoid } from 'nanoid';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimits, ipKey, RATE_LIMIT_NAMES, type RateLimits, type RateLimitSettings } from '../../provider/src/http/rate-limit.js';
+import { errorHandler, pageOrJson, plainErrorPage, renderJson } from '../../provider/src/http/render.js';
+import { createLogger } from '../../provider/src/log.js';
+import { snsError, snsErrorHandler } from '../../provider/src/wechat/errcodes.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
@@ -26,17 +29,38 @@ function settings(overrides: Partial<Record<keyof RateLimitSettings, string>>): 
   return all;
 }
 
-/** Just enough of the surfaces to put each limiter in front of a stand-in handler. */
+/**
+ * Just enough of the surfaces to put each limiter in front of a stand-in handler, each with its
+ * surface's error renderer (a limit is an error the surface renders in its own shape).
+ */
 function miniApp(limits: RateLimits) {
+  const log = createLogger('silent');
   const app = express();
   app.set('trust proxy', 1);
-  app.use('/api/mobile', limits.mobile, (req, res) => {
-    if (req.path === '/register') return void res.status(201).json({});
-    const ok = (req.body as { password?: string })?.password === 'right';
-    res.status(ok ? 200 : 401).json(ok ? { token: 't' } : { error: 'invalid_credentials', error_description: 'Wrong username or password.' });
-  });
-  app.get('/sns/auth', limits.wechat, (_req, res) => void res.json({ errcode: 0, errmsg: 'ok' }));
+  app.use(
+    '/api/mobile',
+    limits.mobile,
+    (req: express.Request, res: express.Response) => {
+      if (req.path === '/register') return void res.status(201).json({});
+      const ok = (req.body as { password?: string })?.password === 'right';
+      res.status(ok ? 200 : 401).json(ok ? { token: 't' } : { error: 'invalid_credentials', error_description: 'Wrong username or password.' });
+    },
+    errorHandler(log, renderJson),
+  );
+  // Stand-in /sns/auth: appid "known" proves itself (its quota is spent), anything else fails.
+  app.get(
+    '/sns/auth',
+    limits.wechatFailures,
+    async (req: express.Request, res: express.Response) => {
+      if (req.query.token !== 'known') throw snsError('invalid_credential');
+      res.locals.wechatAuthenticated = true;
+      await limits.wechatQuota(String(req.query.appid));
+      res.json({ errcode: 0, errmsg: 'ok' });
+    },
+    snsErrorHandler(log),
+  );
   app.get(['/auth', '/interaction/:uid/qr'], limits.qrCreate, (_req, res) => void res.type('html').send('<p>page</p>'));
+  app.use(errorHandler(log, pageOrJson(plainErrorPage, /\/qr$/)));
   return app;
 }
 
@@ -63,7 +87,7 @@ for (const store of ['memory', 'redis'] as const) {
         redis = new Redis(REDIS_URL);
         await redis.ping();
       }
-      app = miniApp(createRateLimits({ settings: settings({ RATE_LIMIT_PHONE_LOGIN: '3/60', RATE_LIMIT_PHONE_LOGIN_IP: '5/60', RATE_LIMIT_PHONE_REGISTER: '2/60', RATE_LIMIT_WECHAT: '2/60', RATE_LIMIT_QR_CREATE: '2/60' }), redis, prefix }));
+      app = miniApp(createRateLimits({ settings: settings({ RATE_LIMIT_PHONE_LOGIN: '3/60', RATE_LIMIT_PHONE_LOGIN_IP: '5/60', RATE_LIMIT_PHONE_REGISTER: '2/60', RATE_LIMIT_WECHAT: '2/60', RATE_LIMIT_WECHAT_FAILURES: '3/60', RATE_LIMIT_QR_CREATE: '2/60' }), redis, prefix }));
     });
     afterAll(async () => {
       if (redis) {
@@ -104,15 +128,25 @@ for (const store of ['memory', 'redis'] as const) {
       expect((await reg()).status).toBe(429);
     });
 
-    it('answers WeChat calls over quota with errcode 45011 at HTTP 200, per appid', async () => {
-      const sns = (appid: string) => request(app).get(`/sns/auth?appid=${appid}&access_token=x&openid=y`);
-      expect((await sns('wxA')).body).toEqual({ errcode: 0, errmsg: 'ok' });
-      expect((await sns('wxA')).body.errcode).toBe(0);
-      const over = await sns('wxA');
+    it('answers WeChat calls over quota with errcode 45011 at HTTP 200, per appid, counting only calls that proved whose they are', async () => {
+      const sns = (appid: string, token: string, ip = '198.51.100.20') => request(app).get(`/sns/auth?appid=${appid}&token=${token}`).set('X-Forwarded-For', ip);
+      // Failures from other addresses spend nothing of wxA's quota.
+      for (let i = 0; i < 3; i++) expect((await sns('wxA', 'guess', `198.51.100.${30 + i}`)).body.errcode).toBe(40001);
+      expect((await sns('wxA', 'known')).body).toEqual({ errcode: 0, errmsg: 'ok' });
+      expect((await sns('wxA', 'known')).body.errcode).toBe(0);
+      const over = await sns('wxA', 'known');
       expect(over.status).toBe(200);
       expect(over.body).toEqual({ errcode: 45011, errmsg: expect.stringContaining('minute-quota') });
       expect(over.headers['retry-after']).toMatch(/^\d+$/);
-      expect((await sns('wxB')).body.errcode).toBe(0);
+      expect((await sns('wxB', 'known')).body.errcode).toBe(0);
+    });
+
+    it('limits failed WeChat calls per address, whatever appid they name', async () => {
+      const sns = (appid: string, token: string) => request(app).get(`/sns/auth?appid=${appid}&token=${token}`).set('X-Forwarded-For', '198.51.100.40');
+      for (let i = 0; i < 3; i++) expect((await sns(`wxMadeUp${i}`, 'guess')).body.errcode).toBe(40001);
+      expect((await sns('wxMadeUp9', 'guess')).body.errcode).toBe(45011);
+      expect((await sns('wxC', 'known')).body.errcode).toBe(45011); // this address is refused, known or not
+      expect((await request(app).get('/sns/auth?appid=wxC&token=known').set('X-Forwarded-For', '198.51.100.41')).body.errcode).toBe(0);
     });
 
     it('answers pages with a 429 page and their scripts with JSON', async () => {
@@ -289,25 +323,42 @@ describe.skipIf(servicesMissing)('rate limits on the WeChat facade (PostgreSQL +
   let p: TestProvider;
   let wechat = false;
   beforeAll(async () => {
-    p = await startTestProvider('services', { RATE_LIMIT_WECHAT: '6/60', RATE_LIMIT_CLIENT_AUTH: '3/60' });
+    p = await startTestProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_WECHAT: '6/60', RATE_LIMIT_WECHAT_FAILURES: '5/60', RATE_LIMIT_CLIENT_AUTH: '3/60' });
     // app.ts mounts the /sns quota in front of the facade.
     wechat = await mountWechat(p);
   });
   afterAll(async () => {
     await p?.close();
   });
-  const sns = async (path: string, params: Record<string, string>) => {
-    const res = await fetch(`${p.issuer}/sns/${path}?${new URLSearchParams(params)}`);
+  const sns = async (path: string, params: Record<string, string>, ip = '203.0.113.80') => {
+    const res = await fetch(`${p.issuer}/sns/${path}?${new URLSearchParams(params)}`, { headers: { 'x-forwarded-for': ip } });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { errcode?: number; errmsg?: string } };
   };
 
   it('answers over-quota calls per appid with errcode 45011 at HTTP 200 and Retry-After', async (t) => {
     if (!wechat) return t.skip();
     const { app } = await registerSite(p, { callbackDomain: '127.0.0.1' });
-    for (let i = 0; i < 6; i++) expect((await sns('oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token', refresh_token: 'x' })).body.errcode).not.toBe(45011);
-    const over = await sns('oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token', refresh_token: 'x' });
+    // The right AppSecret proves the call is the site's: each spends its quota, whatever the code.
+    const exchange = () => sns('oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' }, '203.0.113.81');
+    for (let i = 0; i < 6; i++) expect((await exchange()).body.errcode).toBe(40029);
+    const over = await exchange();
     expect(over).toMatchObject({ status: 200, body: { errcode: 45011, errmsg: expect.stringContaining('minute-quota') } });
     expect(Number(over.retryAfter)).toBeGreaterThan(0);
+  });
+
+  it("never lets a stranger spend a site's /sns quota: unauthenticated calls count against their own address only", async (t) => {
+    if (!wechat) return t.skip();
+    const { app } = await registerSite(p, { callbackDomain: '127.0.0.1' });
+    // A stranger names the site's appid with made-up refresh tokens, then with made-up appids.
+    const stranger = (appid: string) => sns('oauth2/refresh_token', { appid, grant_type: 'refresh_token', refresh_token: `made-up-${nanoid(20)}` }, '203.0.113.90');
+    for (let i = 0; i < 5; i++) expect((await stranger(app.appId)).body.errcode).toBe(40030);
+    expect((await stranger(app.appId)).body.errcode).toBe(45011);
+    expect((await stranger(`wx${nanoid(10)}`)).body.errcode).toBe(45011); // no fresh quota under a new appid
+    // The site's own calls, from its address, all go through: its quota is whole.
+    for (let i = 0; i < 6; i++) {
+      const own = await sns('oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' }, '203.0.113.91');
+      expect(own.body.errcode).toBe(40029);
+    }
   });
 
   it('locks out AppSecret guessing at /sns/oauth2/access_token with 45011, right secret included', async (t) => {

@@ -97,9 +97,13 @@ export async function finishAtSite(config: oidc.Configuration, callback: URL, lo
   return { tokens, claims, profile };
 }
 
-/** The whole login, phone included; returns what the site ends up with. */
-export async function fullLogin(p: TestProvider, config: oidc.Configuration, phone: Phone) {
-  const login = await beginLogin(p, config);
+/**
+ * The whole login, phone included; returns what the site ends up with. `offline`: ask for
+ * `offline_access` too (a refresh token comes only with it, and OIDC keeps it only with
+ * prompt=consent).
+ */
+export async function fullLogin(p: TestProvider, config: oidc.Configuration, phone: Phone, opts: { offline?: boolean } = {}) {
+  const login = await beginLogin(p, config, opts.offline ? { scope: 'openid profile offline_access', prompt: 'consent' } : {});
   const { body } = await login.qr();
   const scanned = await phone.scan(body.payload);
   if (scanned.status !== 200) throw new Error(`scan: ${scanned.status} ${await scanned.text()}`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { nanoid } from 'nanoid';
 import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
+import type { Clock } from '../../provider/src/login/clock.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from './services.js';
 
@@ -24,7 +25,7 @@ export interface TestProvider extends RunningProvider {
  * Redis prefix (the real production stores); `embedded`: PGlite on disk and the in-memory
  * store (the zero-setup default). Everything is removed on close.
  */
-export async function startTestProvider(kind: StorageKind, env: Record<string, string> = {}): Promise<TestProvider> {
+export async function startTestProvider(kind: StorageKind, env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestProvider> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-test-'));
   const db = kind === 'services' ? await createTestDatabase() : null;
   const redisPrefix = kind === 'services' ? `saoma-test:${nanoid(8)}:` : undefined;
@@ -42,7 +43,7 @@ export async function startTestProvider(kind: StorageKind, env: Record<string, s
     ...Object.fromEntries(HIGH_PER_ADDRESS.map((name) => [name, '100000/60'])),
     ...env,
   });
-  const running = await startProvider(config, createLogger(config.LOG_LEVEL));
+  const running = await startProvider(config, createLogger(config.LOG_LEVEL), { clock: opts.clock });
   return {
     ...running,
     issuer: config.issuer,

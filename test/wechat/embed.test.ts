@@ -17,8 +17,8 @@ interface EmbedConfig {
  * The embedded QR over plain HTTP, with no cookie jar at all: the iframe of a cross-site page
  * gets no provider cookie, so nothing here may depend on one.
  */
-async function openEmbed(p: TestProvider, params: Record<string, string>) {
-  const res = await fetch(qrconnectUrl(p, { login_type: 'jssdk', self_redirect: 'default', parent_origin: SITE, ...params }));
+async function openEmbed(p: TestProvider, params: Record<string, string>, headers: Record<string, string> = { 'sec-fetch-dest': 'iframe' }) {
+  const res = await fetch(qrconnectUrl(p, { login_type: 'jssdk', self_redirect: 'default', parent_origin: SITE, ...params }), { headers });
   const html = await res.text();
   const config = JSON.parse(/<script type="application\/json" id="wx-config">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? 'null') as EmbedConfig | null;
   const payload = /id="wx-qr-link" href="([^"]+)"/.exec(html)?.[1] ?? '';
@@ -38,13 +38,14 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
     await p?.close();
   });
 
-  const embed = (params: Record<string, string> = {}) => openEmbed(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'ST', ...params });
+  const embed = (params: Record<string, string> = {}, headers?: Record<string, string>) => openEmbed(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'ST', ...params }, headers);
   const complete = (token: string) => fetch(`${p.issuer}/connect/embed/${token}/complete`, noRedirect);
 
-  it('renders a QR page any site may frame, and sets no cookie', async () => {
+  it("renders a QR page only the app's own origins may frame, and sets no cookie", async () => {
     const { res, config, payload } = await embed();
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toContain('frame-ancestors *');
+    // The app's callback domain is 127.0.0.1 (loopback: http too; no port pinned: any).
+    expect(res.headers.get('content-security-policy')).toContain('frame-ancestors https://127.0.0.1 https://127.0.0.1:* http://127.0.0.1 http://127.0.0.1:*;');
     expect(res.headers.get('x-frame-options')).toBeNull();
     expect(res.headers.getSetCookie()).toEqual([]);
     expect(config).toMatchObject({ status: 'pending', selfRedirect: false, parentOrigin: SITE });
@@ -141,15 +142,22 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
     expect(res.headers.get('content-security-policy')).toContain('frame-ancestors *');
   });
 
-  it("applies WeChat's style and href: white text, and the site's https or data: stylesheet only", async () => {
-    const white = await embed({ style: 'white', href: 'https://cdn.example/wx.css' });
+  it("applies WeChat's style and href: white text, and a stylesheet only from the app's own origins, only while framed", async () => {
+    const white = await embed({ style: 'white', href: `${SITE}/wx.css` });
     expect(white.html).toContain('wx-white');
-    expect(white.html).toContain('href="https://cdn.example/wx.css"');
-    expect(white.res.headers.get('content-security-policy')).toContain("style-src 'self' https://cdn.example");
+    expect(white.html).toContain(`href="${SITE}/wx.css"`);
+    expect(white.res.headers.get('content-security-policy')).toContain(`style-src 'self' ${SITE};`);
     const data = await embed({ href: 'data:text/css;base64,LmltcG93ZXJCb3h7fQ==' });
-    expect(data.res.headers.get('content-security-policy')).toContain("style-src 'self' data:");
-    const evil = await embed({ href: 'javascript:alert(1)' });
-    expect(evil.html).not.toContain('javascript:');
+    expect(data.res.headers.get('content-security-policy')).toContain("style-src 'self' data:;");
+    for (const href of ['https://cdn.example/wx.css', 'javascript:alert(1)']) {
+      const refused = await embed({ href });
+      expect(refused.html).not.toContain(href);
+      expect(refused.res.headers.get('content-security-policy')).toContain("style-src 'self';");
+    }
+    // Opened top-level (a link anyone can send): no stylesheet, not even the app's own.
+    const topLevel = await embed({ href: 'data:text/css;base64,LmltcG93ZXJCb3h7fQ==' }, { 'sec-fetch-dest': 'document' });
+    expect(topLevel.html).not.toContain('data:text/css');
+    expect(topLevel.res.headers.get('content-security-policy')).toContain("img-src 'self' data:;");
   });
 
   it('re-checks the app when completing: a disabled app gets an error page, not a code', async () => {
@@ -169,7 +177,7 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
     expect(res.headers.get('content-type')).toContain('javascript');
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
     const js = await res.text();
-    expect(js).toContain('window.WxLogin = WxLogin');
+    expect(js).toMatch(/\(window\)\.WxLogin = WxLogin/);
     expect(js).toContain(JSON.stringify(p.issuer));
   });
 });

@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { asWechat } from '../../provider/src/oidc/flows.js';
 import { TestBrowser } from '../support/browser.js';
 import { signedInPhone, type Phone } from '../support/flow.js';
 import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
@@ -58,7 +59,7 @@ export async function wechatTokens(p: TestProvider, app: { appId: string; appSec
 export async function viaModels(p: TestProvider, appId: string, accountId: string, opts: { scope?: string; expiredSecondsAgo?: number } = {}) {
   const { provider } = p.saoma;
   const client = (await provider.Client.find(appId))!;
-  const scope = opts.scope ?? 'openid profile';
+  const scope = opts.scope ?? 'openid profile offline_access';
   const grant = new provider.Grant({ accountId, clientId: appId });
   grant.addOIDCScope(scope);
   const grantId = await grant.save();
@@ -67,9 +68,13 @@ export async function viaModels(p: TestProvider, appId: string, accountId: strin
   const common = { client, accountId, grantId, scope, expiresWithSession: false, ...timing };
   return {
     grantId,
-    code: () => new provider.AuthorizationCode({ ...common, gty: 'authorization_code', redirectUri: CALLBACK }).save(),
-    accessToken: () => new provider.AccessToken({ ...common, gty: 'authorization_code' }).save(),
-    refreshToken: () => new provider.RefreshToken({ ...common, gty: 'authorization_code', rotations: 0 }).save(),
+    // As the WeChat flow issues them (oidc/flows.ts): only those redeem at /sns.
+    code: () => asWechat(() => new provider.AuthorizationCode({ ...common, gty: 'authorization_code', redirectUri: CALLBACK }).save()),
+    accessToken: () => asWechat(() => new provider.AccessToken({ ...common, gty: 'authorization_code' }).save()),
+    refreshToken: () => asWechat(() => new provider.RefreshToken({ ...common, gty: 'authorization_code', rotations: 0 }).save()),
+    /** The same, issued by the plain OIDC flow. */
+    oidcCode: () => new provider.AuthorizationCode({ ...common, gty: 'authorization_code', redirectUri: CALLBACK }).save(),
+    oidcRefreshToken: () => new provider.RefreshToken({ ...common, gty: 'authorization_code', rotations: 0 }).save(),
   };
 }
 

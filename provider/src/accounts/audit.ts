@@ -22,6 +22,7 @@ export type AuditType =
   | 'admin.disabled'
   | 'admin.enabled'
   | 'admin.password_changed'
+  | 'admin.deleted'
   | 'admin.signed_in'
   | 'admin.sign_in_failed'
   | 'admin.signed_out'

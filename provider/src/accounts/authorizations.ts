@@ -2,7 +2,6 @@ import { nanoid } from 'nanoid';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { notFound } from '../errors.js';
-import { revokeGrant } from '../oidc/payloads.js';
 
 export type Authorizations = ReturnType<typeof createAuthorizations>;
 
@@ -16,7 +15,7 @@ const touchedKey = (userId: string, appId: string) => `authz:touched:${userId}:$
  * their refresh tokens (PostgreSQL) and access tokens (ephemeral store), so the site's tokens
  * fail at once.
  */
-export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore) {
+export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore, issued: { revokePersonAtApp(accountId: string, clientId: string): Promise<number> }) {
   return {
     async recordApproval(userId: string, appId: string, scopes: string[]): Promise<void> {
       // Repeat logins with the same scopes skip the write (it is on every login's path); revoke
@@ -29,11 +28,15 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
       if (!(await store.compareAndSet(marker, current, approved, TOUCH_EVERY_MS))) return;
       try {
         const now = new Date();
-        await prisma.authorization.upsert({
-          where: { userId_appId: { userId, appId } },
-          create: { id: `az_${nanoid(16)}`, userId, appId, scopes, createdAt: now, lastUsedAt: now },
-          update: { scopes, lastUsedAt: now, revokedAt: null },
-        });
+        const upsert = () =>
+          prisma.authorization.upsert({
+            where: { userId_appId: { userId, appId } },
+            create: { id: `az_${nanoid(16)}`, userId, appId, scopes, createdAt: now, lastUsedAt: now },
+            update: { scopes, lastUsedAt: now, revokedAt: null },
+          });
+        // Prisma's upsert reads then writes: a concurrent first approval (another instance whose
+        // marker expired) can win the insert; the row then exists, and the retry updates it.
+        await upsert().catch((err: { code?: string }) => (err?.code === 'P2002' ? upsert() : Promise.reject(err)));
       } catch (err) {
         await store.del(marker).catch(() => 0);
         throw err;
@@ -61,8 +64,7 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
       const { count } = await prisma.authorization.updateMany({ where: { userId, appId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (count === 0) throw notFound(`You have not authorized app "${appId}".`);
       await store.del(touchedKey(userId, appId));
-      const grants = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', accountId: userId, clientId: appId }, select: { grantId: true } });
-      for (const { grantId } of grants) if (grantId) await revokeGrant({ store, prisma }, grantId);
+      await issued.revokePersonAtApp(userId, appId);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { accountError } from './error-codes.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { createLocalCache } from '../storage/local-cache.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
@@ -68,7 +68,7 @@ export function createUsers(prisma: PrismaClient) {
         });
         return publicUser(row);
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw new AppError('username_taken', 409, 'That username is already taken.');
+        if ((err as { code?: string }).code === 'P2002') throw accountError('username_taken');
         throw err;
       }
     },

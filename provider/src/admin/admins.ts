@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../accounts/passwords.js';
 import { usernameSchema } from '../accounts/users.js';
 import { AppError, notFound } from '../errors.js';
+import { adminError } from './error-codes.js';
 import { parseWith } from '../http/guard.js';
 import type { Logger } from '../log.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
@@ -42,7 +43,7 @@ export function createAdminAccounts(prisma: PrismaClient) {
         });
         return publicAdmin(row);
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw new AppError('admin_exists', 409, `An admin "${input.username.toLowerCase()}" already exists.`);
+        if ((err as { code?: string }).code === 'P2002') throw adminError('admin_exists', `An admin "${input.username.toLowerCase()}" already exists.`);
         throw err;
       }
     },
@@ -55,10 +56,15 @@ export function createAdminAccounts(prisma: PrismaClient) {
       return publicAdmin(await mustFind(ref));
     },
 
-    /** The admin behind a console session, or null once disabled or deleted. */
-    async active(id: string) {
+    /**
+     * The admin behind a console session started at `since`, or null once disabled or deleted,
+     * or when their password changed after the session began (the change signs out the others).
+     */
+    async active(id: string, since?: number) {
       const row = await prisma.adminAccount.findUnique({ where: { id } });
-      return row && !row.disabledAt ? publicAdmin(row) : null;
+      if (!row || row.disabledAt) return null;
+      if (since !== undefined && row.passwordChangedAt && row.passwordChangedAt.getTime() > since) return null;
+      return publicAdmin(row);
     },
 
     /** Checks a password; unknown and disabled admins cost the same scrypt work, so timing reveals nothing. */
@@ -76,16 +82,29 @@ export function createAdminAccounts(prisma: PrismaClient) {
       const row = await mustFind(ref);
       if (disabled && !row.disabledAt) {
         const others = await prisma.adminAccount.count({ where: { disabledAt: null, id: { not: row.id } } });
-        if (others === 0) throw new AppError('last_admin', 409, `"${row.username}" is the only active admin; create another admin before disabling this one.`);
+        if (others === 0) throw adminError('last_admin', `"${row.username}" is the only active admin; create another admin before disabling this one.`);
       }
       const updated = await prisma.adminAccount.update({ where: { id: row.id }, data: { disabledAt: disabled ? (row.disabledAt ?? new Date()) : null } });
       return publicAdmin(updated);
     },
 
+    /** A new password; every console session that admin had ends (sessions re-read the account). */
     async setPassword(ref: string, raw: unknown) {
       const { password } = parseWith(passwordBody, raw ?? {});
       const row = await mustFind(ref);
-      await prisma.adminAccount.update({ where: { id: row.id }, data: { passwordHash: await hashPassword(password) } });
+      await prisma.adminAccount.update({ where: { id: row.id }, data: { passwordHash: await hashPassword(password), passwordChangedAt: new Date() } });
+      return publicAdmin(row);
+    },
+
+    /**
+     * Deletes an admin: their console sessions end and the admin tokens they own are deleted
+     * with them (foreign key, ON DELETE CASCADE). Never the last active admin.
+     */
+    async remove(ref: string) {
+      const row = await mustFind(ref);
+      const others = await prisma.adminAccount.count({ where: { disabledAt: null, id: { not: row.id } } });
+      if (others === 0) throw adminError('last_admin', `"${row.username}" is the only active admin; create another admin before deleting this one.`);
+      await prisma.adminAccount.delete({ where: { id: row.id } });
       return publicAdmin(row);
     },
   };

@@ -13,6 +13,9 @@ export type Actor = string;
 /** Who is calling, as set by whoever mounted the admin API (bearer auth); the admin socket is "local". */
 export const actorOf = (res: Response): Actor => (res.locals.actor as Actor | undefined) ?? 'local';
 
+/** The admin the caller acts for (console: the signed-in admin; a token: its owner); null on the admin socket. */
+export const adminIdOf = (res: Response): string | null => (res.locals.adminId as string | null | undefined) ?? null;
+
 export type AdminAudit = (type: AdminAuditType, actor: Actor, entry?: AuditEntry) => Promise<void>;
 
 export function adminAudit(audit: Audit): AdminAudit {

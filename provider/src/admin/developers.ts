@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { adminError } from './error-codes.js';
 import { parseWith } from '../http/guard.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
@@ -35,7 +36,7 @@ export function createDevelopers(prisma: PrismaClient) {
         const row = await prisma.developerAccount.create({ data: { id: input.id ?? `dev_${randomBytes(6).toString('hex')}`, name: input.name }, include: withCount });
         return publicDeveloper(row);
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw new AppError('developer_exists', 409, `A developer account "${input.id}" already exists.`);
+        if ((err as { code?: string }).code === 'P2002') throw adminError('developer_exists', `A developer account "${input.id}" already exists.`);
         throw err;
       }
     },
@@ -58,13 +59,13 @@ export function createDevelopers(prisma: PrismaClient) {
     async delete(id: string) {
       const row = await mustFind(id);
       if (row._count.apps > 0) {
-        throw new AppError('developer_has_apps', 409, `Developer account "${id}" still owns ${row._count.apps} app(s); delete them or move them to another account first.`);
+        throw adminError('developer_has_apps', `Developer account "${id}" still owns ${row._count.apps} app(s); delete them or move them to another account first.`);
       }
       try {
         // The foreign key makes this conditional: an app created meanwhile fails it instead of being orphaned.
         await prisma.developerAccount.delete({ where: { id } });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2003') throw new AppError('developer_has_apps', 409, `Developer account "${id}" now owns an app.`);
+        if ((err as { code?: string }).code === 'P2003') throw adminError('developer_has_apps', `Developer account "${id}" now owns an app.`);
         throw err;
       }
       return { id, deleted: true as const };

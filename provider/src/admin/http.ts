@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { jsonErrorHandler } from '../http/errors.js';
+import { errorHandler, renderJson } from '../http/render.js';
 import { createRateLimits, RATE_LIMIT_NAMES, type RateLimitSettings } from '../http/rate-limit.js';
 import type { Logger } from '../log.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
@@ -31,7 +31,7 @@ export function adminHttp(administration: Administration, deps: AdminHttpDeps): 
   const { log } = deps;
   const limiter = deps.adminLogin ?? defaultAdminLoginLimiter();
   const router = Router();
-  router.use('/api/admin', limiter, requireAdminToken(administration.tokens), administration.api, jsonErrorHandler(log));
+  router.use('/api/admin', limiter, requireAdminToken(administration.tokens), administration.api, errorHandler(log, renderJson));
   router.use(
     '/admin',
     consoleRoutes({

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hashSecret, newSecret } from '../accounts/secrets.js';
-import { AppError, notFound } from '../errors.js';
+import { commonError, notFound } from '../errors.js';
 import { parseWith } from '../http/guard.js';
-import { revokeGrant } from '../oidc/payloads.js';
-import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -53,6 +51,11 @@ export const DEFAULT_DEVELOPER_ID = 'dev_default';
 /** Longest grace period a rotated-out AppSecret may keep working: a week. */
 export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
 const rotateInputSchema = z.object({
+  /**
+   * Keep the tokens issued so far. By default a rotation without a grace period revokes them
+   * (a leaked secret is the usual reason to rotate); with a grace period they are kept.
+   */
+  keepTokens: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
   graceSeconds: z.coerce
     .number()
     .int('graceSeconds is a whole number of seconds')
@@ -82,16 +85,24 @@ export type Apps = ReturnType<typeof createApps>;
 
 /**
  * Registering and managing apps. `changed(appId)` tells every instance to drop its cached
- * client (apps/directory.ts) so an edit, a disable or a secret rotation takes effect at once.
- * `store` (the ephemeral store) lets `delete` revoke the app's access tokens at once; without
- * it (the CLI with no provider running) they die anyway, with their Grant and their client.
+ * client (directory.ts) so an edit, a disable or a secret rotation takes effect at once.
+ * `revoke(appId)` ends everything issued to the app (oidc/payloads.ts `revokeApp`).
  */
-export function createApps(prisma: PrismaClient, changed: (appId: string) => Promise<void> = async () => {}, store?: EphemeralStore) {
+export interface AppRegistryPorts {
+  changed?: (appId: string) => Promise<void>;
+  revoke: (appId: string) => Promise<number>;
+}
+
+export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
+  const changed = ports.changed ?? (async () => {});
+  /**
+   * Create-if-missing as one statement (INSERT … ON CONFLICT DO NOTHING): Prisma's upsert is a
+   * read then a write, and concurrent first app creations raced it into a unique violation.
+   */
   async function ensureDeveloper(id: string) {
-    await prisma.developerAccount.upsert({
-      where: { id },
-      create: { id, name: id === DEFAULT_DEVELOPER_ID ? 'Default developer account' : id },
-      update: {},
+    await prisma.developerAccount.createMany({
+      data: [{ id, name: id === DEFAULT_DEVELOPER_ID ? 'Default developer account' : id }],
+      skipDuplicates: true,
     });
   }
 
@@ -99,7 +110,7 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
   async function mustHaveDeveloper(id: string) {
     if (id === DEFAULT_DEVELOPER_ID) return ensureDeveloper(id);
     const found = await prisma.developerAccount.findUnique({ where: { id }, select: { id: true } });
-    if (!found) throw new AppError('invalid_request', 400, `developerId: no developer account "${id}"; create it first (developers:create).`);
+    if (!found) throw commonError('invalid_request', `developerId: no developer account "${id}"; create it first (developers:create).`);
   }
 
   async function mustFind(appId: string) {
@@ -152,7 +163,7 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
      * during one ends the older secret at once.
      */
     async rotateSecret(appId: string, raw: unknown = {}) {
-      const { graceSeconds } = parseWith(rotateInputSchema, raw ?? {});
+      const { graceSeconds, keepTokens } = parseWith(rotateInputSchema, raw ?? {});
       const current = await mustFind(appId);
       const appSecret = newSecret();
       const previousSecretExpiresAt = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
@@ -161,7 +172,8 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
         data: { secretHash: hashSecret(appSecret), previousSecretHash: previousSecretExpiresAt ? current.secretHash : null, previousSecretExpiresAt },
       });
       await changed(appId);
-      return { appId, appSecret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null };
+      const revokedGrants = graceSeconds === 0 && !keepTokens ? await ports.revoke(appId) : 0;
+      return { appId, appSecret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null, tokensRevoked: graceSeconds === 0 && !keepTokens, revokedGrants };
     },
 
     /**
@@ -175,15 +187,8 @@ export function createApps(prisma: PrismaClient, changed: (appId: string) => Pro
       const authorizations = await prisma.authorization.count({ where: { appId, revokedAt: null } });
       await prisma.app.delete({ where: { appId } });
       await changed(appId);
-      const grants = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', clientId: appId }, select: { grantId: true } });
-      for (const { grantId } of grants) {
-        if (!grantId) continue;
-        if (store) await revokeGrant({ store, prisma }, grantId);
-        else await prisma.oidcPayload.deleteMany({ where: { grantId } });
-      }
-      // Anything else stored for this client (refresh tokens whose Grant is already gone).
-      await prisma.oidcPayload.deleteMany({ where: { clientId: appId } });
-      return { appId, name: app.name, deleted: true as const, authorizations, grants: grants.length };
+      const grants = await ports.revoke(appId);
+      return { appId, name: app.name, deleted: true as const, authorizations, grants };
     },
 
     async setStatus(appId: string, status: 'active' | 'disabled') {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
-import { AppError } from '../errors.js';
+import { commonError } from '../errors.js';
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows the types. */
 export type Handler = (req: Request, res: Response, next: NextFunction) => Promise<unknown> | unknown;
@@ -12,7 +12,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
     const message = result.error.issues
       .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
       .join('; ');
-    throw new AppError('invalid_request', 400, message);
+    throw commonError('invalid_request', message);
   }
   return result.data;
 }

@@ -24,3 +24,12 @@ ${body}
 </body>
 </html>`;
 }
+
+/**
+ * The one error card every HTML surface shows (QR page, provider errors, rate limits, the
+ * fallback): a title, the error code and what to do. Pages wrap it in their own layout.
+ */
+export function errorCard(e: { code: string; description: string }, opts: { title: string; hint?: string }): string {
+  const hint = opts.hint ? `<p class="hint">${escapeHtml(opts.hint)}</p>` : '';
+  return `<main class="card error"><h1>${escapeHtml(opts.title)}</h1><p class="code">${escapeHtml(e.code)}</p><p>${escapeHtml(e.description)}</p>${hint}</main>`;
+}

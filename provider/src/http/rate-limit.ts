@@ -10,16 +10,19 @@
  * - WeChat /sns: HTTP 200 `{errcode: 45011, errmsg}` as WeChat does
  * Limits that guard credentials count failures only: a point is taken before the attempt (so
  * concurrent guesses cannot all slip past a check) and given back when it succeeds.
+ * A limit is an AppError (`rate_limited`, 429, Retry-After) passed to the surface's error
+ * handler, which renders it in the surface's shape (http/render.ts, wechat/errcodes.ts,
+ * oidc/oauth-errors.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { AppError, rateLimited } from '../errors.js';
 import type { Cluster, Redis } from 'ioredis';
-import Provider, { errors } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../log.js';
-import { escapeHtml, layout } from './html.js';
 
 /** A limit: `points` per `seconds` (fixed window), or null for "off". Parsed in config.ts. */
 export interface Rule {
@@ -37,7 +40,9 @@ export interface Rule {
  * - RATE_LIMIT_TOKEN_IP (30/900): failed client authentications per IP (token, introspection, revocation)
  * - RATE_LIMIT_CLIENT_AUTH (10/900): wrong AppSecrets per AppID + IP, then a lockout for the window
  * - RATE_LIMIT_CLIENT_AUTH_APP (100/900): wrong AppSecrets per AppID from anywhere (a right one passes)
- * - RATE_LIMIT_WECHAT (600/60): WeChat /sns calls per appid (per IP when no appid is named)
+ * - RATE_LIMIT_WECHAT (600/60): WeChat /sns calls per appid, counted once the call proved it is that app's
+ * - RATE_LIMIT_WECHAT_FAILURES (120/60): failed WeChat /sns calls per IP (unknown appid, secret or token)
+ * - RATE_LIMIT_EMBED_TOKEN (30/600): unknown embedded-QR tokens per IP (no address can test guesses)
  * - RATE_LIMIT_ADMIN_LOGIN (5/900), RATE_LIMIT_ADMIN_LOGIN_IP (20/900): admin sign-in failures
  */
 export const RATE_LIMIT_NAMES = [
@@ -50,6 +55,8 @@ export const RATE_LIMIT_NAMES = [
   'RATE_LIMIT_CLIENT_AUTH',
   'RATE_LIMIT_CLIENT_AUTH_APP',
   'RATE_LIMIT_WECHAT',
+  'RATE_LIMIT_WECHAT_FAILURES',
+  'RATE_LIMIT_EMBED_TOKEN',
   'RATE_LIMIT_ADMIN_LOGIN',
   'RATE_LIMIT_ADMIN_LOGIN_IP',
 ] as const;
@@ -64,22 +71,6 @@ export interface RateLimitOptions {
   log?: Logger;
 }
 
-/** Thrown (or rendered) when a limit is reached; `retryAfter` in whole seconds. */
-export class RateLimited extends Error {
-  constructor(readonly retryAfter: number) {
-    super(`Too many requests; try again in ${retryAfter} seconds.`);
-    this.name = 'RateLimited';
-  }
-}
-
-/** oidc-provider renders this as 429 `{error: "invalid_request", error_description}`. */
-class ClientAuthRateLimited extends errors.OIDCProviderError {
-  constructor(description: string) {
-    super(429, 'invalid_request');
-    Object.assign(this, { error_description: description });
-  }
-}
-
 type Limiter = {
   consume(key: string): Promise<RateLimiterRes>;
   reward(key: string): Promise<unknown>;
@@ -87,7 +78,6 @@ type Limiter = {
   readonly points: number;
 };
 type Key = (req: Request, res: Response) => string | null;
-type Render = (req: Request, res: Response, limited: RateLimited) => void;
 
 const digest = (value: unknown) => createHash('sha256').update(String(value).trim().toLowerCase()).digest('base64url').slice(0, 22);
 
@@ -102,27 +92,11 @@ export function ipKey(ip: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
-const retryAfterOf = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
-
-export const renderJson: Render = (_req, res, limited) => {
-  res.status(429).set({ 'Retry-After': String(limited.retryAfter), 'Cache-Control': 'no-store' }).json({ error: 'rate_limited', error_description: limited.message });
-};
-
-/** Pages get a page; their scripts (which ask for JSON) get the JSON shape. */
-export const renderPage: Render = (req, res, limited) => {
-  if (req.accepts(['html', 'json']) !== 'html' || /\/qr$/.test(req.path)) return renderJson(req, res, limited);
-  const title = 'Too many requests · 请求过于频繁';
-  res.status(429).set({ 'Retry-After': String(limited.retryAfter), 'Cache-Control': 'no-store' }).type('html').send(
-    layout(title, `<main class="card error"><h1>${escapeHtml(title)}</h1><p class="code">rate_limited</p><p>${escapeHtml(limited.message)}</p></main>`),
-  );
-};
-
-/** WeChat answers over-quota calls with HTTP 200 and errcode 45011. */
-export const renderWechat: Render = (_req, res, limited) => {
-  res.status(200).set({ 'Retry-After': String(limited.retryAfter), 'Cache-Control': 'no-store' }).json({ errcode: 45011, errmsg: 'api minute-quota reach limit  mustslower  retry next minute' });
-};
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/** The seconds a limit's answer asks the client to wait (always ≥ 1). */
+export const retryAfterOf = (e: AppError) => Number(e.headers['Retry-After'] ?? 1);
 
 export function createRateLimits(opts: RateLimitOptions) {
   const { settings, redis, log } = opts;
@@ -137,76 +111,83 @@ export function createRateLimits(opts: RateLimitOptions) {
     return redis ? new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
   }
 
-  /** Takes a point from each limiter; a store error lets the request through (and is logged). */
-  async function take(limiters: Array<[Limiter | null, string | null]>): Promise<{ taken: Array<[Limiter, string]>; limited?: RateLimited }> {
+  /**
+   * Takes a point from each limiter, in order, stopping at the first that is over: a request
+   * refused by an earlier (wider) limit never creates an entry in a later one, so an attacker
+   * over the per-address limit cannot fill memory with per-username counters. A store error
+   * lets the request through (and is logged).
+   */
+  async function take(limiters: Array<[Limiter | null, string | null]>): Promise<{ taken: Array<[Limiter, string]>; limited?: AppError }> {
     const taken: Array<[Limiter, string]> = [];
-    let worst = 0;
-    await Promise.all(
-      limiters.map(async ([l, key]) => {
-        if (!l || key === null) return;
-        try {
-          await l.consume(key);
-          taken.push([l, key]);
-        } catch (err) {
-          if (err instanceof RateLimiterRes) {
-            taken.push([l, key]); // counted even when over: a success still gives it back
-            worst = Math.max(worst, retryAfterOf(err));
-          } else log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
+    for (const [l, key] of limiters) {
+      if (!l || key === null) continue;
+      try {
+        await l.consume(key);
+        taken.push([l, key]);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) {
+          taken.push([l, key]); // counted even when over: a success still gives it back
+          return { taken, limited: rateLimited(retryAfterOf429(err)) };
         }
-      }),
-    );
-    return { taken, ...(worst ? { limited: new RateLimited(worst) } : {}) };
+        log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
+      }
+    }
+    return { taken };
   }
   const giveBack = (taken: Array<[Limiter, string]>) =>
     Promise.all(taken.map(([l, key]) => (l as unknown as RateLimiterAbstract).reward(key, 1).catch(() => undefined)));
 
   /**
-   * For limits on failed AppSecrets, which a busy site passes thousands of times a minute:
-   * success costs a read (no take-and-give-back). Concurrent guesses may overshoot by the
-   * number in flight, harmless for 256-bit secrets; passwords keep take-first (`take`).
+   * For limits on failures only, which a busy site passes thousands of times a minute: success
+   * costs a read (no take-and-give-back). Concurrent failures may overshoot by the number in
+   * flight, harmless for 256-bit secrets and tokens; passwords keep take-first (`take`).
    */
-  async function overLimit(limiters: Array<[Limiter | null, string | null]>): Promise<RateLimited | undefined> {
+  async function overLimit(limiters: Array<[Limiter | null, string | null]>): Promise<AppError | undefined> {
     let worst = 0;
     await Promise.all(
       limiters.map(async ([l, key]) => {
         if (!l || key === null) return;
         try {
           const state = await l.get(key);
-          if (state && state.consumedPoints >= l.points) worst = Math.max(worst, retryAfterOf(state));
+          if (state && state.consumedPoints >= l.points) worst = Math.max(worst, retryAfterOf429(state));
         } catch (err) {
           log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
         }
       }),
     );
-    return worst ? new RateLimited(worst) : undefined;
+    return worst ? rateLimited(worst) : undefined;
   }
-  const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => void (await take(limiters));
+  const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => {
+    await Promise.all(limiters.map(([l, key]) => (l && key !== null ? l.consume(key).catch(() => undefined) : undefined)));
+  };
 
-  /** Express middleware for failure-only limits: refuses when over, counts a response that `isFailure`. */
-  function failureMiddleware(limiters: Array<[Limiter | null, Key]>, render: Render, isFailure: (status: number) => boolean): RequestHandler {
+  /** Failure-only limits as middleware: refuses when over (next(429)), counts a response that `isFailure`. */
+  function failureMiddleware(limiters: Array<[Limiter | null, Key]>, isFailure: (res: Response) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const keyed = limiters.map(([l, key]) => [l, key(req, res)] as [Limiter | null, string | null]);
       const limited = await overLimit(keyed);
-      if (limited) return render(req, res, limited);
-      res.on('finish', () => void (isFailure(res.statusCode) && countFailure(keyed)));
+      if (limited) return next(limited);
+      res.on('finish', () => void (isFailure(res) && countFailure(keyed)));
       next();
     };
   }
 
   /**
-   * Express middleware over some limiters. With `countsAsFailure`, the points come back unless
-   * the response status is a failure (e.g. 401), so only failed attempts count.
+   * Limits as middleware: takes a point from each (in order) or refuses with next(429), which
+   * the surface's error handler renders in its own shape. With `countsAsFailure`, the points come
+   * back unless the response is a failure (e.g. 401), so only failed attempts count.
    */
-  function middleware(limiters: Array<[Limiter | null, Key]>, render: Render, countsAsFailure?: (status: number) => boolean): RequestHandler {
+  function middleware(limiters: Array<[Limiter | null, Key]>, countsAsFailure?: (res: Response) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const { taken, limited } = await take(limiters.map(([l, key]) => [l, key(req, res)]));
-      if (limited) return render(req, res, limited);
-      if (countsAsFailure) res.on('finish', () => void (countsAsFailure(res.statusCode) || giveBack(taken)));
+      if (limited) return next(limited);
+      if (countsAsFailure) res.on('finish', () => void (countsAsFailure(res) || giveBack(taken)));
       next();
     };
   }
+
   /** A wrong password or secret is a 401 on every surface; bad input and outages do not count. */
-  const wrongCredentials = (status: number) => status === 401;
+  const wrongCredentials = (res: Response) => res.statusCode === 401;
 
   const byIp: Key = (req) => ipKey(req.ip);
   const bodyField = (field: string): Key => (req) => {
@@ -224,12 +205,15 @@ export function createRateLimits(opts: RateLimitOptions) {
     clientAuth: limiter('client-auth', settings.RATE_LIMIT_CLIENT_AUTH),
     clientAuthApp: limiter('client-auth-app', settings.RATE_LIMIT_CLIENT_AUTH_APP),
     wechat: limiter('wechat', settings.RATE_LIMIT_WECHAT),
+    wechatFailures: limiter('wechat-failures', settings.RATE_LIMIT_WECHAT_FAILURES),
+    embedToken: limiter('embed-token', settings.RATE_LIMIT_EMBED_TOKEN),
     adminLogin: limiter('admin-login', settings.RATE_LIMIT_ADMIN_LOGIN),
     adminLoginIp: limiter('admin-login-ip', settings.RATE_LIMIT_ADMIN_LOGIN_IP),
   };
 
-  const phoneLogin = middleware([[L.phoneLogin, bodyField('username')], [L.phoneLoginIp, byIp]], renderJson, wrongCredentials);
-  const phoneRegister = middleware([[L.phoneRegister, byIp]], renderJson);
+  // Per address first: a sprayer over it never reaches (nor fills) the per-username counters.
+  const phoneLogin = middleware([[L.phoneLoginIp, byIp], [L.phoneLogin, bodyField('username')]], wrongCredentials);
+  const phoneRegister = middleware([[L.phoneRegister, byIp]]);
 
   /**
    * AppSecret checks, wherever a secret is presented (OAuth client auth, WeChat
@@ -251,60 +235,52 @@ export function createRateLimits(opts: RateLimitOptions) {
   }
 
   return {
-    /** POST /api/mobile/login: failures per username + IP and per IP. Needs the JSON body parsed. */
+    /** POST /api/mobile/login: failures per IP, then per username + IP. Needs the JSON body parsed. */
     phoneLogin,
     /** POST /api/mobile/register: per IP. */
     phoneRegister,
-    /** For `app.use('/api/mobile', limits.mobile, mobileRoutes(...), jsonErrorHandler(log))`. */
+    /** Mounted first in the phone API router (`mobile/routes.ts`). */
     mobile: Router()
       .post('/login', express.json({ limit: '16kb' }), phoneLogin)
       .post('/register', phoneRegister),
     /** POST /api/mobile/scans: per user; mount after the device-token check (res.locals.user). */
-    scans: middleware([[L.scans, (req, res) => (res.locals.user?.id ? `u:${res.locals.user.id}` : `t:${digest(req.get('authorization'))}`)]], renderJson),
-    /** GET|POST /auth, GET /interaction/:uid, GET /interaction/:uid/qr: per IP. */
-    qrCreate: middleware([[L.qrCreate, byIp]], renderPage),
+    scans: middleware([[L.scans, (req, res) => (res.locals.user?.id ? `u:${res.locals.user.id}` : `t:${digest(req.get('authorization'))}`)]]),
+    /** GET|POST /auth, the QR pages and their /qr: per IP. */
+    qrCreate: middleware([[L.qrCreate, byIp]]),
     /** POST /token, /token/introspection, /token/revocation: failed client authentications per IP. */
-    tokenEndpoint: failureMiddleware([[L.tokenIp, byIp]], (_req, res, limited) => renderOAuth(res, limited), wrongCredentials),
-    /** /sns/*: per appid (or IP); WeChat's 45011 at HTTP 200. */
-    wechat: middleware([[L.wechat, (req) => (typeof req.query.appid === 'string' && req.query.appid ? `a:${digest(req.query.appid)}` : `ip:${ipKey(req.ip)}`)]], renderWechat),
-    /** Admin console sign-in: failures per username + IP and per IP; mount after the body parser. */
-    adminLogin: middleware([[L.adminLogin, bodyField('username')], [L.adminLoginIp, byIp]], renderJson, wrongCredentials),
+    tokenEndpoint: failureMiddleware([[L.tokenIp, byIp]], wrongCredentials),
+    /**
+     * /sns: failed calls per address (unknown appids, wrong secrets, unknown tokens); the
+     * surface marks a failure with `res.locals.wechatFailed`. Nothing here spends a site's quota.
+     */
+    wechatFailures: failureMiddleware([[L.wechatFailures, byIp]], (res) => res.locals.wechatFailed === true),
+    /**
+     * A site's /sns quota, spent only once the call has proved it is that site's (right
+     * AppSecret, or a token issued to it): throws 429 (WeChat's 45011) when over.
+     */
+    async wechatQuota(appId: string): Promise<void> {
+      const { limited } = await take([[L.wechat, `a:${digest(appId)}`]]);
+      if (limited) throw limited;
+    },
+    /** /connect/embed/<token>/*: unknown tokens per address (404s), so no address can test guesses. */
+    embedTokens: failureMiddleware([[L.embedToken, byIp]], (res) => res.statusCode === 404),
+    /** Admin console sign-in: failures per IP, then per username + IP; mount after the body parser. */
+    adminLogin: middleware([[L.adminLoginIp, byIp], [L.adminLogin, bodyField('username')]], wrongCredentials),
     verifyClientSecret,
     /**
      * Remembers the client address for code below that has no request at hand (a secret check
      * inside the WeChat facade's token exchange). Mount first, app-wide.
      */
     context: ((req, _res, next) => requestIp.run(req.ip ?? '', next)) as RequestHandler,
-    /**
-     * Puts `verifyClientSecret` in front of every AppSecret comparison (oidc-provider's token,
-     * introspection and revocation endpoints, and anything else calling
-     * `client.compareClientSecret`): call once, after createOidcProvider. Inside oidc-provider a
-     * limit is its 429 OAuth error; elsewhere `RateLimited` is thrown for the caller to render.
-     */
-    guardClientSecrets(provider: Provider) {
-      const proto = provider.Client.prototype as unknown as { compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean> };
-      const compare = proto.compareClientSecret;
-      proto.compareClientSecret = async function guarded(this: { clientId: string }, actual: string) {
-        // The request being served (oidc-provider keeps it in AsyncLocalStorage); Express's
-        // req.ip honours `trust proxy` the same way for every surface.
-        const ctx = Provider.ctx;
-        const ip = (ctx?.req as { ip?: string } | undefined)?.ip ?? requestIp.getStore() ?? ctx?.ip ?? '';
-        try {
-          return await verifyClientSecret(this.clientId, ip, () => compare.call(this, actual));
-        } catch (err) {
-          if (!(err instanceof RateLimited) || !ctx) throw err;
-          ctx?.set('Retry-After', String(err.retryAfter));
-          ctx?.set('Cache-Control', 'no-store');
-          throw new ClientAuthRateLimited(`Too many failed client authentications for this client; try again in ${err.retryAfter} seconds.`);
-        }
-      };
+    /** The address of the request being served (oidc-provider's context, else `context`'s). */
+    currentIp(): string {
+      const ctx = Provider.ctx;
+      return (ctx?.req as { ip?: string } | undefined)?.ip ?? requestIp.getStore() ?? ctx?.ip ?? '';
     },
   };
 }
 
+const retryAfterOf429 = (r: RateLimiterRes) => Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+
 /** The client address of the request being served, for code that has no `req` (see `context`). */
 const requestIp = new AsyncLocalStorage<string>();
-
-function renderOAuth(res: Response, limited: RateLimited) {
-  res.status(429).set({ 'Retry-After': String(limited.retryAfter), 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json({ error: 'invalid_request', error_description: limited.message });
-}

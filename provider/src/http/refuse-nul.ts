@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../errors.js';
+import { commonError } from '../errors.js';
 
 /** True when any string in a parsed body or query (at any depth) contains a NUL character. */
 function hasNul(value: unknown, depth = 0): boolean {
@@ -15,7 +15,7 @@ function hasNul(value: unknown, depth = 0): boolean {
  */
 export const refuseNul: RequestHandler = (req, _res, next) => {
   if (/%00/i.test(req.originalUrl) || hasNul(req.query) || hasNul(req.body)) {
-    throw new AppError('invalid_request', 400, 'Text must not contain NUL characters.');
+    throw commonError('invalid_request', 'Text must not contain NUL characters.');
   }
   next();
 };

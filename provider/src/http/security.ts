@@ -6,8 +6,8 @@
  *   carry data in `<script type="application/json">` blocks, so no 'unsafe-inline' anywhere.
  *   oidc-provider's own auto-submitting pages (form_post) add their script's hash to this
  *   header themselves (lib/helpers/script_src_sha.js), so it is safe in front of it too.
- * - `embeddableHeaders`: the same for the one page other sites may frame (WeChat's
- *   wxLogin.js iframe) and the script they load cross-origin.
+ * - `setFramedPageHeaders`: the same for the one page other sites may frame (WeChat's
+ *   wxLogin.js iframe), framed only by the app's own origins.
  * - `isolatedPageHeaders`: cross-origin isolation for pages that are never opened by a site
  *   (phone app, admin console).
  * - `requireSameOrigin`: refuses state-changing browser requests sent from another origin.
@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
-import { AppError } from '../errors.js';
+import { commonError } from '../errors.js';
 
 export interface SecurityOptions {
   /** The public base URL (config.issuer): HSTS and upgrade-insecure-requests only over https. */
@@ -70,14 +70,27 @@ export function securityHeaders(opts: SecurityOptions): RequestHandler {
   return (req, res, next) => h(req as IncomingMessage, res as ServerResponse, next);
 }
 
-/** The WeChat-style embed (an iframe on any site) and the script sites load: frameable, loadable. */
-export function embeddableHeaders(opts: SecurityOptions): RequestHandler {
-  const h = headers(opts, { frameAncestors: ['*'], corp: 'cross-origin' });
-  return (req, res, next) => {
-    // Replaces what securityHeaders set earlier in the chain.
-    res.removeHeader('X-Frame-Options');
-    h(req as IncomingMessage, res as ServerResponse, next);
+/**
+ * A page other sites frame (the WeChat-style embedded QR): the strict policy, except who may
+ * frame it (`ancestors`: the app's own origins, or `*` for an error page that carries nothing),
+ * whose stylesheet it may load, and no image or font from anywhere else (a stylesheet could
+ * otherwise send what its selectors match to a server of its choosing). Call per response.
+ */
+export function setFramedPageHeaders(res: Response, opts: SecurityOptions, frame: { ancestors: string[]; styleSources?: string[] }): void {
+  const directives: Record<string, string[]> = {
+    ...strictDirectives(opts),
+    'style-src': ["'self'", ...(frame.styleSources ?? [])],
+    'img-src': ["'self'", 'data:'],
+    'worker-src': ["'none'"],
+    'form-action': ["'none'"],
+    'frame-ancestors': frame.ancestors.length ? frame.ancestors : ["'none'"],
   };
+  res.removeHeader('X-Frame-Options');
+  res.set({
+    'Content-Security-Policy': Object.entries(directives).map(([k, v]) => [k, ...v].join(' ')).join('; '),
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'Referrer-Policy': 'no-referrer',
+  });
 }
 
 /** Pages no other site opens or frames (phone app, admin console): their own browsing context group. */
@@ -124,4 +137,4 @@ export function requireSameOrigin(opts: OriginCheckOptions): RequestHandler {
 }
 
 const crossOrigin = () =>
-  new AppError('invalid_origin', 403, 'This request did not come from a page of this login service. Go back and try again from the page itself.');
+  commonError('invalid_origin');

@@ -1,8 +1,7 @@
-import { AppError } from '../errors.js';
-import type { QrErrorCode } from './machine.js';
+import { defineErrors } from '../errors.js';
 
-/** The QR capability's closed list of errors: code → HTTP status and the text people read. */
-const errors: Record<QrErrorCode | 'qr_not_found', [number, string]> = {
+/** The login core's closed list of errors: code → HTTP status and the text people read. */
+export const loginError = defineErrors({
   qr_not_found: [404, 'This QR code is not known. Scan the code shown on the screen again.'],
   qr_expired: [410, 'This QR code has expired. Refresh the page on the computer and scan the new code.'],
   already_scanned: [409, 'This QR code has already been scanned by someone else.'],
@@ -11,9 +10,9 @@ const errors: Record<QrErrorCode | 'qr_not_found', [number, string]> = {
   already_decided: [409, 'This login has already been confirmed or denied.'],
   not_decided: [409, 'This login is still waiting for the phone.'],
   already_completed: [409, 'This login has already been completed.'],
-};
+  login_not_found: [404, 'This login request has ended. Go back to the site and start again.'],
+  conflict: [409, 'The QR code is changing too fast; try again.'],
+  too_many_waiting: [429, 'Too many pages are waiting on logins from here; close some and try again.'],
+});
 
-export function qrError(code: keyof typeof errors): AppError {
-  const [status, description] = errors[code];
-  return new AppError(code, status, description);
-}
+export type LoginErrorCode = keyof typeof loginError.list;

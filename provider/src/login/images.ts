@@ -11,6 +11,8 @@ const svgKey = (qrId: string) => `qr-svg:${qrId}`;
  * instances: the first to need it draws it (~0.2 ms, most of it qrcode's mask choice) and shares
  * it through the store; each process also keeps the last few.
  */
+export type QrImages = ReturnType<typeof createQrImages>;
+
 export function createQrImages(issuer: string, store: EphemeralStore, opts: { cacheSize?: number } = {}) {
   const cacheSize = opts.cacheSize ?? 1000;
   const payloadOf = (qrId: string) => `${issuer}/q/${qrId}`;

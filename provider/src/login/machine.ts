@@ -24,8 +24,8 @@ export interface QrUser {
 
 export interface QrSession {
   qrId: string;
-  /** oidc-provider interaction uid: never put into the QR itself. */
-  uid: string;
+  /** The login this QR belongs to (login.ts): never put into the QR itself. */
+  loginId: string;
   clientId: string;
   scopes: string[];
   requester: Requester;
@@ -63,7 +63,7 @@ export function statusOf(s: QrSession, now: number): QrStatus {
 }
 
 export function create(
-  init: Pick<QrSession, 'qrId' | 'uid' | 'clientId' | 'scopes' | 'requester'>,
+  init: Pick<QrSession, 'qrId' | 'loginId' | 'clientId' | 'scopes' | 'requester'>,
   now: number,
   t: Timing,
 ): QrSession {

@@ -1,14 +1,42 @@
 import { customAlphabet } from 'nanoid';
-import { AppError } from '../errors.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
-import { qrError } from './error-codes.js';
+import type { Clock } from './clock.js';
+import { loginError } from './error-codes.js';
 import * as machine from './machine.js';
 import type { QrSession, QrStatus, QrUser, Requester, Timing, Transition } from './machine.js';
+
+/**
+ * The login store: the only owner of the `login:*` and `qr:*` keys. Every write is a
+ * compare-and-set on the serialized record (machine.ts judges the state that is really there),
+ * and every change is published on the login's channel for the pages waiting on it (events.ts).
+ *
+ *   login:<id>  what is asked (client, scopes), who asks (the requester, bound once, at
+ *               creation) and the QR it shows now
+ *   qr:<qrId>   one QR's state machine; kept `retentionMs` past its end so it answers
+ *               "expired" rather than "unknown"
+ */
 
 /** 24 chars of a 64-symbol alphabet: 144 random bits, URL-safe (API.md asks for ≥ 128). */
 const newQrId = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-', 24);
 
-/** What the browser is told about its QR (page JSON, SSE, long-poll). */
+/** What a surface asks for: the app and the scopes the person will see on the phone. */
+export interface LoginRequest {
+  clientId: string;
+  scopes: string[];
+  /** OIDC `claims` request parameter names, granted with the scopes. */
+  claims?: string[];
+}
+
+export interface LoginRecord extends LoginRequest {
+  id: string;
+  /** The browser that started the login. Never replaced: rotations show the phone this one. */
+  requester: Requester;
+  /** The QR shown now, or null before the first. */
+  qrId: string | null;
+  createdAt: number;
+}
+
+/** What a browser is told about its QR (page JSON, SSE, long-poll). */
 export interface QrSnapshot {
   qrId: string;
   status: QrStatus;
@@ -16,101 +44,134 @@ export interface QrSnapshot {
   user?: QrUser;
 }
 
-export interface QrServiceOptions extends Timing {
-  /** How long the interaction → current-QR pointer lives (the interaction's own lifetime). */
-  interactionTtlMs: number;
-  /** How long a finished/expired record is kept so its qrId answers 410 rather than 404. */
+/** Stages a login passes, for whoever counts them (metrics). */
+export type LoginStage = 'created' | 'scanned' | 'confirmed' | 'denied' | 'expired' | 'completed';
+
+export interface LoginStoreOptions extends Timing {
+  /** How long a finished/expired QR is kept so its qrId answers 410 rather than 404. */
   retentionMs: number;
-  now?: () => number;
+  clock: Clock;
+  onStage?: (stage: LoginStage, clientId: string) => void;
 }
 
+const loginKey = (id: string) => `login:${id}`;
 const qrKey = (qrId: string) => `qr:${qrId}`;
-const pointerKey = (uid: string) => `qr-of:${uid}`;
-export const qrChannel = (uid: string) => `qr-events:${uid}`;
+/** Pub/sub channel of one login: a snapshot on every change of its QR. */
+export const loginChannel = (id: string) => `qr-events:${id}`;
 
 export function snapshotOf(s: QrSession, now: number): QrSnapshot {
   const status = machine.statusOf(s, now);
   return { qrId: s.qrId, status, expiresAt: s.expiresAt, ...(s.user && status !== 'pending' ? { user: s.user } : {}) };
 }
 
-export type QrService = ReturnType<typeof createQrService>;
+export type LoginStore = ReturnType<typeof createLoginStore>;
 
-export function createQrService(store: EphemeralStore, opts: QrServiceOptions) {
-  const now = opts.now ?? Date.now;
+export function createLoginStore(store: EphemeralStore, opts: LoginStoreOptions) {
+  const { clock } = opts;
+  const stage = (name: LoginStage, clientId: string) => opts.onStage?.(name, clientId);
 
-  async function load(qrId: string): Promise<{ raw: string; s: QrSession } | null> {
+  async function loadQr(qrId: string): Promise<{ raw: string; s: QrSession } | null> {
     const raw = await store.get(qrKey(qrId));
     return raw ? { raw, s: JSON.parse(raw) as QrSession } : null;
   }
 
+  async function loadLogin(id: string): Promise<{ raw: string; r: LoginRecord } | null> {
+    const raw = await store.get(loginKey(id));
+    return raw ? { raw, r: JSON.parse(raw) as LoginRecord } : null;
+  }
+
   const keepMs = (s: QrSession, at: number) => Math.max(s.expiresAt - at, 0) + opts.retentionMs;
 
-  async function publish(s: QrSession) {
-    await store.publish(qrChannel(s.uid), JSON.stringify(snapshotOf(s, now())));
-  }
+  const publish = (s: QrSession) => store.publish(loginChannel(s.loginId), JSON.stringify(snapshotOf(s, clock.now())));
 
   /**
    * Apply a transition with compare-and-set: re-read and retry when another writer got in
-   * first, so the machine judges the state that is really there (the loser of a race gets
-   * `already_scanned`, `already_completed`...). Never a blind write.
+   * first, so the loser of a race gets the error for the state that is really there
+   * (`already_scanned`, `already_completed`...). Never a blind write.
    */
-  async function mutate(qrId: string, step: (s: QrSession, at: number) => Transition): Promise<QrSession> {
+  async function mutate(qrId: string, step: (s: QrSession, at: number) => Transition): Promise<{ s: QrSession; changed: boolean }> {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const cur = await load(qrId);
-      if (!cur) throw qrError('qr_not_found');
-      const at = now();
+      const cur = await loadQr(qrId);
+      if (!cur) throw loginError('qr_not_found');
+      const at = clock.now();
       const result = step(cur.s, at);
-      if (!result.ok) throw qrError(result.error);
-      if (result.next === cur.s) return cur.s; // idempotent repeat, nothing to write
+      if (!result.ok) throw loginError(result.error);
+      if (result.next === cur.s) return { s: cur.s, changed: false }; // idempotent repeat, nothing to write
       if (await store.compareAndSet(qrKey(qrId), cur.raw, JSON.stringify(result.next), keepMs(result.next, at))) {
         await publish(result.next);
-        return result.next;
+        return { s: result.next, changed: true };
       }
     }
-    throw new AppError('conflict', 409, 'The QR code is changing too fast; try again.');
+    throw loginError('conflict');
+  }
+
+  /** The record, created on first use with `init` (the requester is bound here, once). */
+  async function ensureLogin(id: string, init: { request: LoginRequest; requester: Requester; ttlMs: number } | undefined) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const found = await loadLogin(id);
+      if (found || !init) return found;
+      const record: LoginRecord = { id, ...init.request, requester: init.requester, qrId: null, createdAt: clock.now() };
+      // Two first requests at once (page and /qr): one record wins, the other adopts it.
+      await store.setIfAbsent(loginKey(id), JSON.stringify(record), init.ttlMs);
+    }
+    throw loginError('conflict');
   }
 
   return {
-    get: async (qrId: string) => (await load(qrId))?.s ?? null,
+    get: async (qrId: string) => (await loadQr(qrId))?.s ?? null,
+    login: async (id: string) => (await loadLogin(id))?.r ?? null,
 
     /**
-     * The QR an interaction currently shows: the same one until it expires, then a fresh one
-     * (the old qrId keeps answering `expired`). A finished QR is never replaced.
+     * The QR a login shows now: the same until it expires, then a fresh one for the same
+     * requester (the old qrId keeps answering `expired`). A finished QR is never replaced.
+     * Without a record, `init` creates it; without either, the login is unknown.
      */
-    async current(init: { uid: string; clientId: string; scopes: string[]; requester: Requester }): Promise<QrSession> {
+    async currentQr(id: string, init?: { request: LoginRequest; requester: Requester; ttlMs: number }): Promise<QrSession> {
       for (let attempt = 0; attempt < 10; attempt++) {
-        const pointer = await store.get(pointerKey(init.uid));
-        const existing = pointer ? await load(pointer) : null;
-        if (existing && (existing.s.claimedAt !== undefined || machine.statusOf(existing.s, now()) !== 'expired')) {
-          return existing.s;
-        }
-        const at = now();
-        const fresh = machine.create({ ...init, qrId: newQrId() }, at, opts);
+        const found = await ensureLogin(id, init);
+        if (!found) throw loginError('login_not_found');
+        const { raw, r } = found;
+        const existing = r.qrId ? await loadQr(r.qrId) : null;
+        const status = existing ? machine.statusOf(existing.s, clock.now()) : null;
+        if (existing && (existing.s.claimedAt !== undefined || status !== 'expired')) return existing.s;
+        const at = clock.now();
+        const fresh = machine.create({ qrId: newQrId(), loginId: id, clientId: r.clientId, scopes: r.scopes, requester: r.requester }, at, opts);
         await store.set(qrKey(fresh.qrId), JSON.stringify(fresh), keepMs(fresh, at));
-        // Two tabs rotating at once: only one pointer swap lands; the other adopts the winner's QR.
-        if (await store.compareAndSet(pointerKey(init.uid), pointer, fresh.qrId, opts.interactionTtlMs)) {
+        // Two tabs rotating at once: only one swap lands; the other adopts the winner's QR.
+        if (await store.compareAndSet(loginKey(id), raw, JSON.stringify({ ...r, qrId: fresh.qrId }))) {
+          if (existing?.s.status === 'scanned') stage('expired', r.clientId);
+          stage('created', r.clientId);
           await publish(fresh);
           return fresh;
         }
         await store.del(qrKey(fresh.qrId));
       }
-      throw new AppError('conflict', 409, 'The QR code is changing too fast; try again.');
+      throw loginError('conflict');
     },
 
-    /** The interaction's QR if it has one (no rotation). */
-    async ofInteraction(uid: string): Promise<QrSession | null> {
-      const pointer = await store.get(pointerKey(uid));
-      return pointer ? ((await load(pointer))?.s ?? null) : null;
+    /** The login's current QR, if it has one (no rotation). */
+    async qrOf(id: string): Promise<QrSession | null> {
+      const found = await loadLogin(id);
+      return found?.r.qrId ? ((await loadQr(found.r.qrId))?.s ?? null) : null;
     },
 
-    scan: (qrId: string, userId: string, user: QrUser) =>
-      mutate(qrId, (s, at) => machine.scan(s, userId, user, at, opts)),
-    confirm: (qrId: string, userId: string) => mutate(qrId, (s, at) => machine.confirm(s, userId, at, opts)),
-    deny: (qrId: string, userId: string) => mutate(qrId, (s, at) => machine.deny(s, userId, at, opts)),
+    async scan(qrId: string, userId: string, user: QrUser) {
+      const { s, changed } = await mutate(qrId, (cur, at) => machine.scan(cur, userId, user, at, opts));
+      if (changed) stage('scanned', s.clientId);
+      return s;
+    },
+    async decide(qrId: string, userId: string, decision: 'confirm' | 'deny') {
+      const { s, changed } = await mutate(qrId, (cur, at) => machine[decision](cur, userId, at, opts));
+      if (changed) stage(decision === 'confirm' ? 'confirmed' : 'denied', s.clientId);
+      return s;
+    },
     /** Single-use: of any number of concurrent completions, exactly one gets the session. */
-    claim: (qrId: string) => mutate(qrId, (s, at) => machine.claim(s, at)),
+    async claim(qrId: string) {
+      const { s } = await mutate(qrId, (cur, at) => machine.claim(cur, at));
+      if (s.status === 'confirmed') stage('completed', s.clientId);
+      return s;
+    },
 
-    snapshot: (s: QrSession) => snapshotOf(s, now()),
-    now,
+    snapshot: (s: QrSession) => snapshotOf(s, clock.now()),
   };
 }

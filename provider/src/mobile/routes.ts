@@ -3,18 +3,19 @@ import { z } from 'zod';
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
 import { nicknameSchema, passwordSchema, usernameSchema, type Users } from '../accounts/users.js';
-import { AppError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { noStore, parseWith } from '../http/guard.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import { qrError } from '../login/error-codes.js';
-import type { QrService } from '../login/store.js';
+import { loginError } from '../login/error-codes.js';
+import type { Logins } from '../login/login.js';
+import { mobileError } from './error-codes.js';
 import { sameNetwork } from './network.js';
 import { requireDevice, type DeviceTokens } from './device-tokens.js';
 
 export interface MobileDeps {
   users: Users;
   tokens: DeviceTokens;
-  qr: QrService;
+  logins: Logins;
   clients: ClientDirectory;
   authorizations: Authorizations;
   audit: Audit;
@@ -46,7 +47,7 @@ const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'no
 
 /** The phone app's API (API.md §3). */
 export function mobileRoutes(deps: MobileDeps): Router {
-  const { users, tokens, qr, clients, authorizations, audit } = deps;
+  const { users, tokens, logins, clients, authorizations, audit } = deps;
   const router = Router();
   const auth = requireDevice(tokens);
   router.use(noStore, express.json({ limit: '16kb' }));
@@ -61,7 +62,7 @@ export function mobileRoutes(deps: MobileDeps): Router {
   router.post('/login', async (req, res) => {
     const body = parseWith(loginBody, req.body);
     const user = await users.authenticate(body.username, body.password);
-    if (!user) throw new AppError('invalid_credentials', 401, 'Wrong username or password.');
+    if (!user) throw mobileError('invalid_credentials');
     const token = await tokens.issue(user.id, body.deviceName);
     await audit.record('device.login', { userId: user.id, ...who(req), detail: { deviceName: body.deviceName ?? null } });
     res.json({ token, user });
@@ -80,12 +81,11 @@ export function mobileRoutes(deps: MobileDeps): Router {
   router.post('/scans', auth, deps.scanLimit ?? ((_req, _res, next) => next()), async (req, res) => {
     const { payload } = parseWith(scanBody, req.body);
     const qrId = qrIdFromPayload(payload);
-    if (!qrId) throw new AppError('invalid_qr', 400, 'This is not a Saoma login QR code.');
+    if (!qrId) throw mobileError('invalid_qr');
     const user = res.locals.user!;
-    const session = await qr.scan(qrId, user.id, { nickname: user.nickname, picture: user.picture });
+    const session = await logins.scan(qrId, user, who(req));
     const client = await clients.get(session.clientId);
     if (!client) throw notFound('The app asking to log in is no longer available.');
-    await audit.record('qr.scanned', { userId: user.id, appId: session.clientId, ...who(req), detail: { qrId, requesterIp: session.requester.ip } });
     res.json({
       qrId,
       app: { appId: session.clientId, name: client.name, logoUrl: client.logoUrl, homepage: client.homepage, domain: domainOf(client.redirectUris) },
@@ -98,19 +98,17 @@ export function mobileRoutes(deps: MobileDeps): Router {
   for (const decision of ['confirm', 'deny'] as const) {
     router.post(`/scans/:qrId/${decision}`, auth, async (req, res) => {
       const { qrId } = parseWith(qrIdParam, req.params);
-      const user = res.locals.user!;
-      const session = await qr[decision](qrId, user.id);
-      await audit.record(decision === 'confirm' ? 'qr.confirmed' : 'qr.denied', { userId: user.id, appId: session.clientId, ...who(req), detail: { qrId } });
+      const session = await logins.decide(qrId, res.locals.user!.id, decision, who(req));
       res.json({ status: session.status });
     });
   }
 
   router.get('/scans/:qrId', auth, async (req, res) => {
     const { qrId } = parseWith(qrIdParam, req.params);
-    const session = await qr.get(qrId);
-    if (!session) throw qrError('qr_not_found');
-    if (session.userId !== res.locals.user!.id) throw qrError('not_yours');
-    res.json(qr.snapshot(session));
+    const session = await logins.get(qrId);
+    if (!session) throw loginError('qr_not_found');
+    if (session.userId !== res.locals.user!.id) throw loginError('not_yours');
+    res.json(logins.snapshot(session));
   });
 
   router.get('/authorizations', auth, async (_req, res) => {

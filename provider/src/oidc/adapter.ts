@@ -1,9 +1,9 @@
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../storage/ephemeral.js';
-import type { PrismaClient } from '../storage/generated/client.ts';
 import type { ClientDirectory } from '../apps/directory.js';
-import { grantCacheKey, grantIndexKey, revokeEphemeral, revokeGrant, withGrantCopyDeleted } from './payloads.js';
+import { currentFlow, FLOW_FIELD } from './flows.js';
+import { grantCacheKey, grantIndexKey, revokeEphemeral, withGrantCopyDeleted, type Payloads } from './payloads.js';
 
 /**
  * oidc-provider's storage, split by lifetime:
@@ -23,15 +23,15 @@ const DURABLE = new Set(['Grant', 'RefreshToken']);
 const GRANT_INDEX_MAX_MS = 31 * 24 * 3600 * 1000;
 const GRANT_CACHE_MS = 10 * 60_000;
 
-export function createAdapterFactory(deps: { store: EphemeralStore; prisma: PrismaClient; clients: ClientDirectory }) {
-  const revokeEverywhere = (grantId: string) => revokeGrant(deps, grantId);
+export function createAdapterFactory(deps: { store: EphemeralStore; payloads: Payloads; clients: ClientDirectory }) {
+  const revokeEverywhere = (grantId: string) => deps.payloads.revokeGrant(grantId);
 
   return class SaomaAdapter implements Adapter {
     private readonly impl: Adapter;
     constructor(readonly name: string) {
       if (name === 'Client') this.impl = clientAdapter(deps.clients);
-      else if (name === 'Grant') this.impl = cachedGrantAdapter(durableAdapter(name, deps.prisma, revokeEverywhere), deps.store);
-      else if (DURABLE.has(name)) this.impl = durableAdapter(name, deps.prisma, revokeEverywhere);
+      else if (name === 'Grant') this.impl = cachedGrantAdapter(durableAdapter(name, deps.payloads), deps.store);
+      else if (DURABLE.has(name)) this.impl = durableAdapter(name, deps.payloads);
       else this.impl = ephemeralAdapter(name, deps.store, revokeEverywhere);
     }
     upsert(id: string, payload: AdapterPayload, expiresIn: number) { return this.impl.upsert(id, payload, expiresIn); }
@@ -71,7 +71,8 @@ function ephemeralAdapter(name: string, store: EphemeralStore, revoke: (grantId:
   return {
     async upsert(id, payload, expiresIn) {
       const ttlMs = Math.max(1, expiresIn ?? 3600) * 1000;
-      const writes: Promise<unknown>[] = [store.set(key(id), JSON.stringify(payload), ttlMs)];
+      const stored = name === 'AuthorizationCode' ? { ...payload, [FLOW_FIELD]: currentFlow() } : payload;
+      const writes: Promise<unknown>[] = [store.set(key(id), JSON.stringify(stored), ttlMs)];
       if (payload.grantId) writes.push(store.sadd(grantIndexKey(payload.grantId), key(id), Math.min(ttlMs * 2, GRANT_INDEX_MAX_MS)));
       if (payload.uid) writes.push(store.set(uidKey(payload.uid), id, ttlMs));
       if (payload.userCode) writes.push(store.set(userCodeKey(payload.userCode), id, ttlMs));
@@ -131,45 +132,25 @@ function cachedGrantAdapter(durable: Adapter, store: EphemeralStore): Adapter {
   };
 }
 
-function durableAdapter(name: string, prisma: PrismaClient, revoke: (grantId: string) => Promise<void>): Adapter {
-  const rowId = (id: string) => `${name}:${id}`;
+/** Grant and RefreshToken rows, through the one module that owns their table (payloads.ts). */
+function durableAdapter(name: string, payloads: Payloads): Adapter {
+  const label = name === 'RefreshToken' ? 'refresh token' : name;
   return {
     async upsert(id, payload, expiresIn) {
-      // A Grant row carries its own id as grantId, so revoking by grant also removes the Grant.
-      const grantId = payload.grantId ?? (name === 'Grant' ? id : null);
-      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
-      // Raw SQL: two of these per login, and Prisma's upsert costs ~0.15 ms more CPU each.
-      await prisma.$executeRaw`
-        INSERT INTO "OidcPayload" ("id", "kind", "payload", "grantId", "accountId", "clientId", "expiresAt")
-        VALUES (${rowId(id)}, ${name}, ${JSON.stringify(payload)}::jsonb, ${grantId}, ${payload.accountId ?? null}, ${payload.clientId ?? null}, ${expiresAt})
-        ON CONFLICT ("id") DO UPDATE SET "kind" = EXCLUDED."kind", "payload" = EXCLUDED."payload", "grantId" = EXCLUDED."grantId",
-          "accountId" = EXCLUDED."accountId", "clientId" = EXCLUDED."clientId", "expiresAt" = EXCLUDED."expiresAt"`;
+      const stored = name === 'RefreshToken' ? { ...payload, [FLOW_FIELD]: currentFlow() } : payload;
+      await payloads.upsert(name, id, stored, expiresIn);
     },
-    async find(id) {
-      if (id.includes('\u0000')) return undefined; // no such row; PostgreSQL text refuses NUL
-      const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
-      if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return undefined;
-      const payload = row.payload as AdapterPayload;
-      return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
-    },
+    find: (id) => payloads.find(name, id),
     findByUid: unsupported,
     findByUserCode: unsupported,
     async consume(id) {
-      if (id.includes('\u0000')) return;
-      // Conditional update: only the first of concurrent consumers flips consumedAt.
-      const { count } = await prisma.oidcPayload.updateMany({ where: { id: rowId(id), consumedAt: null }, data: { consumedAt: new Date() } });
-      if (count === 1) return;
-      const row = await prisma.oidcPayload.findUnique({ where: { id: rowId(id) } });
-      if (!row) throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : name} not found`);
-      if (row.grantId) await revoke(row.grantId);
-      throw new errors.InvalidGrant(`${name === 'RefreshToken' ? 'refresh token' : name} already consumed`);
+      const result = await payloads.consume(name, id);
+      if (!result) throw new errors.InvalidGrant(`${label} not found`);
+      if (result.ok) return;
+      if (result.grantId) await payloads.revokeGrant(result.grantId);
+      throw new errors.InvalidGrant(`${label} already consumed`);
     },
-    async destroy(id) {
-      await prisma.oidcPayload.deleteMany({ where: { id: rowId(id) } });
-    },
-    async revokeByGrantId(grantId) {
-      // Only this model's rows: oidc-provider destroys the Grant itself when its policy says so.
-      await prisma.oidcPayload.deleteMany({ where: { grantId, kind: name } });
-    },
+    destroy: (id) => payloads.destroy(name, id),
+    revokeByGrantId: (grantId) => payloads.destroyByGrant(name, grantId),
   };
 }

@@ -1,15 +1,13 @@
-import { escapeHtml, layout } from '../http/html.js';
+import { errorCard, layout } from '../http/html.js';
 
 /** The provider's own error page (bad client, bad redirect_uri...): never a redirect, never a stack. */
 export function renderErrorPage(out: Record<string, string>, _error: unknown): string {
   const title = 'Sign-in error · 登录出错';
   return layout(
     title,
-    `<main class="card error">
-      <h1>${escapeHtml(title)}</h1>
-      <p class="code">${escapeHtml(out.error ?? 'server_error')}</p>
-      <p>${escapeHtml(out.error_description ?? 'Something went wrong.')}</p>
-      <p class="hint">Go back to the site you came from and try again. · 请返回原网站重试。</p>
-    </main>`,
+    errorCard(
+      { code: out.error ?? 'server_error', description: out.error_description ?? 'Something went wrong.' },
+      { title, hint: 'Go back to the site you came from and try again. · 请返回原网站重试。' },
+    ),
   );
 }

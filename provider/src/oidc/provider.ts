@@ -1,10 +1,9 @@
 import Provider, { interactionPolicy } from 'oidc-provider';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { verifySecret } from '../accounts/secrets.js';
 import { openid, unionid } from '../accounts/identifiers.js';
 import type { Users } from '../accounts/users.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
-import type { PrismaClient } from '../storage/generated/client.ts';
+import type { Payloads } from './payloads.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ClientDirectory } from '../apps/directory.js';
 import { cookieSigner } from './cookie-keys.js';
@@ -41,7 +40,7 @@ export interface ProviderDeps {
   issuer: string;
   keys: KeyMaterial;
   store: EphemeralStore;
-  prisma: PrismaClient;
+  payloads: Payloads;
   clients: ClientDirectory;
   users: Users;
   trustProxy: boolean;
@@ -91,8 +90,10 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: true },
     },
     ttl: { ...TTL, Grant: TTL.RefreshToken },
-    // WeChat always hands out a refresh token; so do we for every app (no offline_access dance).
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // A refresh token only with offline_access, which the phone shows as "stay signed in": the
+    // person approves a long-lived login only when they are told so. (WeChat-style logins ask
+    // for it: their scope is `openid profile offline_access`, wechat/translate.ts.)
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     // Tokens belong to the site, not to the browser's provider session.
     expiresWithSession: async () => false,
     interactions: {
@@ -117,15 +118,6 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   provider.proxy = deps.trustProxy;
   // Only the address our one proxy appended counts, never a client-supplied X-Forwarded-For.
   if (deps.trustProxy) provider.maxIpsCount = 1;
-
-  // AppSecrets are stored hashed; oidc-provider would compare them in plain text. After a
-  // rotation with a grace period (apps/registry.ts) the previous secret passes until its deadline.
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string; clientSecret: string }, actual: string) {
-    if (typeof actual !== 'string') return false;
-    if (verifySecret(actual, this.clientSecret)) return true;
-    const previous = (await deps.clients.get(this.clientId))?.previousSecret;
-    return !!previous && previous.expiresAt.getTime() > Date.now() && verifySecret(actual, previous.hash);
-  };
 
   return provider;
 }

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { AppError } from '../errors.js';
-import { escapeHtml, layout } from '../http/html.js';
+import { errorCard, escapeHtml, layout } from '../http/html.js';
 import { pickLang, type Lang } from '../http/i18n.js';
 import type { QrSnapshot } from '../login/store.js';
 
@@ -66,6 +66,8 @@ export interface QrPageInput {
   snapshot: QrSnapshot;
   payload: string;
   svg: string;
+  /** The login core's clock now (the page corrects its countdown by the difference). */
+  serverNow: number;
 }
 
 /** The host a person recognises a site by (from its homepage), or null. */
@@ -106,7 +108,7 @@ export function renderQrPage(input: QrPageInput): string {
     `${t.title} · ${app.name}`,
     `<div class="qr-page">
     <main class="card qr-card" id="qr-root" data-uid="${escapeHtml(input.uid)}" data-status="${escapeHtml(snapshot.status)}"
-      data-expires-at="${snapshot.expiresAt}" data-server-now="${Date.now()}" data-qr-id="${escapeHtml(snapshot.qrId)}"
+      data-expires-at="${snapshot.expiresAt}" data-server-now="${input.serverNow}" data-qr-id="${escapeHtml(snapshot.qrId)}"
       data-user-nickname="${escapeHtml(who?.nickname ?? '')}" data-user-picture="${escapeHtml(httpUrl(who?.picture ?? null) ?? '')}">
       <div class="qr-top"><span class="brand"><img src="/static/app/icons/icon-192.png" alt="">${escapeHtml(t.brand)}</span>
         <a href="${escapeHtml(withLang(input.req, t.otherLangCode))}" lang="${t.otherLangCode === 'zh' ? 'zh-CN' : 'en'}" id="qr-lang">${escapeHtml(t.otherLang)}</a></div>
@@ -138,9 +140,5 @@ export function renderQrPage(input: QrPageInput): string {
 renderQrPage.error = (err: AppError, req: Request): string => {
   const lang = pickLang(req);
   const t = TEXT[lang];
-  return layout(
-    t.error,
-    `<div class="qr-page"><main class="card error"><h1>${escapeHtml(t.error)}</h1><p class="code">${escapeHtml(err.code)}</p><p>${escapeHtml(err.description)}</p></main></div>`,
-    { lang: lang === 'zh' ? 'zh-CN' : 'en' },
-  );
+  return layout(t.error, `<div class="qr-page">${errorCard(err, { title: t.error })}</div>`, { lang: lang === 'zh' ? 'zh-CN' : 'en' });
 };

@@ -126,7 +126,7 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
   // ioredis' Cluster queues commands without limit while it reconnects (commandTimeout only
   // starts once a node has the command), so a request would hang for the whole outage. Bound
   // the wait as CONNECTION_DEFAULTS does for one server; ETIMEDOUT marks it as "unavailable"
-  // for the HTTP error mapping (http/errors.ts → 503).
+  // for the HTTP error mapping (http/outage.ts → 503).
   function bounded<T>(reply: Promise<T>): Promise<T> {
     if (!cluster) return reply;
     let timer: NodeJS.Timeout | undefined;

@@ -1,29 +1,37 @@
-import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { createQrImages } from '../login/images.js';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { toAppError } from '../http/errors.js';
-import { noStore } from '../http/guard.js';
-import type { Logger } from '../log.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import type { Requester } from '../login/machine.js';
-import { qrChannel, type QrService, type QrSnapshot } from '../login/store.js';
-import type { EphemeralStore } from '../storage/ephemeral.js';
+import { noStore } from '../http/guard.js';
+import { errorHandler } from '../http/render.js';
+import { setFramedPageHeaders } from '../http/security.js';
+import type { Logger } from '../log.js';
+import type { QrImages } from '../login/images.js';
+import type { Logins } from '../login/login.js';
+import { longPoll, snapshotJson } from '../login/waiting-http.js';
 import type { Embeds } from './embed.js';
-import { PAGE_ERRORS, WechatPageError } from './errcodes.js';
-import { FRAME_CSS, renderEmbedPage, renderErrorPage } from './pages.js';
-import { authorizationQuery, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed } from './translate.js';
-import { FRAME_SCRIPT, wxLoginScript } from './wxlogin-js.js';
+import { pageError, pageReasonOf } from './errcodes.js';
+import { renderEmbedPage, renderErrorPage } from './pages.js';
+import { appOriginSources, authorizationQuery, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed, stylesheetAllowed } from './translate.js';
 
 export interface ConnectDeps {
   clients: ClientDirectory;
-  qr: QrService;
-  store: EphemeralStore;
+  logins: Logins;
   embeds: Embeds;
+  images: QrImages;
   issuer: string;
   /** oidc-provider's authorization endpoint path (`provider.pathFor('authorization')`). */
   authorizationPath: string;
+  /** Login starts and QR creations per address (http/rate-limit.ts qrCreate). */
+  qrCreate: RequestHandler;
+  /** Unknown embed tokens per address (http/rate-limit.ts embedTokens). */
+  embedTokens: RequestHandler;
   log: Logger;
 }
+
+const PUBLIC_WECHAT = new URL('../../public/wechat/', import.meta.url);
+const asset = (name: string) => fs.readFileSync(fileURLToPath(new URL(name, PUBLIC_WECHAT)), 'utf8');
 
 /** One value per parameter: a repeated one is a malformed request, not a choice. */
 const one = z.string().max(2048).optional();
@@ -40,75 +48,47 @@ const qrconnectQuery = z.object({
   href: one,
   parent_origin: one,
 });
-type QrconnectQuery = z.infer<typeof qrconnectQuery>;
 
-const statusQuery = z.object({
-  last: z.enum(['pending', 'scanned', 'confirmed', 'denied', 'expired']).optional(),
-  wait: z.coerce.number().min(0).max(30).default(25),
-});
+const requesterOf = (req: Request) => ({ ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '', createdAt: new Date().toISOString() });
 
-/** WeChat's `href`: the site's stylesheet for the QR box. https (http on loopback) or a data: URL. */
-function vetStylesheet(href: string | undefined): { href: string; source: string } | null {
-  if (!href) return null;
-  if (/^data:text\/css[;,]/i.test(href)) return { href, source: 'data:' };
-  try {
-    const url = new URL(href);
-    const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
-    if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return { href: url.href, source: url.origin };
-  } catch {
-    /* not a URL: ignored, like a bad href at WeChat */
-  }
-  return null;
-}
-
-/** Pages that live in the site's iframe: embeddable anywhere (see wxlogin-js.ts), tightly scoped. */
-function frameHeaders(res: Response, styleSource = ''): void {
-  res.removeHeader('X-Frame-Options');
-  res.set({
-    'Cache-Control': 'no-store',
-    'Referrer-Policy': 'no-referrer',
-    'Content-Security-Policy': `default-src 'none'; script-src 'self'; style-src 'self' ${styleSource}; img-src 'self' data: https:; connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'`,
-  });
-}
-
-const requesterOf = (req: Request): Requester => ({ ip: req.ip ?? '', userAgent: req.get('user-agent') ?? '', createdAt: new Date().toISOString() });
-
-/** The browser side of the facade: /connect/qrconnect, wxLogin.js and the embedded QR's endpoints. */
+/**
+ * The WeChat surface of a login (API.md §4), for the browser: /connect/qrconnect (→ the OIDC
+ * interaction, or the embedded QR), wxLogin.js, and the embedded QR's own endpoints, which adapt
+ * the login core (waiting, completion) to an embed token instead of a cookie.
+ */
 export function connectRoutes(deps: ConnectDeps): Router {
-  const { clients, qr, store, embeds, issuer, authorizationPath, log } = deps;
+  const { clients, logins, embeds, images, issuer, authorizationPath, log } = deps;
   const router = Router();
-  const { payloadOf, svgOf } = createQrImages(issuer, store);
-  const json = (s: QrSnapshot) => ({ ...s, expiresAt: new Date(s.expiresAt).toISOString() });
+  const security = { issuer };
+  const wxLogin = asset('wxLogin.js').replace("'__SAOMA_ISSUER__'", JSON.stringify(issuer));
+  const frameScript = asset('frame.js');
+  const frameCss = asset('frame.css');
 
   router.get('/connect/wxLogin.js', (_req, res) => {
-    // Loaded by other sites' pages: say so, in case a global CORP header is ever added.
+    // Loaded by other sites' pages.
     res.set({ 'Cache-Control': 'public, max-age=3600', 'Cross-Origin-Resource-Policy': 'cross-origin' });
-    res.type('application/javascript').send(wxLoginScript(issuer));
+    res.type('application/javascript').send(wxLogin);
   });
-  router.get('/connect/embed/frame.js', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=3600').type('application/javascript').send(FRAME_SCRIPT);
-  });
-  router.get('/connect/embed/frame.css', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=3600').type('text/css').send(FRAME_CSS);
-  });
+  router.get('/connect/embed/frame.js', (_req, res) => void res.set('Cache-Control', 'public, max-age=3600').type('application/javascript').send(frameScript));
+  router.get('/connect/embed/frame.css', (_req, res) => void res.set('Cache-Control', 'public, max-age=3600').type('text/css').send(frameCss));
 
   /**
    * Validates like WeChat (appid, then redirect_uri on the callback domain, then scope) and
    * shows an error page for anything wrong, never redirecting to an unverified redirect_uri.
-   * A valid request becomes an oidc-provider authorization request (hooks.ts), or, for the
-   * embedded QR (`login_type=jssdk`), an embed session (embed.ts).
+   * A valid request becomes an oidc-provider authorization request (oidc/extensions.ts, the
+   * `wechat` response mode), or, for the embedded QR (`login_type=jssdk`), an embed session.
    */
-  router.get('/connect/qrconnect', async (req, res) => {
+  router.get('/connect/qrconnect', deps.qrCreate, async (req, res) => {
     const parsed = qrconnectQuery.safeParse(req.query);
-    if (!parsed.success) throw new WechatPageError('invalid_request');
-    const q: QrconnectQuery = parsed.data;
+    if (!parsed.success) throw pageError('invalid_request');
+    const q = parsed.data;
     const lang = langOf(q.lang, req.get('accept-language'));
     const info = q.appid ? await clients.get(q.appid) : null;
-    if (!q.appid || !info) throw new WechatPageError('invalid_appid');
-    if (!q.redirect_uri || !redirectAllowed(q.redirect_uri, info)) throw new WechatPageError('invalid_redirect_uri');
-    if (!scopeAllowed(q.scope)) throw new WechatPageError('invalid_scope');
+    if (!q.appid || !info) throw pageError('invalid_appid');
+    if (!q.redirect_uri || !redirectAllowed(q.redirect_uri, info)) throw pageError('invalid_redirect_uri');
+    if (!scopeAllowed(q.scope)) throw pageError('invalid_scope');
     // wxLogin.js (WeChat's too) sends no response_type; when present it must be `code`.
-    if (q.response_type !== undefined && q.response_type !== 'code') throw new WechatPageError('invalid_response_type');
+    if (q.response_type !== undefined && q.response_type !== 'code') throw pageError('invalid_response_type');
     const state = q.state ?? '';
 
     if (q.login_type !== 'jssdk') {
@@ -118,19 +98,20 @@ export function connectRoutes(deps: ConnectDeps): Router {
     }
 
     const parentOrigin = q.parent_origin && parentOriginAllowed(q.parent_origin, info) ? q.parent_origin : null;
+    const css = stylesheetAllowed(q.href, info, req.get('sec-fetch-dest') === 'iframe');
     const { token, session } = await embeds.create(
       { appid: q.appid, redirectUri: q.redirect_uri, state, selfRedirect: q.self_redirect === 'true', parentOrigin },
       requesterOf(req),
     );
-    const css = vetStylesheet(q.href);
-    frameHeaders(res, css?.source);
-    const snapshot = qr.snapshot(session);
+    res.set('Cache-Control', 'no-store');
+    setFramedPageHeaders(res, security, { ancestors: appOriginSources(info), styleSources: css ? [css.source] : [] });
+    const snapshot = logins.snapshot(session);
     res.type('html').send(
       renderEmbedPage({
         lang,
         appName: info.name,
-        svg: await svgOf(session.qrId),
-        payload: payloadOf(session.qrId),
+        svg: await images.svgOf(session.qrId),
+        payload: images.payloadOf(session.qrId),
         style: q.style === 'white' ? 'white' : 'black',
         cssHref: css?.href ?? null,
         config: { token, qrId: session.qrId, status: snapshot.status, expiresAt: snapshot.expiresAt, selfRedirect: q.self_redirect === 'true', parentOrigin },
@@ -138,62 +119,41 @@ export function connectRoutes(deps: ConnectDeps): Router {
     );
   });
 
-  router.use('/connect/embed/:token', noStore);
+  router.use('/connect/embed/:token', noStore, deps.embedTokens);
 
-  const gone = (res: Response) => res.status(404).json({ error: 'login_expired', error_description: PAGE_ERRORS.login_expired.en });
+  const gone = (res: Response) => res.status(404).json(pageError('login_expired').toJSON());
 
-  router.get('/connect/embed/:token/qr', async (req, res) => {
-    const session = await embeds.currentQr(req.params.token, requesterOf(req));
+  router.get('/connect/embed/:token/qr', deps.qrCreate, async (req, res) => {
+    const session = await embeds.currentQr(String(req.params.token));
     if (!session) return void gone(res);
-    res.json({ ...json(qr.snapshot(session)), payload: payloadOf(session.qrId), svg: await svgOf(session.qrId) });
+    res.json({ ...snapshotJson(logins.snapshot(session)), payload: images.payloadOf(session.qrId), svg: await images.svgOf(session.qrId) });
   });
 
-  /** Long-poll: at once if the status differs from `last`, else when it changes or `wait` runs out. */
+  /** Long-poll: the same waiting as the QR page's (login/waiting-http.ts). */
   router.get('/connect/embed/:token/status', async (req, res) => {
-    const parsed = statusQuery.safeParse(req.query);
-    const embed = await embeds.load(req.params.token);
+    const embed = await embeds.load(String(req.params.token));
     if (!embed) return void gone(res);
-    const { last, wait } = parsed.success ? parsed.data : { last: undefined, wait: 0 };
-    let wake: () => void = () => {};
-    const changed = new Promise<void>((resolve) => (wake = resolve));
-    // Subscribe before reading, so a change between the two is never lost.
-    const unsubscribe = await store.subscribe(qrChannel(embed.uid), () => wake());
-    try {
-      const session = await qr.ofInteraction(embed.uid);
-      if (!session) return void gone(res);
-      const now = qr.snapshot(session);
-      if (now.status === last && wait > 0) {
-        const until = Math.min(wait * 1000, Math.max(0, now.expiresAt - qr.now()) + 50);
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([changed, new Promise<void>((r) => (timer = setTimeout(r, until))), new Promise<void>((r) => req.once('close', r))]);
-        clearTimeout(timer);
-      }
-      const after = await qr.ofInteraction(embed.uid);
-      res.json(json(qr.snapshot(after ?? session)));
-    } finally {
-      await unsubscribe().catch(() => {});
-    }
+    const snapshot = await longPoll(logins, embed.loginId, req);
+    if (!snapshot) return void gone(res);
+    res.json(snapshot);
   });
 
   /** A top-level navigation (or the iframe's own, with self_redirect): mint the code and go. */
   router.get('/connect/embed/:token/complete', async (req, res) => {
-    const location = await embeds.complete(req.params.token, { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+    const location = await embeds.complete(String(req.params.token), { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
     res.redirect(302, location);
   });
 
-  router.use('/connect', connectErrorHandler(log));
+  // /connect errors are pages (shown in the browser or in the site's iframe), JSON for the iframe's scripts.
+  router.use(
+    '/connect',
+    errorHandler(log, (req, res, e) => {
+      if (/^\/embed\/[^/]+\/(qr|status)$/.test(req.path)) return void res.json(e.toJSON());
+      // An error page carries no capability: any site may see it in its iframe.
+      setFramedPageHeaders(res, security, { ancestors: ['*'] });
+      const lang = langOf(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.get('accept-language'));
+      res.type('html').send(renderErrorPage(pageReasonOf(e), lang));
+    }),
+  );
   return router;
-}
-
-/** /connect errors are pages (they are shown in the browser or in the site's iframe). */
-function connectErrorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const known = err instanceof WechatPageError;
-    if (!known) log.error({ err, path: req.path }, 'wechat connect failed');
-    if (res.headersSent) return void res.end();
-    const reason = known ? err.reason : 'authorization_failed';
-    frameHeaders(res);
-    const lang = langOf(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.get('accept-language'));
-    res.status(known ? PAGE_ERRORS[reason].status : toAppError(err).status).type('html').send(renderErrorPage(reason, lang));
-  };
 }

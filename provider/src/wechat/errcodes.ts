@@ -1,11 +1,14 @@
-import type { ErrorRequestHandler } from 'express';
-import { RateLimited } from '../http/rate-limit.js';
+import type { Request } from 'express';
+import { AppError, defineErrors } from '../errors.js';
 import type { Logger } from '../log.js';
+import { errorHandler } from '../http/render.js';
 
 /**
- * The WeChat facade's closed list of errors, with WeChat's own codes and `errmsg` texts
- * (Open Platform global return codes), so a site's existing error handling keeps working.
- * Every failure on /sns/* is `{errcode, errmsg}` with HTTP 200, as WeChat answers.
+ * The WeChat facade's closed lists of errors and how the WeChat surface renders an AppError.
+ *
+ * /sns/*: WeChat's own codes and `errmsg` texts (Open Platform global return codes), so a site's
+ * existing error handling keeps working. Every failure is `{errcode, errmsg}` with HTTP 200, as
+ * WeChat answers; a rate limit is 45011, anything unexpected -1 "system error".
  */
 const SNS = {
   system_error: [-1, 'system error'],
@@ -36,35 +39,29 @@ const SNS = {
 
 export type SnsErrorName = keyof typeof SNS;
 
-export class WechatError extends Error {
-  readonly errcode: number;
-  readonly errmsg: string;
-  constructor(readonly reason: SnsErrorName) {
-    const [errcode, errmsg] = SNS[reason];
-    super(errmsg);
-    this.name = 'WechatError';
-    this.errcode = errcode;
-    this.errmsg = errmsg;
-  }
+/** An /sns failure: the code is the reason's name, the description WeChat's errmsg. */
+export const snsError = defineErrors(
+  Object.fromEntries(Object.entries(SNS).map(([name, [errcode, errmsg]]) => [name, [errcode < 0 ? 500 : 400, errmsg] as const])) as {
+    [K in SnsErrorName]: readonly [number, (typeof SNS)[K][1]];
+  },
+);
+
+/** WeChat's `{errcode, errmsg}` for any AppError: ours by name, a limit as 45011, else -1. */
+export function wechatBody(e: AppError): { errcode: number; errmsg: string } {
+  const known = SNS[e.code as SnsErrorName];
+  const [errcode, errmsg] = known ?? SNS[e.status === 429 ? 'rate_limited' : 'system_error'];
+  return { errcode, errmsg };
 }
 
-export const snsError = (reason: SnsErrorName) => new WechatError(reason);
-
-/**
- * Renders anything thrown below /sns as WeChat does: HTTP 200 and `{errcode, errmsg}`. An
- * unexpected error (a store down, a bug) becomes -1 "system error", never a 500 or a page.
- */
-export function snsErrorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    // Too many wrong AppSecrets (http/rate-limit.ts verifyClientSecret): WeChat's quota answer.
-    const limited = err instanceof RateLimited;
-    const e = err instanceof WechatError ? err : snsError(limited ? 'rate_limited' : 'system_error');
-    if (!(err instanceof WechatError) && !limited) log.error({ err, path: req.path }, 'wechat api failed');
-    if (res.headersSent) return void res.end();
-    if (limited) res.set('Retry-After', String(err.retryAfter));
-    res.status(200).set('Cache-Control', 'no-store').json({ errcode: e.errcode, errmsg: e.errmsg });
-  };
-}
+/** Renders anything thrown below /sns as WeChat does: HTTP 200 `{errcode, errmsg}`, never a 500 or a page. */
+export const snsErrorHandler = (log: Logger) =>
+  errorHandler(log, (req: Request, res, e) => {
+    const body = wechatBody(e);
+    // A call that never proved whose it is counts against its address (http/rate-limit.ts
+    // wechatFailures); a limit, our own faults and a site's own failed calls do not.
+    if (!res.locals.wechatAuthenticated && body.errcode !== -1 && body.errcode !== 45011) res.locals.wechatFailed = true;
+    res.status(200).json(body);
+  });
 
 /**
  * Errors of the browser-facing /connect pages. WeChat shows "该链接无法访问" with the reason;
@@ -83,13 +80,18 @@ export const PAGE_ERRORS = {
   login_expired: { status: 410, zh: '本次登录已失效，请刷新页面后重新扫码', en: 'This login has expired. Reload the page and scan again.' },
   not_decided: { status: 409, zh: '请先在手机上确认登录', en: 'Confirm the login on your phone first.' },
   authorization_failed: { status: 400, zh: '授权失败，请返回原网站重试', en: 'The authorization failed. Go back to the site and try again.' },
+  rate_limited: { status: 429, zh: '请求过于频繁，请稍后再试', en: 'Too many requests; try again later.' },
+  temporarily_unavailable: { status: 503, zh: '服务暂时不可用，请稍后再试', en: 'The service is briefly unavailable; try again shortly.' },
 } as const satisfies Record<string, { status: number; zh: string; en: string }>;
 
 export type PageErrorName = keyof typeof PAGE_ERRORS;
 
-export class WechatPageError extends Error {
-  constructor(readonly reason: PageErrorName) {
-    super(PAGE_ERRORS[reason].en);
-    this.name = 'WechatPageError';
-  }
-}
+/** A /connect page failure (the page text comes from PAGE_ERRORS in the page's language). */
+export const pageError = defineErrors(
+  Object.fromEntries(Object.entries(PAGE_ERRORS).map(([name, p]) => [name, [p.status, p.en] as const])) as {
+    [K in PageErrorName]: readonly [number, string];
+  },
+);
+
+/** The page reason to show for any AppError: ours by name, else "the authorization failed". */
+export const pageReasonOf = (e: AppError): PageErrorName => (e.code in PAGE_ERRORS ? (e.code as PageErrorName) : 'authorization_failed');

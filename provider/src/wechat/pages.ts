@@ -4,8 +4,9 @@ import type { Lang } from './translate.js';
 
 /**
  * HTML of the /connect pages: WeChat's "该链接无法访问" error page and the embedded QR
- * (the iframe wxLogin.js puts on the site's page). Every dynamic value is escaped; the
- * embedded page's live data travels in a JSON script block, not in attributes.
+ * (the iframe wxLogin.js puts on the site's page; provider/public/wechat/frame.js keeps it
+ * live). Every dynamic value is escaped; the embedded page's live data travels in a JSON script
+ * block that frame.js reads and removes, never in attributes a stylesheet could select on.
  */
 const TEXT = {
   zh: {
@@ -106,33 +107,10 @@ export function renderEmbedPage(input: EmbedPageInput): string {
       <div class="info">
         <p class="status" id="wx-status" role="status" aria-live="polite">${escapeHtml(t.scan)}</p>
         <p class="wx-app">「${escapeHtml(input.appName)}」</p>
-        <a class="wx-continue" id="wx-continue" target="_top" hidden>${escapeHtml(t.continue)}</a>
+        <button type="button" class="wx-continue" id="wx-continue" hidden>${escapeHtml(t.continue)}</button>
         <details class="wx-link"><summary>${escapeHtml(t.cantScan)}</summary><a id="wx-qr-link" href="${escapeHtml(input.payload)}" target="_blank" rel="noopener">${escapeHtml(input.payload)}</a></details>
       </div>
     </main>
     <script type="application/json" id="wx-config">${json}</script>`,
   );
 }
-
-export const FRAME_CSS = `
-* { box-sizing: border-box; }
-html, body { margin: 0; background: transparent; }
-body { font: 14px/1.5 -apple-system, BlinkMacSystemFont, "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif; color: #1d2129; }
-.impowerBox { width: 300px; margin: 0 auto; padding: 12px 0; text-align: center; }
-.impowerBox .title { font-size: 20px; font-weight: 600; margin-bottom: 12px; }
-.wx-qr { width: 220px; height: 220px; margin: 0 auto; background: #fff; border: 1px solid #e5e6eb; }
-.wx-qr svg { width: 218px; height: 218px; display: block; }
-[data-status="scanned"] .wx-qr, [data-status="confirmed"] .wx-qr, [data-status="denied"] .wx-qr, [data-status="gone"] .wx-qr { opacity: .2; }
-.status { margin: 12px 0 0; font-weight: 600; }
-.wx-app { margin: 2px 0 0; color: #6b7280; }
-.wx-white { color: #fff; }
-.wx-white .wx-app, .wx-white .wx-link { color: #d0d5dd; }
-.wx-continue { display: inline-block; margin-top: 8px; padding: 6px 16px; border-radius: 6px; background: #07c160; color: #fff; text-decoration: none; }
-.wx-continue[hidden] { display: none; }
-.wx-link { margin-top: 8px; font-size: 12px; color: #6b7280; word-break: break-all; }
-.wx-link a { color: inherit; }
-.wx-error { max-width: 420px; margin: 40px auto; padding: 24px; text-align: center; }
-.wx-error h1 { font-size: 20px; }
-.wx-reason { color: #e5484d; }
-.wx-hint { color: #6b7280; }
-`;

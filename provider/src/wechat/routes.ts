@@ -1,51 +1,37 @@
 import { Router } from 'express';
-import type Provider from 'oidc-provider';
-import type { Audit } from '../accounts/audit.js';
-import type { Authorizations } from '../accounts/authorizations.js';
-import type { Users } from '../accounts/users.js';
-import type { Logger } from '../log.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import type { KeyMaterial } from '../oidc/keys.js';
-import type { QrService } from '../login/store.js';
-import type { EphemeralStore } from '../storage/ephemeral.js';
-import type { PrismaClient } from '../storage/generated/client.ts';
+import type { RateLimits } from '../http/rate-limit.js';
+import type { Logger } from '../log.js';
+import type { QrImages } from '../login/images.js';
+import type { Logins } from '../login/login.js';
 import { connectRoutes } from './connect-routes.js';
-import { createEmbeds } from './embed.js';
-import { installWechatHooks } from './hooks.js';
+import type { Embeds } from './embed.js';
 import { snsRoutes } from './sns-routes.js';
-import { createTombstones } from './tombstones.js';
-import { createWechatTokens } from './tokens.js';
+import type { WechatTokens } from './tokens.js';
 
 export interface WechatDeps {
-  provider: Provider;
-  qr: QrService;
-  store: EphemeralStore;
   clients: ClientDirectory;
-  users: Users;
-  audit: Audit;
-  authorizations: Authorizations;
-  prisma: PrismaClient;
-  keys: Pick<KeyMaterial, 'identifierSecret'>;
+  logins: Logins;
+  embeds: Embeds;
+  tokens: WechatTokens;
+  images: QrImages;
   issuer: string;
+  /** oidc-provider's authorization endpoint path (`provider.pathFor('authorization')`). */
+  authorizationPath: string;
+  limits: Pick<RateLimits, 'qrCreate' | 'embedTokens' | 'wechatFailures' | 'wechatQuota'>;
   log: Logger;
 }
 
 /**
- * The WeChat-compatible facade (API.md §4): /connect/qrconnect, /connect/wxLogin.js (+ the
- * embedded QR's endpoints under /connect/embed) and /sns/*. Mount it before
- * `provider.callback()`: it also installs its hooks into oidc-provider (hooks.ts: the
- * `wechat` response mode, the callback-domain redirect rule, expiry tombstones), once per
- * provider.
+ * The WeChat-compatible surface (API.md §4): /connect/qrconnect, /connect/wxLogin.js (+ the
+ * embedded QR's endpoints under /connect/embed) and /sns/*. It adapts; the rules it relies on
+ * live elsewhere: the login core (login/), oidc-provider with its extensions (oidc/extensions.ts:
+ * the `wechat` response mode, the callback-domain redirect rule, tombstones).
  */
 export function wechatRoutes(deps: WechatDeps): Router {
-  const { provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer, log } = deps;
-  const tombstones = createTombstones(store);
-  installWechatHooks(provider, { clients, tombstones, log });
-  const tokens = createWechatTokens({ provider, users, clients, prisma, store, identifierSecret: keys.identifierSecret, tombstones });
-  const embeds = createEmbeds({ provider, qr, store, clients, authorizations, audit });
-
+  const { limits, log } = deps;
   const router = Router();
-  router.use(connectRoutes({ clients, qr, store, embeds, issuer, authorizationPath: provider.pathFor('authorization'), log }));
-  router.use(snsRoutes({ tokens, log }));
+  router.use(connectRoutes({ ...deps, qrCreate: limits.qrCreate, embedTokens: limits.embedTokens }));
+  router.use(snsRoutes({ tokens: deps.tokens, failures: limits.wechatFailures, quota: (appId) => limits.wechatQuota(appId), log }));
   return router;
 }

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { noStore } from '../http/guard.js';
 import type { Logger } from '../log.js';
 import { snsError, snsErrorHandler, type SnsErrorName } from './errcodes.js';
@@ -27,30 +27,44 @@ function grantType(req: Request, expected: string): void {
   if (req.query.grant_type !== expected) throw snsError('invalid_grant_type');
 }
 
-export function snsRoutes(deps: { tokens: WechatTokens; log: Logger }): Router {
+export interface SnsDeps {
+  tokens: WechatTokens;
+  /** Failed calls per address (http/rate-limit.ts wechatFailures). */
+  failures: RequestHandler;
+  /** Spends a site's quota once a call proved it is that site's (http/rate-limit.ts wechatQuota). */
+  quota: (appId: string) => Promise<void>;
+  log: Logger;
+}
+
+export function snsRoutes(deps: SnsDeps): Router {
   const { tokens, log } = deps;
   const router = Router();
-  router.use('/sns', noStore, (req, _res, next) => next(req.method === 'GET' || req.method === 'HEAD' ? undefined : snsError('require_get')));
+  /** Once a call proved whose it is: the site's quota is spent, and its failures are no stranger's. */
+  const authenticated = (res: Response) => async (appId: string) => {
+    res.locals.wechatAuthenticated = true;
+    await deps.quota(appId);
+  };
+  router.use('/sns', noStore, deps.failures, (req, _res, next) => next(req.method === 'GET' || req.method === 'HEAD' ? undefined : snsError('require_get')));
 
   router.get('/sns/oauth2/access_token', async (req, res) => {
     const appid = required(req, 'appid', 'appid_missing');
     const secret = required(req, 'secret', 'appsecret_missing');
     const code = required(req, 'code', 'code_missing');
     grantType(req, 'authorization_code');
-    res.json(await tokens.exchangeCode({ appid, secret, code }));
+    res.json(await tokens.exchangeCode({ appid, secret, code }, authenticated(res)));
   });
 
   router.get('/sns/oauth2/refresh_token', async (req, res) => {
     const appid = required(req, 'appid', 'appid_missing');
     grantType(req, 'refresh_token');
     const refreshToken = required(req, 'refresh_token', 'refresh_token_missing');
-    res.json(await tokens.refresh({ appid, refreshToken }));
+    res.json(await tokens.refresh({ appid, refreshToken }, authenticated(res)));
   });
 
   router.get('/sns/auth', async (req, res) => {
     const accessToken = required(req, 'access_token', 'access_token_missing');
     const openid = required(req, 'openid', 'openid_missing');
-    await tokens.access({ accessToken, openid });
+    await tokens.access({ accessToken, openid }, authenticated(res));
     res.json({ errcode: 0, errmsg: 'ok' });
   });
 
@@ -58,7 +72,7 @@ export function snsRoutes(deps: { tokens: WechatTokens; log: Logger }): Router {
   router.get('/sns/userinfo', async (req, res) => {
     const accessToken = required(req, 'access_token', 'access_token_missing');
     const openid = required(req, 'openid', 'openid_missing');
-    res.json(tokens.profile(await tokens.access({ accessToken, openid })));
+    res.json(tokens.profile(await tokens.access({ accessToken, openid }, authenticated(res))));
   });
 
   router.use('/sns', (_req, _res, next) => next(snsError('invalid_url')));

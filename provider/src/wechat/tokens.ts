@@ -4,12 +4,11 @@ import { errors } from 'oidc-provider';
 import { openid, unionid } from '../accounts/identifiers.js';
 import type { PublicUser, Users } from '../accounts/users.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import { revokeGrant } from '../oidc/payloads.js';
-import type { EphemeralStore } from '../storage/ephemeral.js';
-import type { PrismaClient } from '../storage/generated/client.ts';
+import { asWechat, flowOf } from '../oidc/flows.js';
+import type { Payloads } from '../oidc/payloads.js';
 import { snsError } from './errcodes.js';
 import type { Tombstones } from './tombstones.js';
-import { OIDC_SCOPES, WECHAT_SCOPE } from './translate.js';
+import { wechatScopeOf } from './translate.js';
 
 /**
  * The /sns token rules, on oidc-provider's own models rather than through its token endpoint.
@@ -19,15 +18,21 @@ import { OIDC_SCOPES, WECHAT_SCOPE } from './translate.js';
  * exchange carries no redirect_uri, and its refresh takes no secret. The models give the rest
  * unchanged: the same single-use AuthorizationCode (the adapter's `consume` is a
  * compare-and-set: of concurrent redemptions exactly one wins, and a reuse revokes the grant
- * and everything issued under it), the same Grant, AccessToken and RefreshToken records, so a
- * token issued here works at OIDC's userinfo and revocation, and the reverse.
+ * and everything issued under it), the same Grant, AccessToken and RefreshToken records.
+ *
+ * What this API may redeem is only what the WeChat flow issued (oidc/flows.ts): a code from
+ * /auth carries a redirect_uri and maybe a PKCE challenge that only /token checks, so it is an
+ * invalid code here; a refresh token from /token needs client authentication, so the
+ * secret-less refresh here takes only the ones this API issued.
+ *
+ * `authenticated(appId)` runs once a call has proved whose it is (the right AppSecret, or a
+ * token issued to that app): the site's quota is spent there, never by a stranger.
  */
 export interface WechatTokenDeps {
   provider: Provider;
   users: Users;
   clients: ClientDirectory;
-  prisma: PrismaClient;
-  store: EphemeralStore;
+  payloads: Pick<Payloads, 'refreshTokenExpired' | 'revokeGrant'>;
   identifierSecret: string;
   tombstones: Tombstones;
 }
@@ -41,13 +46,15 @@ export interface WechatTokenResponse {
   refresh_token: string;
   openid: string;
   scope: string;
-  unionid: string;
+  unionid?: string;
 }
+
+type Authenticated = (appId: string) => Promise<void>;
 
 export type WechatTokens = ReturnType<typeof createWechatTokens>;
 
 export function createWechatTokens(deps: WechatTokenDeps) {
-  const { provider, users, clients, prisma, store, identifierSecret, tombstones } = deps;
+  const { provider, users, clients, payloads, identifierSecret, tombstones } = deps;
 
   async function appClient(appid: string): Promise<Client> {
     // A disabled app is no client at all (apps/directory.ts), so it is an invalid appid here too.
@@ -72,12 +79,21 @@ export function createWechatTokens(deps: WechatTokenDeps) {
 
   async function issueAccessToken(client: Client, source: { accountId: string; grantId: string; scope: string }, gty: string) {
     const at = new provider.AccessToken({ client, accountId: source.accountId, grantId: source.grantId, scope: source.scope, gty, expiresWithSession: false });
-    return { value: await at.save(), expiresIn: at.expiration };
+    return { value: await asWechat(() => at.save()), expiresIn: at.expiration };
   }
 
-  async function response(client: Client, accountId: string, access: { value: string; expiresIn: number }, refreshToken: string): Promise<WechatTokenResponse> {
+  /** What was approved, and only that: `unionid` comes with the profile scope, the scope says which. */
+  async function response(client: Client, accountId: string, scope: string, access: { value: string; expiresIn: number }, refreshToken: string): Promise<WechatTokenResponse> {
+    const scopes = scope.split(' ');
     const ids = await identity(client.clientId, accountId);
-    return { access_token: access.value, expires_in: access.expiresIn, refresh_token: refreshToken, openid: ids.openid, scope: WECHAT_SCOPE, unionid: ids.unionid };
+    return {
+      access_token: access.value,
+      expires_in: access.expiresIn,
+      refresh_token: refreshToken,
+      openid: ids.openid,
+      scope: wechatScopeOf(scopes),
+      ...(scopes.includes('profile') ? { unionid: ids.unionid } : {}),
+    };
   }
 
   /** Why a code (or its grant) cannot be found: redeemed before (40163), expired, or unknown. */
@@ -88,15 +104,20 @@ export function createWechatTokens(deps: WechatTokenDeps) {
   }
 
   return {
-    /** GET /sns/oauth2/access_token: every fallible check first, then the one destructive claim. */
-    async exchangeCode(input: { appid: string; secret: string; code: string }): Promise<WechatTokenResponse> {
+    /** /sns/oauth2/access_token: every fallible check first, then the one destructive claim. */
+    async exchangeCode(input: { appid: string; secret: string; code: string }, authenticated: Authenticated): Promise<WechatTokenResponse> {
       const client = await appClient(input.appid);
       if (!(await client.compareClientSecret(input.secret))) throw snsError('invalid_appsecret');
+      await authenticated(client.clientId);
       if (!OPAQUE.test(input.code)) throw snsError('invalid_code');
 
       const code = await provider.AuthorizationCode.find(input.code, { ignoreExpiration: true });
       if (!code) return missingCode(input.code);
-      if (code.clientId !== client.clientId) throw snsError('invalid_code');
+      // Only codes of the WeChat flow (see above); the raw record says which.
+      const stored = (await provider.AuthorizationCode.adapter.find(input.code)) as Record<string, unknown> | undefined;
+      // Gone since the read above: a concurrent reuse revoked the grant (which sweeps the code).
+      if (!stored) return missingCode(input.code);
+      if (code.clientId !== client.clientId || flowOf(stored) !== 'wechat') throw snsError('invalid_code');
       if ((code as { consumed?: unknown }).consumed) {
         // A reuse: the adapter's consume revokes the grant (what the first redemption issued).
         await code.consume().catch(() => {});
@@ -115,7 +136,7 @@ export function createWechatTokens(deps: WechatTokenDeps) {
       // sweeps the code), it returns quietly for a code that is gone. consume() still runs, so
       // OIDC's token endpoint sees the code as used, and a code OIDC redeemed first fails here.
       if (!(await tombstones.claimRedemption(input.code, code.exp ?? 0))) {
-        await revokeGrant({ store, prisma }, code.grantId!);
+        await payloads.revokeGrant(code.grantId!);
         throw snsError('code_been_used');
       }
       try {
@@ -142,30 +163,35 @@ export function createWechatTokens(deps: WechatTokenDeps) {
         rotations: 0,
         scope,
       });
-      return response(client, accountId, access, await rt.save());
+      // WeChat always gives a refresh token; the phone said so ("stay signed in", offline_access).
+      const refreshToken = scope.split(' ').includes('offline_access') ? await asWechat(() => rt.save()) : '';
+      return response(client, accountId, scope, access, refreshToken);
     },
 
     /**
-     * GET /sns/oauth2/refresh_token. No secret (WeChat sends none): the refresh token only
-     * works for the AppID it was issued to. Like WeChat's, it is not rotated and not renewed:
-     * valid 30 days from issue, it can be used repeatedly; each use issues a new access token.
+     * /sns/oauth2/refresh_token. No secret (WeChat sends none): the refresh token works only for
+     * the AppID it was issued to, and only one this API issued. Like WeChat's, it is not rotated
+     * and not renewed: valid 30 days from issue, it can be used repeatedly; each use issues a new
+     * access token.
      */
-    async refresh(input: { appid: string; refreshToken: string }): Promise<WechatTokenResponse> {
+    async refresh(input: { appid: string; refreshToken: string }, authenticated: Authenticated): Promise<WechatTokenResponse> {
       const client = await appClient(input.appid);
       if (!OPAQUE.test(input.refreshToken)) throw snsError('invalid_refresh_token');
       const rt = await provider.RefreshToken.find(input.refreshToken, { ignoreExpiration: true });
       if (!rt) {
-        if (await refreshTokenExpired(prisma, input.refreshToken)) throw snsError('refresh_token_expired');
+        if (await payloads.refreshTokenExpired(input.refreshToken)) throw snsError('refresh_token_expired');
         throw snsError('invalid_refresh_token');
       }
-      if (rt.clientId !== client.clientId || rt.consumed || rt.isSenderConstrained()) throw snsError('invalid_refresh_token');
+      const stored = (await provider.RefreshToken.adapter.find(input.refreshToken)) as Record<string, unknown> | undefined;
+      if (rt.clientId !== client.clientId || flowOf(stored) !== 'wechat' || rt.consumed || rt.isSenderConstrained()) throw snsError('invalid_refresh_token');
+      await authenticated(client.clientId);
       if (rt.isExpired) throw snsError('refresh_token_expired');
       const grant = await liveGrant(rt.grantId, client.clientId, rt.accountId);
       if (!grant || !(await users.byId(rt.accountId))) throw snsError('invalid_refresh_token');
 
       const scope = grant.getOIDCScopeFiltered(rt.scopes);
       const access = await issueAccessToken(client, { accountId: rt.accountId, grantId: grant.jti, scope }, 'refresh_token');
-      return response(client, rt.accountId, access, input.refreshToken);
+      return response(client, rt.accountId, scope, access, input.refreshToken);
     },
 
     /**
@@ -173,7 +199,7 @@ export function createWechatTokens(deps: WechatTokenDeps) {
      * for. Order: malformed (40014), unknown or revoked (40001), expired (42001), then the
      * openid (40003) — which must be exactly the OIDC pairwise `sub` of that user at that app.
      */
-    async access(input: { accessToken: string; openid: string }): Promise<{ at: AccessToken; user: PublicUser; openid: string; unionid: string }> {
+    async access(input: { accessToken: string; openid: string }, authenticated: Authenticated): Promise<{ at: AccessToken; user: PublicUser; openid: string; unionid: string }> {
       if (!OPAQUE.test(input.accessToken)) throw snsError('invalid_access_token');
       const at = await provider.AccessToken.find(input.accessToken, { ignoreExpiration: true });
       if (!at) {
@@ -182,8 +208,9 @@ export function createWechatTokens(deps: WechatTokenDeps) {
       }
       // Sender-constrained (DPoP/mTLS) or audience-bound OIDC tokens are not bearer tokens for this API.
       if (at.isSenderConstrained() || at.aud) throw snsError('invalid_credential');
-      if (at.isExpired) throw snsError('access_token_expired');
       const clientId = at.clientId!;
+      await authenticated(clientId);
+      if (at.isExpired) throw snsError('access_token_expired');
       const [client, grant, user] = await Promise.all([
         provider.Client.find(clientId),
         liveGrant(at.grantId, clientId, at.accountId),
@@ -197,7 +224,7 @@ export function createWechatTokens(deps: WechatTokenDeps) {
 
     /** WeChat's profile shape. Saoma keeps no sex or region: 0 ("unknown") and empty strings. */
     profile(a: { at: AccessToken; user: PublicUser; openid: string; unionid: string }) {
-      if (!OIDC_SCOPES.every((s) => a.at.scopes.has(s))) throw snsError('api_unauthorized');
+      if (!['openid', 'profile'].every((s) => a.at.scopes.has(s))) throw snsError('api_unauthorized');
       return {
         openid: a.openid,
         nickname: a.user.nickname,
@@ -212,13 +239,3 @@ export function createWechatTokens(deps: WechatTokenDeps) {
     },
   };
 }
-
-/**
- * Refresh tokens live in PostgreSQL (oidc/adapter.ts, row id `RefreshToken:<value>`), whose
- * `find` hides expired rows. The row itself stays until swept, so it can still say "expired".
- */
-async function refreshTokenExpired(prisma: PrismaClient, value: string): Promise<boolean> {
-  const row = await prisma.oidcPayload.findUnique({ where: { id: `RefreshToken:${value}` }, select: { expiresAt: true } });
-  return !!row?.expiresAt && row.expiresAt.getTime() <= Date.now();
-}
-

@@ -1,14 +1,19 @@
 /**
  * WeChat ↔ OIDC, as pure functions (no I/O), so every rule is unit-tested:
- * - scope: WeChat's website scope `snsapi_login` is OIDC `openid profile` (openid + nickname,
- *   avatar, unionid) and is reported back as `snsapi_login`;
+ * - scope: WeChat's website scope `snsapi_login` is OIDC `openid profile offline_access`
+ *   (openid + nickname, avatar, unionid, and a 30-day refresh token, which WeChat always gives
+ *   and the phone says: "stay signed in") and is reported back as `snsapi_login`;
  * - redirect rule: WeChat accepts any redirect_uri on the app's authorization callback domain;
  * - the callback: `redirect_uri?code=CODE&state=STATE`, or `redirect_uri?state=STATE` when the
  *   person said no (WeChat's shape, not OAuth's `error=access_denied`).
  */
 export const WECHAT_SCOPE = 'snsapi_login';
-export const OIDC_SCOPE = 'openid profile';
-export const OIDC_SCOPES = ['openid', 'profile'];
+export const WECHAT_SCOPES = ['openid', 'profile', 'offline_access'];
+
+/** The WeChat scope a grant amounts to: `snsapi_login` needs the profile, `snsapi_base` is the openid alone. */
+export function wechatScopeOf(scopes: Iterable<string>): string {
+  return new Set(scopes).has('profile') ? WECHAT_SCOPE : 'snsapi_base';
+}
 /** The oidc-provider response mode that marks an authorization request as a WeChat one. */
 export const WECHAT_RESPONSE_MODE = 'wechat';
 
@@ -66,7 +71,9 @@ function parseAbsolute(raw: string): URL | null {
  */
 export function redirectAllowed(raw: string, policy: RedirectPolicy): boolean {
   if (!policy.callbackDomain) return policy.redirectUris.includes(raw);
-  if (raw.includes('#')) return false;
+  // The URL goes out in Location as given: a backslash, space or control character would let a
+  // browser and our parser disagree on its host (`http://host\@evil.example/`), so none passes.
+  if (raw.includes('#') || /[\\\s\u0000-\u001f\u007f]/.test(raw)) return false;
   const url = parseAbsolute(raw);
   if (!url || url.username || url.password) return false;
   if (url.protocol !== 'https:' && !isLoopback(url.hostname)) return false;
@@ -88,6 +95,37 @@ export function parentOriginAllowed(origin: string, policy: RedirectPolicy): boo
 }
 
 /**
+ * The app's own origins as CSP source expressions: who may frame its embedded QR
+ * (frame-ancestors). Its callback domain (https, any port unless pinned; plain http too on
+ * loopback), or without one the origins of its registered redirect URIs.
+ */
+export function appOriginSources(policy: RedirectPolicy): string[] {
+  if (!policy.callbackDomain) return [...new Set(policy.redirectUris.map((u) => parseAbsolute(u)?.origin).filter((o): o is string => !!o))];
+  const domain = policy.callbackDomain.toLowerCase();
+  const hostname = domain.replace(/:\d+$/, '');
+  const hosts = domain.includes(':') ? [domain] : [domain, `${domain}:*`];
+  const schemes = isLoopback(hostname) ? ['https', 'http'] : ['https'];
+  return schemes.flatMap((scheme) => hosts.map((h) => `${scheme}://${h}`));
+}
+
+/**
+ * The site's own stylesheet for its embedded QR (WeChat's `href`), or null. Only while the page
+ * is framed (the browser then enforces frame-ancestors: the embedder is one of the app's own
+ * origins) and only from there: a data: stylesheet, or an https (loopback: http) URL on one of
+ * the app's own origins. A stylesheet from anyone else could read the page with attribute
+ * selectors; opened top-level (`Sec-Fetch-Dest: document`, or no such header) the page takes no
+ * stylesheet at all.
+ */
+export function stylesheetAllowed(href: string | undefined, policy: RedirectPolicy, framed: boolean): { href: string; source: string } | null {
+  if (!href || !framed) return null;
+  if (/^data:text\/css[;,]/i.test(href)) return { href, source: 'data:' };
+  const url = parseAbsolute(href);
+  if (!url || url.username || url.password) return null;
+  if (url.protocol !== 'https:' && !isLoopback(url.hostname)) return null;
+  return parentOriginAllowed(url.origin, policy) ? { href: url.href, source: url.origin } : null;
+}
+
+/**
  * `redirect_uri?code=CODE&state=STATE` (code first, as WeChat), or `redirect_uri?state=STATE`
  * when denied. Appended to the query the site registered, which is kept byte for byte.
  */
@@ -106,7 +144,9 @@ export function authorizationQuery(input: { appid: string; redirectUri: string; 
     client_id: input.appid,
     redirect_uri: input.redirectUri,
     response_type: 'code',
-    scope: OIDC_SCOPE,
+    scope: WECHAT_SCOPES.join(' '),
+    // OIDC keeps offline_access only with prompt=consent; the phone's confirmation is that consent.
+    prompt: 'consent',
     response_mode: WECHAT_RESPONSE_MODE,
     ui_locales: input.lang === 'zh' ? 'zh-CN' : 'en',
   });

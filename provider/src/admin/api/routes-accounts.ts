@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseWith } from '../../http/guard.js';
 import type { AdminAccounts } from '../admins.js';
-import { actorOf, type AdminAudit } from '../audit.js';
+import { actorOf, adminIdOf, type AdminAudit } from '../audit.js';
 import type { Developers } from '../developers.js';
 import type { AdminTokens } from '../tokens.js';
 import type { Usage } from '../usage.js';
@@ -74,7 +74,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
 
   // Admin tokens (bearer auth for this API over HTTP).
   router.post('/tokens', async (req, res) => {
-    const created = await tokens.create(req.body, actorOf(res));
+    const created = await tokens.create(req.body, actorOf(res), adminIdOf(res));
     await record('admin.token_created', actorOf(res), { detail: { tokenId: created.id, name: created.name } });
     res.status(201).json(created);
   });
@@ -106,6 +106,11 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
       res.json(admin);
     });
   }
+  router.delete('/admins/:admin', async (req, res) => {
+    const admin = await accounts.remove(param('admin', req.params));
+    await record('admin.deleted', actorOf(res), { detail: { admin: admin.username } });
+    res.json({ ...admin, deleted: true });
+  });
   router.post('/admins/:admin/password', async (req, res) => {
     const admin = await accounts.setPassword(param('admin', req.params), req.body);
     await record('admin.password_changed', actorOf(res), { detail: { admin: admin.username } });

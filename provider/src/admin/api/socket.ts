@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import type { Logger } from '../../log.js';
-import { jsonErrorHandler } from '../../http/errors.js';
+import { errorHandler, renderJson } from '../../http/render.js';
 import type { Router } from 'express';
 
 /**
@@ -25,7 +25,7 @@ export async function serveAdminSocket(dataDir: string, router: Router, log: Log
   }
   const app = express();
   app.use('/api/admin', router);
-  app.use(jsonErrorHandler(log));
+  app.use(errorHandler(log, renderJson));
   const server = http.createServer(app);
   const previous = process.umask(0o177);
   try {

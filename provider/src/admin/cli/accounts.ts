@@ -1,9 +1,9 @@
-import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, yesOption, type Command } from './kit.js';
+import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, UsageError, yesOption, type Command } from './kit.js';
 
 type Developer = { id: string; name: string; apps: number; createdAt: string };
 type User = { id: string; username: string; nickname: string; createdAt: string; authorizations: number | Authorization[] };
 type Authorization = { appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string };
-type Token = { id: string; name: string; status: string; createdBy: string; createdAt: string; lastUsedAt: string | null };
+type Token = { id: string; name: string; status: string; createdBy: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null };
 type Admin = { id: string; username: string; status: string; createdAt: string };
 
 const developerText = (d: Developer) => fields([['ID', d.id], ['Name', d.name], ['Apps', String(d.apps)], ['Created', d.createdAt]]);
@@ -111,9 +111,13 @@ export const tokenCommands: Command[] = [
     name: 'tokens:create',
     summary: 'Create an admin API token (Authorization: Bearer sat_…); prints it once',
     args: [],
-    options: { name: { type: 'string', required: true, help: 'what uses it, e.g. "deploy pipeline"' } },
+    options: {
+      name: { type: 'string', required: true, help: 'what uses it, e.g. "deploy pipeline"' },
+      'expires-in': { type: 'string', meta: 'DURATION', help: 'stop working after this long: 3600, 12h, 90d (at most 2 years; default: until revoked)' },
+    },
     async run(ctx) {
-      const t = await ctx.api.request<Token & { token: string }>('POST', '/tokens', { name: ctx.values.name });
+      const expiresIn = ctx.values['expires-in'] === undefined ? undefined : durationSeconds(String(ctx.values['expires-in']));
+      const t = await ctx.api.request<Token & { token: string }>('POST', '/tokens', { name: ctx.values.name, ...(expiresIn === undefined ? {} : { expiresInSeconds: expiresIn }) });
       return {
         json: t,
         text: `Created token "${t.name}" (${t.id}):\n\n  ${t.token}\n\n⚠ Store it now: it will not be shown again (only a hash is kept).\nUse it as Authorization: Bearer <token> on /api/admin, or\n  SAOMA_ADMIN_URL=<provider URL> SAOMA_ADMIN_TOKEN=<token> npm run admin -- apps:list`,
@@ -128,7 +132,7 @@ export const tokenCommands: Command[] = [
     async run(ctx) {
       const out = await ctx.api.request<{ tokens: Token[] }>('GET', '/tokens');
       if (!out.tokens.length) return { json: out, text: 'No tokens. Create one: npm run admin -- tokens:create --name NAME' };
-      return { json: out, text: columns(['ID', 'STATUS', 'LAST USED', 'NAME'], out.tokens.map((t) => [t.id, t.status, t.lastUsedAt ?? 'never', t.name])) };
+      return { json: out, text: columns(['ID', 'STATUS', 'EXPIRES', 'LAST USED', 'NAME'], out.tokens.map((t) => [t.id, t.status, t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.name])) };
     },
   },
   {
@@ -168,7 +172,7 @@ export const adminCommands: Command[] = [
   ...(['disable', 'enable'] as const).map(
     (action): Command => ({
       name: `admins:${action}`,
-      summary: action === 'disable' ? 'Stop an admin from signing in (their console sessions end)' : 'Let a disabled admin sign in again',
+      summary: action === 'disable' ? 'Stop an admin from signing in (their console sessions end, their API tokens stop working)' : 'Let a disabled admin sign in again',
       args: ['username'],
       options: {},
       async run(ctx) {
@@ -178,8 +182,20 @@ export const adminCommands: Command[] = [
     }),
   ),
   {
+    name: 'admins:delete',
+    summary: 'Delete an admin: their console sessions end and the API tokens they own are deleted',
+    args: ['username'],
+    options: { ...yesOption },
+    async run(ctx) {
+      const username = String(ctx.args[0] ?? '');
+      await confirmed(ctx, `delete admin ${username} and every admin token they own`, username);
+      const a = await ctx.api.request<Admin>('DELETE', `/admins/${argPath(ctx)}`);
+      return { json: a, text: `Deleted admin ${a.username}; their tokens are gone.` };
+    },
+  },
+  {
     name: 'admins:password',
-    summary: "Set an admin's password (asks for it, or --password-stdin)",
+    summary: "Set an admin's password (asks for it, or --password-stdin); their console sessions end",
     args: ['username'],
     options: passwordOptions,
     async run(ctx) {
@@ -188,3 +204,10 @@ export const adminCommands: Command[] = [
     },
   },
 ];
+
+/** "3600", "90s", "30m", "12h", "90d" → seconds. */
+function durationSeconds(text: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) throw new UsageError(`--expires-in takes a duration such as 3600, 12h or 90d (got "${text}").`);
+  return Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+}

@@ -108,15 +108,24 @@ export const appCommands: Command[] = [
   },
   {
     name: 'apps:rotate-secret',
-    summary: 'Issue a new AppSecret; the old one stops working at once (or after --grace)',
+    summary: 'Issue a new AppSecret; the old one stops working at once (or after --grace), and without a grace period what the app was issued is revoked',
     args: ['appId'],
-    options: { grace: { type: 'string', meta: 'SECONDS', help: 'keep the old secret working this long (max 604800 = 7 days) while the site switches' } },
+    options: {
+      grace: { type: 'string', meta: 'SECONDS', help: 'keep the old secret (and the tokens issued) working this long (max 604800 = 7 days) while the site switches' },
+      'keep-tokens': { type: 'boolean', help: "keep the tokens issued so far (default without --grace: revoke them, as after a leaked secret)" },
+    },
     async run(ctx) {
-      const body = ctx.values.grace === undefined ? undefined : { graceSeconds: Number(ctx.values.grace) };
-      if (body && !Number.isInteger(body.graceSeconds)) throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${ctx.values.grace}").`);
-      const out = await ctx.api.request<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null }>('POST', `/apps/${argPath(ctx)}/secret`, body);
+      const grace = ctx.values.grace === undefined ? undefined : Number(ctx.values.grace);
+      if (grace !== undefined && !Number.isInteger(grace)) throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${ctx.values.grace}").`);
+      const body = { ...(grace === undefined ? {} : { graceSeconds: grace }), ...(ctx.values['keep-tokens'] ? { keepTokens: true } : {}) };
+      const out = await ctx.api.request<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null; tokensRevoked: boolean; revokedGrants: number }>(
+        'POST',
+        `/apps/${argPath(ctx)}/secret`,
+        body,
+      );
       const old = out.previousSecretExpiresAt ? `The previous secret keeps working until ${out.previousSecretExpiresAt}.` : 'The previous secret no longer works.';
-      return { json: out, text: `New AppSecret for ${out.appId}: ${out.appSecret}\n${old}\n\n${secretWarning(out.appId)}` };
+      const tokens = out.tokensRevoked ? `Revoked what the app was issued (${out.revokedGrants} grants): its users sign in again.` : 'Tokens issued so far keep working.';
+      return { json: out, text: `New AppSecret for ${out.appId}: ${out.appSecret}\n${old}\n${tokens}\n\n${secretWarning(out.appId)}` };
     },
   },
   setStatus('disable'),

@@ -14,15 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import { pino } from 'pino';
-import { createAudit } from '../../accounts/audit.js';
-import { createAuthorizations } from '../../accounts/authorizations.js';
 import type { Config } from '../../config.js';
-import { jsonErrorHandler } from '../../http/errors.js';
+import { errorHandler, renderJson } from '../../http/render.js';
 import { openDatabase } from '../../storage/database.js';
+import { createServices } from '../../services.js';
 import { createMemoryStore } from '../../storage/ephemeral.memory.js';
 import { createRedisStore } from '../../storage/ephemeral.redis.js';
-import { createAdministration } from '../administration.js';
-import { APPS_CHANGED, createApps } from '../../apps/registry.js';
 import { adminSocketPath, answers } from '../api/socket.js';
 
 /** An error answer of the admin API: `{error, error_description}` with its status. */
@@ -87,17 +84,15 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // Log lines go to stderr so `--json` output on stdout stays parseable.
   const log = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL }, pino.destination(2));
   const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.dataDir, migrate: config.MIGRATE_ON_START });
-  const store = config.redis ? createRedisStore({ connection: config.redis, prefix: config.REDIS_PREFIX }) : null;
-  // Running instances on the same Redis hear the change and drop their cached client.
-  const apps = createApps(db.prisma, async (appId) => {
-    await store?.publish(APPS_CHANGED, appId);
-  }, store ?? undefined);
-  // Without Redis there is no running provider's store to reach: revocations clean PostgreSQL only.
-  const authorizations = createAuthorizations(db.prisma, store ?? createMemoryStore());
-  const administration = createAdministration({ prisma: db.prisma, apps, audit: createAudit(db.prisma, log), authorizations, qrTtlSeconds: config.QR_TTL });
+  // Running instances on the same Redis hear every change (apps, revocations); without Redis
+  // nothing else can be running on this database, and a private memory store stands in.
+  const redis = config.redis ? createRedisStore({ connection: config.redis, prefix: config.REDIS_PREFIX }) : null;
+  const store = redis ?? createMemoryStore();
+  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log });
+  const { administration } = services;
   const app = express();
   app.use('/api/admin', administration.api);
-  app.use(jsonErrorHandler(log));
+  app.use(errorHandler(log, renderJson));
 
   // A private directory (0700) holds the socket: nobody else on the machine can call it.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-admin-'));
@@ -106,8 +101,9 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   try {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
   } catch (err) {
+    await services.close();
+    await store.close();
     await db.close();
-    await store?.close();
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -120,7 +116,8 @@ async function openDirect(config: Config): Promise<AdminConnection> {
         server.closeAllConnections();
       });
       fs.rmSync(dir, { recursive: true, force: true });
-      await store?.close();
+      await services.close();
+      await store.close();
       await db.close();
     },
   };

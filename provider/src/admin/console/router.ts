@@ -5,8 +5,9 @@
  * Sec-Fetch-Site) is this site's, and the form carries the session's synchronizer token.
  */
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { AppError } from '../../errors.js';
-import { toAppError } from '../../http/errors.js';
+import { AppError, notFound } from '../../errors.js';
+import { adminError } from '../error-codes.js';
+import { toAppError } from '../../http/render.js';
 import { noStore } from '../../http/guard.js';
 import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from '../../http/security.js';
 import { refuseNul } from '../../http/refuse-nul.js';
@@ -61,7 +62,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(consoleAppRoutes(deps));
   router.use(consoleAccountRoutes(deps));
   router.use((req, _res) => {
-    throw new AppError('not_found', 404, `No console page at ${req.originalUrl.split('?')[0]}.`);
+    throw notFound(`No console page at ${req.originalUrl.split('?')[0]}.`);
   });
   router.use(pageErrorHandler(deps));
   return router;
@@ -76,16 +77,17 @@ function requireSession(deps: ConsoleDeps): RequestHandler {
   return async (req, res, next) => {
     const sid = readSessionCookie(req);
     const session = await deps.sessions.load(sid);
-    const admin = session && (await deps.services.accounts.active(session.adminId));
+    const admin = session && (await deps.services.accounts.active(session.adminId, session.createdAt));
     if (!sid || !session || !admin) {
       if (session) await deps.sessions.end(sid);
       if (req.method === 'GET') return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
       return res.redirect(303, '/admin/login');
     }
     if (req.method === 'POST' && !csrfMatches(session, (req.body as Record<string, unknown> | undefined)?._csrf)) {
-      throw new AppError('invalid_csrf_token', 403, 'This form has expired or did not come from the console. Reload the page and try again.');
+      throw adminError('invalid_csrf_token');
     }
     res.locals.actor = `admin:${admin.username}`;
+    res.locals.adminId = admin.id;
     const flash = req.method === 'GET' ? await deps.sessions.takeFlash(sid) : null;
     res.locals.console = { sid, session, flash } satisfies ConsoleLocals;
     next();
@@ -102,20 +104,14 @@ const sameOriginReferrer: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** http/rate-limit.ts answers a limit as JSON; a person at the sign-in form gets the form, saying so. */
+/** A limit (http/rate-limit.ts passes it on as a 429 error): the person at the sign-in form gets the form, saying so. */
 function limitedAsPage(limiter: RequestHandler): RequestHandler {
-  return (req: Request, res: Response, next) => {
-    const json = res.json.bind(res);
-    res.json = ((body: { error_description?: string }) => {
-      res.json = json;
-      if (res.statusCode !== 429) return json(body);
-      return res.type('html').send(loginPage({ error: body?.error_description ?? 'Too many attempts; try again later.' }, { username: String((req.body as Record<string, unknown>)?.username ?? '').slice(0, 64) }));
-    }) as Response['json'];
+  return (req: Request, res: Response, next) =>
     limiter(req, res, (err?: unknown) => {
-      res.json = json;
-      next(err);
+      if (!(err instanceof AppError) || err.status !== 429) return next(err);
+      res.status(429).set(err.headers);
+      send(res, 429, loginPage({ error: err.description }, { username: String((req.body as Record<string, unknown>)?.username ?? '').slice(0, 64) }));
     });
-  };
 }
 
 function pageErrorHandler(deps: ConsoleDeps): ErrorRequestHandler {

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { actorOf } from '../audit.js';
+import { adminError } from '../error-codes.js';
 import { ctxOf, done, formError, locals, send, type ConsoleDeps } from './kit.js';
+import { setSessionCookie } from './session.js';
 import { adminsPage, developerPage, developersPage, tokensPage, userPage, usersPage } from './views-accounts.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
@@ -10,7 +12,7 @@ const back = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/adm
 /** Developer accounts, people, API tokens and admin accounts. */
 export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   const { apps, developers, users, usage, tokens, accounts } = deps.services;
-  const { sessions, record } = deps;
+  const { sessions, record, issuer } = deps;
   const router = Router();
 
   router.get('/developers', async (_req, res) => {
@@ -67,7 +69,7 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   });
   router.post('/tokens', async (req, res) => {
     try {
-      const created = await tokens.create({ name: text(req.body?.name) }, actorOf(res));
+      const created = await tokens.create({ name: text(req.body?.name) }, actorOf(res), locals(res).session.adminId);
       await record('admin.token_created', actorOf(res), { detail: { tokenId: created.id, name: created.name } });
       await done(res, sessions, '/admin/tokens', { adminToken: { id: created.id, name: created.name, token: created.token } });
     } catch (err) {
@@ -93,11 +95,19 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
       send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list(), v));
     }
   });
+  // Your own password: the current one first (a session left open is not enough), and every
+  // other console session of yours ends; this browser gets a fresh one.
   router.post('/admins/password', async (req, res) => {
     try {
-      const me = await accounts.setPassword(locals(res).session.adminId, { password: text(req.body?.password) });
+      const { adminId, username } = locals(res).session;
+      if (!(await accounts.authenticate(username, text(req.body?.currentPassword)))) throw adminError('wrong_password');
+      const me = await accounts.setPassword(adminId, { password: text(req.body?.password) });
       await record('admin.password_changed', actorOf(res), { detail: { admin: me.username } });
-      await done(res, sessions, '/admin/admins', { notice: 'Your password is changed.' });
+      await sessions.end(locals(res).sid);
+      const { sid } = await sessions.start(me);
+      setSessionCookie(req, res, issuer, sid);
+      await sessions.setFlash(sid, { notice: 'Your password is changed. Other sessions are signed out.' });
+      res.redirect(303, '/admin/admins');
     } catch (err) {
       send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list()));
     }

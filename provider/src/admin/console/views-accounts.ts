@@ -114,7 +114,8 @@ export function adminsPage(ctx: PageContext, admins: PublicAdmin[], v: { usernam
         ${field({ name: 'password', label: 'Password', type: 'password', required: true, autocomplete: 'new-password', hint: 'At least 12 characters.' })}
         <div class="actions"><button class="btn primary" type="submit">Create admin</button></div></form>
       <form class="card form" method="post" action="/admin/admins/password" id="password-form">${csrfField(ctx.csrf)}<h2>Change your password</h2>
-        ${field({ name: 'password', label: 'New password', type: 'password', required: true, autocomplete: 'new-password', hint: 'At least 12 characters.' })}
+        ${field({ name: 'currentPassword', label: 'Current password', type: 'password', required: true, autocomplete: 'current-password' })}
+        ${field({ name: 'password', label: 'New password', type: 'password', required: true, autocomplete: 'new-password', hint: 'At least 12 characters. Your other console sessions are signed out.' })}
         <div class="actions"><button class="btn secondary" type="submit">Change password</button></div></form>
     </div>`);
 }

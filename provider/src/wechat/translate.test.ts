@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  appOriginSources,
   authorizationQuery,
   callbackUrl,
   langOf,
   parentOriginAllowed,
   redirectAllowed,
   scopeAllowed,
-} from '../../provider/src/wechat/translate.js';
+  stylesheetAllowed,
+  wechatScopeOf,
+} from './translate.js';
 
 const withDomain = (callbackDomain: string) => ({ callbackDomain, redirectUris: ['https://registered.example/cb'] });
 
@@ -101,17 +104,61 @@ describe('scope, language and the OIDC request', () => {
     expect(langOf(undefined, '*, en;q=0.5')).toBe('en');
   });
 
-  it('becomes an openid profile code request in the wechat response mode', () => {
+  it('becomes an openid profile offline_access code request (with the consent OIDC asks for it) in the wechat response mode', () => {
     const q = new URLSearchParams(authorizationQuery({ appid: 'sm1', redirectUri: 'https://a.example/cb', state: 'S', lang: 'en' }));
     expect(Object.fromEntries(q)).toEqual({
       client_id: 'sm1',
       redirect_uri: 'https://a.example/cb',
       response_type: 'code',
-      scope: 'openid profile',
+      scope: 'openid profile offline_access',
+      prompt: 'consent',
       response_mode: 'wechat',
       ui_locales: 'en',
       state: 'S',
     });
     expect(new URLSearchParams(authorizationQuery({ appid: 'sm1', redirectUri: 'https://a.example/cb', state: '', lang: 'zh' })).has('state')).toBe(false);
+  });
+});
+
+describe("the embedded QR: framed only by the app's own origins, styled only by them", () => {
+  it('frames: the callback domain over https (any port unless pinned), http too on loopback, else the redirect URI origins', () => {
+    expect(appOriginSources(withDomain('site.example'))).toEqual(['https://site.example', 'https://site.example:*']);
+    expect(appOriginSources(withDomain('site.example:8443'))).toEqual(['https://site.example:8443']);
+    expect(appOriginSources(withDomain('127.0.0.1:3001'))).toEqual(['https://127.0.0.1:3001', 'http://127.0.0.1:3001']);
+    expect(appOriginSources({ callbackDomain: null, redirectUris: ['https://a.example/cb', 'https://a.example/other', 'http://localhost:8080/cb'] })).toEqual([
+      'https://a.example',
+      'http://localhost:8080',
+    ]);
+  });
+
+  it("takes a stylesheet only while framed, and only a data: one or one from the app's own origins", () => {
+    const policy = withDomain('site.example');
+    expect(stylesheetAllowed('https://site.example/wx.css', policy, true)).toEqual({ href: 'https://site.example/wx.css', source: 'https://site.example' });
+    expect(stylesheetAllowed('data:text/css;base64,LmF7fQ==', policy, true)).toEqual({ href: 'data:text/css;base64,LmF7fQ==', source: 'data:' });
+    expect(stylesheetAllowed('https://evil.example/leak.css', policy, true)).toBeNull();
+    expect(stylesheetAllowed('http://site.example/wx.css', policy, true)).toBeNull();
+    expect(stylesheetAllowed('https://user:pw@site.example/wx.css', policy, true)).toBeNull();
+    expect(stylesheetAllowed('javascript:alert(1)', policy, true)).toBeNull();
+    // Opened top-level (anyone can link to it): no stylesheet at all, the app's own included.
+    expect(stylesheetAllowed('https://site.example/wx.css', policy, false)).toBeNull();
+    expect(stylesheetAllowed('data:text/css,.a{}', policy, false)).toBeNull();
+  });
+});
+
+describe('a callback URL that goes out in Location verbatim', () => {
+  it('refuses a backslash, whitespace or control character that could make a browser see another host', () => {
+    const policy = withDomain('site.example');
+    expect(redirectAllowed('https://site.example/cb', policy)).toBe(true);
+    expect(redirectAllowed('https://site.example\\@evil.example/', policy)).toBe(false);
+    expect(redirectAllowed('https://site.example/a\\b', policy)).toBe(false);
+    expect(redirectAllowed('https://site.example/ cb', policy)).toBe(false);
+    expect(redirectAllowed('https://site.example/\tcb', policy)).toBe(false);
+  });
+});
+
+describe('the scope /sns reports', () => {
+  it('says what was approved: snsapi_login with the profile, snsapi_base for the openid alone', () => {
+    expect(wechatScopeOf(['openid', 'profile', 'offline_access'])).toBe('snsapi_login');
+    expect(wechatScopeOf(['openid'])).toBe('snsapi_base');
   });
 });

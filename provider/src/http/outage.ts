@@ -1,0 +1,49 @@
+import { Prisma } from '../storage/generated/client.ts';
+
+/**
+ * Is this error a backing service not answering (Redis, PostgreSQL) rather than a bug? Then it
+ * is retryable and answered 503. Recognised by the drivers' classes and codes where they have
+ * them; ioredis reports a closed or timed-out connection only in the message.
+ */
+
+/** Node socket errors (ioredis, pg). */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Prisma: can't reach / timed out / closed / pool exhausted. */
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+/** Prisma driver adapters (DriverAdapterError.cause.kind). */
+const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+/** ioredis errors by class name (not all are exported). */
+const REDIS_CLASSES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+/** What ioredis (and pg on a dying socket) say without a code. */
+const MESSAGE_ONLY = /Connection is closed|Stream isn't writeable|Command timed out|All sentinels are unreachable|None of startup nodes|CLUSTERDOWN|TRYAGAIN|Connection terminated|terminating connection|server closed the connection|Can't reach database server/i;
+
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: unknown; code?: unknown };
+}
+
+export function isOutage(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as ErrorLike;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (SOCKET_CODES.has(code)) return true;
+  // PostgreSQL SQLSTATE class 08 (connection exception), 57P01-03 (shutting down, cannot connect now).
+  if (/^(08[0-9A-Z]{3}|57P0[123])$/.test(code)) return true;
+  if (err instanceof Prisma.PrismaClientInitializationError) return true;
+  if (err instanceof Prisma.PrismaClientKnownRequestError) {
+    if (PRISMA_CODES.has(err.code)) return true;
+    // P2010 "raw query failed": the driver's own error is in meta.
+    if (err.code === 'P2010') return isOutage(e.meta?.driverAdapterError, depth + 1) || (typeof e.meta?.code === 'string' && isOutage({ code: e.meta.code }, depth + 1)) || MESSAGE_ONLY.test(String(e.message));
+  }
+  const kind = (e.cause as { kind?: unknown } | undefined)?.kind;
+  if (e.name === 'DriverAdapterError' && typeof kind === 'string') {
+    if (ADAPTER_KINDS.has(kind)) return true;
+    if (kind === 'postgres') return isOutage({ code: (e.cause as { code?: unknown }).code }, depth + 1);
+  }
+  if (typeof e.name === 'string' && REDIS_CLASSES.has(e.name)) return true;
+  if (MESSAGE_ONLY.test(typeof e.message === 'string' ? e.message : '')) return true;
+  return isOutage(e.cause, depth + 1);
+}

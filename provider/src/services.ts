@@ -1,0 +1,47 @@
+import { createAudit } from './accounts/audit.js';
+import { createAuthorizations } from './accounts/authorizations.js';
+import { createUsers } from './accounts/users.js';
+import { createAdministration } from './admin/administration.js';
+import { createAppRegistry } from './apps/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createPayloads } from './oidc/payloads.js';
+import type { EphemeralStore } from './storage/ephemeral.js';
+import type { PrismaClient } from './storage/generated/client.ts';
+
+/**
+ * The services behind every surface, wired once, without HTTP: the running provider (app.ts)
+ * and the admin CLI with no provider running (admin/cli/transport.ts) build the same ones.
+ */
+export type Services = Awaited<ReturnType<typeof createServices>>;
+
+export async function createServices(deps: {
+  config: Pick<Config, 'QR_TTL'>;
+  prisma: PrismaClient;
+  store: EphemeralStore;
+  /** False when no other process shares the store (the CLI on the embedded database): nothing to tell. */
+  shared?: boolean;
+  log: Logger;
+}) {
+  const { prisma, store, log } = deps;
+  const payloads = createPayloads({ store, prisma });
+  const registry = await createAppRegistry({ prisma, store: deps.shared === false ? null : store, revoke: (appId) => payloads.revokeApp(appId) });
+  const users = createUsers(prisma);
+  const audit = createAudit(prisma, log);
+  const authorizations = createAuthorizations(prisma, store, payloads);
+  const administration = createAdministration({ prisma, apps: registry.apps, audit, authorizations, qrTtlSeconds: deps.config.QR_TTL });
+  return {
+    payloads,
+    registry,
+    apps: registry.apps,
+    clients: registry.directory,
+    users,
+    audit,
+    authorizations,
+    administration,
+    async close() {
+      await registry.close();
+      await audit.settled();
+    },
+  };
+}
