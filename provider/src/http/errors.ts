@@ -69,7 +69,7 @@ export function finalErrorHandler(log: Logger): ErrorRequestHandler {
 /** A minimal error page in the shared layout (the QR page and oidc-provider have their own). */
 export function errorPage(appError: AppError): string {
   const title = 'Error · 出错了';
-  return layout(title, `<main class="card error"><h1>${escapeHtml(title)}</h1><p class="code">${escapeHtml(appError.code)}</p><p>${escapeHtml(appError.description)}</p></main>`);
+  return layout(title, `<main class="card error"><h1>Error · <span lang="zh-CN">出错了</span></h1><p class="code">${escapeHtml(appError.code)}</p><p>${escapeHtml(appError.description)}</p></main>`);
 }
 
 /**

@@ -113,7 +113,7 @@ export const renderPage: Render = (req, res, limited) => {
   if (req.accepts(['html', 'json']) !== 'html' || /\/qr$/.test(req.path)) return renderJson(req, res, limited);
   const title = 'Too many requests · 请求过于频繁';
   res.status(429).set({ 'Retry-After': String(limited.retryAfter), 'Cache-Control': 'no-store' }).type('html').send(
-    layout(title, `<main class="card error"><h1>${escapeHtml(title)}</h1><p class="code">rate_limited</p><p>${escapeHtml(limited.message)}</p></main>`),
+    layout(title, `<main class="card error"><h1>Too many requests · <span lang="zh-CN">请求过于频繁</span></h1><p class="code">rate_limited</p><p>${escapeHtml(limited.message)}</p></main>`),
   );
 };
 

@@ -21,6 +21,7 @@ const TEXT = {
     offline: '连接中断，正在重试…',
     continue: '继续登录',
     cantScan: '无法扫码？在手机上打开链接',
+    qrCode: '二维码',
   },
   en: {
     unreachable: 'This link cannot be opened',
@@ -35,6 +36,7 @@ const TEXT = {
     offline: 'Connection lost. Retrying…',
     continue: 'Continue',
     cantScan: "Can't scan? Open the link on your phone",
+    qrCode: 'QR code',
   },
 } satisfies Record<Lang, Record<string, string>>;
 
@@ -101,8 +103,8 @@ export function renderEmbedPage(input: EmbedPageInput): string {
     t.title,
     `${css}\n<script src="/connect/embed/frame.js" defer></script>`,
     `<main class="impowerBox wx-embed wx-${input.style}" id="wx-root" data-status="${escapeHtml(input.config.status)}">
-      <div class="title">${escapeHtml(t.title)}</div>
-      <div class="qrcode wx-qr" id="wx-qr" role="img" aria-label="QR code">${input.svg}</div>
+      <h1 class="title">${escapeHtml(t.title)}</h1>
+      <div class="qrcode wx-qr" id="wx-qr" role="img" aria-label="${escapeHtml(t.qrCode)}">${input.svg}</div>
       <div class="info">
         <p class="status" id="wx-status" role="status" aria-live="polite">${escapeHtml(t.scan)}</p>
         <p class="wx-app">「${escapeHtml(input.appName)}」</p>
@@ -114,25 +116,28 @@ export function renderEmbedPage(input: EmbedPageInput): string {
   );
 }
 
+/** Colours meet WCAG AA on white: 4.5:1 for text (the button's dark green 5.1:1 with white text). */
 export const FRAME_CSS = `
 * { box-sizing: border-box; }
 html, body { margin: 0; background: transparent; }
 body { font: 14px/1.5 -apple-system, BlinkMacSystemFont, "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif; color: #1d2129; }
 .impowerBox { width: 300px; margin: 0 auto; padding: 12px 0; text-align: center; }
-.impowerBox .title { font-size: 20px; font-weight: 600; margin-bottom: 12px; }
+.impowerBox .title { font-size: 20px; font-weight: 600; margin: 0 0 12px; }
 .wx-qr { width: 220px; height: 220px; margin: 0 auto; background: #fff; border: 1px solid #e5e6eb; }
 .wx-qr svg { width: 218px; height: 218px; display: block; }
 [data-status="scanned"] .wx-qr, [data-status="confirmed"] .wx-qr, [data-status="denied"] .wx-qr, [data-status="gone"] .wx-qr { opacity: .2; }
 .status { margin: 12px 0 0; font-weight: 600; }
-.wx-app { margin: 2px 0 0; color: #6b7280; }
+.wx-app { margin: 2px 0 0; color: #5f6673; }
 .wx-white { color: #fff; }
 .wx-white .wx-app, .wx-white .wx-link { color: #d0d5dd; }
-.wx-continue { display: inline-block; margin-top: 8px; padding: 6px 16px; border-radius: 6px; background: #07c160; color: #fff; text-decoration: none; }
+.wx-continue { display: inline-block; margin-top: 8px; padding: 6px 16px; border-radius: 6px; background: #057f3f; color: #fff; text-decoration: none; }
 .wx-continue[hidden] { display: none; }
-.wx-link { margin-top: 8px; font-size: 12px; color: #6b7280; word-break: break-all; }
+.wx-link { margin-top: 8px; font-size: 12px; color: #5f6673; word-break: break-all; }
+:focus-visible { outline: 3px solid #057f3f; outline-offset: 2px; }
+.wx-white :focus-visible { outline-color: #fff; }
 .wx-link a { color: inherit; }
 .wx-error { max-width: 420px; margin: 40px auto; padding: 24px; text-align: center; }
 .wx-error h1 { font-size: 20px; }
-.wx-reason { color: #e5484d; }
-.wx-hint { color: #6b7280; }
+.wx-reason { color: #c4272d; }
+.wx-hint { color: #5f6673; }
 `;
