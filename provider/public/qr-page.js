@@ -36,7 +36,10 @@
     root.dataset.status = s;
     const statusLine = el('qr-status');
     const troubled = (offline || refreshFailed) && !finished;
-    statusLine.textContent = troubled ? t.offline : t[s] || s;
+    // A live region (role=status): only a new text is written, so a screen reader says each
+    // change once, not again on every reconnect.
+    const text = troubled ? t.offline : t[s] || s;
+    if (statusLine.textContent !== text) statusLine.textContent = text;
     statusLine.classList.toggle('offline', troubled);
 
     const decided = s === 'scanned' || s === 'confirmed' || s === 'denied';

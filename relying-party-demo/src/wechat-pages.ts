@@ -1,4 +1,4 @@
-import { esc, page, type Visitor } from './pages.js';
+import { esc, page, zh, type Visitor } from './pages.js';
 
 /** What the WeChat-style path keeps after login: the profile, and facts about the token (never the token). */
 export interface WechatSignedIn {
@@ -44,7 +44,7 @@ export function wechatProfilePage(w: WechatSignedIn, library: string): string {
   </div></div>
 </section>
 <section class="card">
-  <h2>How this login went / 登录方式</h2>
+  <h2>How this login went / ${zh('登录方式')}</h2>
   <p>Started with ${how}; on the callback the site's server called, through the npm library
   <code>${esc(library)}</code> pointed at Saoma instead of <code>api.weixin.qq.com</code>:</p>
   <ol>
@@ -53,7 +53,7 @@ export function wechatProfilePage(w: WechatSignedIn, library: string): string {
   </ol>
 </section>
 <section class="card">
-  <h2>Identifiers / 标识</h2>
+  <h2>Identifiers / ${zh('标识')}</h2>
   <table>
     ${row('openid', `<code id="wechat-openid">${esc(w.openid)}</code> <span class="muted">— yours at this app only (the same value as the OIDC sub)</span>`)}
     ${row('unionid', w.unionid ? `<code id="wechat-unionid">${esc(w.unionid)}</code> <span class="muted">— the same at every app of this developer</span>` : '<span class="muted">not returned</span>')}
@@ -88,7 +88,7 @@ export function embeddedPage(opts: { issuer: string; appid: string; redirectUri:
   return page(
     'Embedded QR',
     `<section class="card">
-  <h1>Embedded QR login / 嵌入式二维码登录</h1>
+  <h1>Embedded QR login / ${zh('嵌入式二维码登录')}</h1>
   <p>WeChat's embedded login snippet, unchanged, with the script loaded from Saoma:
   <code>${esc(opts.issuer)}/connect/wxLogin.js</code>. Scan the code with the Saoma app; after you confirm,
   this page goes on to the site's callback.</p>

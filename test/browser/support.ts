@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type LaunchOptions, type Page } from 'playwright-core';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
@@ -39,13 +39,14 @@ export function launchChromium(extra: LaunchOptions = {}): Promise<Browser> {
 export const PHONE_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 export const DESKTOP_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
-export function desktopContext(browser: Browser, opts: { locale?: string } = {}): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: DESKTOP_UA, locale: opts.locale ?? 'en-US' });
+export function desktopContext(browser: Browser, opts: { locale?: string } = {}, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: DESKTOP_UA, locale: opts.locale ?? 'en-US', ...extra });
 }
 
 /** A phone: 390×844, touch, a mobile Chrome user agent; 2× pixels so screenshots are crisp. */
-export function phoneContext(browser: Browser, opts: { locale?: string; width?: number; height?: number } = {}): Promise<BrowserContext> {
+export function phoneContext(browser: Browser, opts: { locale?: string; width?: number; height?: number } = {}, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
   return browser.newContext({
+    ...extra,
     viewport: { width: opts.width ?? 390, height: opts.height ?? 844 },
     deviceScaleFactor: 2,
     isMobile: true,

@@ -15,6 +15,11 @@ import { scanScreen } from './screens/scan.js';
 const PENDING_QR = 'saoma.pendingQr';
 const root = document.getElementById('app');
 
+// One polite live region for the whole app, outside the screens that come and go: a screen
+// reader speaks a region's changes only if the region was already in the page before them.
+const announcer = h('p', { id: 'announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+document.body.append(announcer);
+
 const pending = {
   take() {
     try {
@@ -43,12 +48,28 @@ const app = {
   current: null,
   leaving: [],
 
-  /** Replace the screen. `screen(app, ...args)` returns the nodes of its frame. */
+  /**
+   * Replace the screen. `screen(app, ...args)` returns the nodes of its frame. When the person
+   * was acting on the old screen (its button is now gone), the focus moves to the new screen's
+   * heading, so a keyboard goes on from there and a screen reader reads where it now is.
+   */
   show(screen, ...args) {
     for (const fn of this.leaving.splice(0)) fn();
+    const active = document.activeElement;
+    const acting = this.current !== null && (active === document.body || root.contains(active));
     this.current = { screen, args };
     root.replaceChildren(...screen(this, ...args));
     window.scrollTo(0, 0);
+    const heading = root.querySelector('h1');
+    if (acting && heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  },
+  /** Says `text` through the live region (cleared first, so the same words are said again). */
+  announce(text) {
+    announcer.textContent = '';
+    setTimeout(() => (announcer.textContent = text), 50);
   },
   /** Run `fn` when the current screen is replaced (timers, cameras, streams). */
   onLeave(fn) {
@@ -89,15 +110,18 @@ const app = {
     delete root.dataset.result;
     delete root.dataset.camera;
     delete root.dataset.via;
-    const toggle = h('button', { class: 'lang-toggle', id: 'lang-toggle', type: 'button', lang: getLang() === 'zh' ? 'en' : 'zh', onclick: () => this.switchLang() }, t('otherLang'));
+    const toggle = h('button', { class: 'lang-toggle', id: 'lang-toggle', type: 'button', lang: getLang() === 'zh' ? 'en' : 'zh-CN', onclick: () => this.switchLang() }, t('otherLang'));
     const top = h('header', { class: 'topbar' }, h('span', { class: 'brand' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 28, height: 28 }), t('appName')), toggle);
     const offline = this.offline ? h('p', { class: 'banner warn', role: 'status' }, t('offline')) : null;
     const tabs = tab && this.user ? tabBar(tab) : null;
-    return [top, offline, h('div', { class: 'content' }, ...content), tabs].filter(Boolean);
+    // Landmarks: the top bar, the screen itself (main), the tab bar (nav).
+    return [top, offline, h('main', { class: 'content', id: 'content' }, ...content), tabs].filter(Boolean);
   },
   switchLang() {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
-    if (this.current) this.show(this.current.screen, ...this.current.args);
+    if (!this.current) return;
+    this.show(this.current.screen, ...this.current.args);
+    document.getElementById('lang-toggle')?.focus(); // stay on the switch, now in the other language
   },
 };
 
@@ -106,7 +130,7 @@ function tabBar(active) {
     h('a', { href: hash || '#', class: name === active ? 'active' : '', 'aria-current': name === active ? 'page' : false, id: `tab-${name}` }, icon(glyph), h('span', {}, t(label)));
   return h(
     'nav',
-    { class: 'tabbar', 'aria-label': 'Saoma' },
+    { class: 'tabbar', 'aria-label': t('tabs') },
     tab('scan', '#/', 'tabScan', 'scan'),
     tab('authorizations', '#/authorizations', 'tabAuthorizations', 'shield'),
     tab('activity', '#/activity', 'tabActivity', 'clock'),

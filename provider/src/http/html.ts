@@ -29,7 +29,16 @@ ${body}
  * The one error card every HTML surface shows (QR page, provider errors, rate limits, the
  * fallback): a title, the error code and what to do. Pages wrap it in their own layout.
  */
-export function errorCard(e: { code: string; description: string }, opts: { title: string; hint?: string }): string {
-  const hint = opts.hint ? `<p class="hint">${escapeHtml(opts.hint)}</p>` : '';
-  return `<main class="card error"><h1>${escapeHtml(opts.title)}</h1><p class="code">${escapeHtml(e.code)}</p><p>${escapeHtml(e.description)}</p>${hint}</main>`;
+export function errorCard(e: { code: string; description: string }, opts: { title: Text; hint?: Text }): string {
+  const hint = opts.hint ? `<p class="hint">${bilingual(opts.hint)}</p>` : '';
+  return `<main class="card error"><h1>${bilingual(opts.title)}</h1><p class="code">${escapeHtml(e.code)}</p><p>${escapeHtml(e.description)}</p>${hint}</main>`;
 }
+
+/** A text in one language, or English and Chinese side by side (`[en, zh]`). */
+export type Text = string | readonly [en: string, zh: string];
+
+/** The Chinese half marked as Chinese, so screen readers switch voice (WCAG 3.1.2). */
+export const bilingual = (text: Text) => (typeof text === 'string' ? escapeHtml(text) : `${escapeHtml(text[0])} · <span lang="zh-CN">${escapeHtml(text[1])}</span>`);
+
+/** The same as plain text (a page <title>). */
+export const plainText = (text: Text) => (typeof text === 'string' ? text : `${text[0]} · ${text[1]}`);

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { AppError, commonError, unavailable } from '../errors.js';
 import type { Logger } from '../log.js';
-import { errorCard, layout } from './html.js';
+import { errorCard, layout, plainText } from './html.js';
 import { isOutage } from './outage.js';
 
 /**
@@ -71,4 +71,5 @@ export const pageOrJson =
     req.accepts(['json', 'html']) !== 'html' || jsonPath?.test(req.path) ? renderJson(req, res, e) : renderPage(page)(req, res, e);
 
 /** The plain error page (errors no surface has its own page for). */
-export const plainErrorPage = (e: AppError) => layout('Error · 出错了', errorCard(e, { title: 'Error · 出错了' }));
+const ERROR_TITLE = ['Error', '出错了'] as const;
+export const plainErrorPage = (e: AppError) => layout(plainText(ERROR_TITLE), errorCard(e, { title: ERROR_TITLE }));

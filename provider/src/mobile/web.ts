@@ -81,7 +81,7 @@ function shell(lang: string): string {
 <script type="module" src="/static/app/app.js"></script>
 </head>
 <body class="phone-app">
-<main id="app" class="phone"><noscript>Saoma needs JavaScript. 请启用 JavaScript。</noscript></main>
+<div id="app" class="phone"><noscript>Saoma needs JavaScript. <span lang="zh-CN">请启用 JavaScript。</span></noscript></div>
 </body>
 </html>`;
 }

@@ -2,8 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../log.js';
-import { errorCard, layout } from '../http/html.js';
-import { errorHandler, toAppError } from '../http/render.js';
+import { errorHandler, plainErrorPage, toAppError } from '../http/render.js';
 
 /**
  * The OAuth surface's errors (oidc-provider's endpoints: /token, introspection, revocation,
@@ -44,7 +43,7 @@ export function serveOutagesAs503(provider: Provider): void {
     ctx.set({ ...e.headers, 'Cache-Control': 'no-store' });
     if (ctx.accepts('json', 'html') === 'html') {
       ctx.type = 'html';
-      ctx.body = layout('Error · 出错了', errorCard(e, { title: 'Error · 出错了' }));
+      ctx.body = plainErrorPage(e);
     } else {
       ctx.body = e.toJSON();
     }

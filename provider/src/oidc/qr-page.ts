@@ -15,6 +15,7 @@ const TEXT = {
     step2: 'Tap Scan',
     step3: 'Confirm on phone',
     cantScan: "Can't scan? Open this link on your phone",
+    qrCode: 'QR code',
     expiresIn: 'Expires in',
     pending: 'Scan with the Saoma app on your phone',
     scanned: 'Confirm the login on your phone.',
@@ -40,6 +41,7 @@ const TEXT = {
     step2: '点“扫一扫”',
     step3: '在手机上确认',
     cantScan: '无法扫码？在手机上打开此链接',
+    qrCode: '二维码',
     expiresIn: '剩余时间',
     pending: '请使用手机上的扫码登录 App 扫描二维码',
     scanned: '请在手机上确认登录',
@@ -114,7 +116,7 @@ export function renderQrPage(input: QrPageInput): string {
         <a href="${escapeHtml(withLang(input.req, t.otherLangCode))}" lang="${t.otherLangCode === 'zh' ? 'zh-CN' : 'en'}" id="qr-lang">${escapeHtml(t.otherLang)}</a></div>
       <header class="app">${logo}<div><h1 id="qr-app-name">${escapeHtml(app.name)}</h1><p class="muted">${host ? `<span class="mono">${escapeHtml(host)}</span> · ` : ''}${escapeHtml(t.wants)}</p></div></header>
       <div class="qr-frame">
-        <div id="qr-svg" class="qr" role="img" aria-label="QR code">${input.svg}</div>
+        <div id="qr-svg" class="qr" role="img" aria-label="${escapeHtml(t.qrCode)}">${input.svg}</div>
         <div class="qr-overlay" id="qr-overlay" hidden>
           <img id="scanner-avatar" class="avatar" alt="" hidden referrerpolicy="no-referrer">
           <span id="scanner-initial" class="avatar" aria-hidden="true" hidden></span>
@@ -126,11 +128,11 @@ export function renderQrPage(input: QrPageInput): string {
       </div>
       <p class="status" id="qr-status" role="status" aria-live="polite">${escapeHtml(t[snapshot.status])}</p>
       <div class="countdown" id="qr-timer"><div class="bar"><span class="fill" id="qr-bar"></span></div><span>${escapeHtml(t.expiresIn)} <span id="qr-countdown">–</span></span></div>
-      <ol class="steps"><li><b>1</b>${escapeHtml(t.step1)}</li><li><b>2</b>${escapeHtml(t.step2)}</li><li><b>3</b>${escapeHtml(t.step3)}</li></ol>
+      <ol class="steps"><li><b aria-hidden="true">1</b>${escapeHtml(t.step1)}</li><li><b aria-hidden="true">2</b>${escapeHtml(t.step2)}</li><li><b aria-hidden="true">3</b>${escapeHtml(t.step3)}</li></ol>
       <details class="link"><summary>${escapeHtml(t.cantScan)}</summary><a id="qr-link" href="${escapeHtml(input.payload)}">${escapeHtml(input.payload)}</a></details>
       <form class="qr-actions" method="post" action="/interaction/${escapeHtml(input.uid)}/abort"><button type="submit" class="secondary" id="qr-cancel">${escapeHtml(t.cancel)}</button></form>
     </main>
-    <p class="qr-foot">${escapeHtml(t.foot)}</p>
+    <footer class="qr-foot">${escapeHtml(t.foot)}</footer>
     </div>
     <script type="application/json" id="qr-text">${JSON.stringify(t).replace(/</g, '\\u003c')}</script>`,
     { scripts: ['/static/qr-page.js'], lang: lang === 'zh' ? 'zh-CN' : 'en' },

@@ -22,6 +22,7 @@ const TEXT = {
     offline: '连接中断，正在重试…',
     continue: '继续登录',
     cantScan: '无法扫码？在手机上打开链接',
+    qrCode: '二维码',
   },
   en: {
     unreachable: 'This link cannot be opened',
@@ -36,6 +37,7 @@ const TEXT = {
     offline: 'Connection lost. Retrying…',
     continue: 'Continue',
     cantScan: "Can't scan? Open the link on your phone",
+    qrCode: 'QR code',
   },
 } satisfies Record<Lang, Record<string, string>>;
 
@@ -102,8 +104,8 @@ export function renderEmbedPage(input: EmbedPageInput): string {
     t.title,
     `${css}\n<script src="/connect/embed/frame.js" defer></script>`,
     `<main class="impowerBox wx-embed wx-${input.style}" id="wx-root" data-status="${escapeHtml(input.config.status)}">
-      <div class="title">${escapeHtml(t.title)}</div>
-      <div class="qrcode wx-qr" id="wx-qr" role="img" aria-label="QR code">${input.svg}</div>
+      <h1 class="title">${escapeHtml(t.title)}</h1>
+      <div class="qrcode wx-qr" id="wx-qr" role="img" aria-label="${escapeHtml(t.qrCode)}">${input.svg}</div>
       <div class="info">
         <p class="status" id="wx-status" role="status" aria-live="polite">${escapeHtml(t.scan)}</p>
         <p class="wx-app">「${escapeHtml(input.appName)}」</p>

@@ -28,7 +28,8 @@ export async function startConfirm(app, payload, via = 'paste') {
 }
 
 function checkingScreen(app) {
-  return app.frame({ name: 'checking' }, h('div', { class: 'centered' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', { role: 'status' }, t('checking'))));
+  app.announce(t('checking'));
+  return app.frame({ name: 'checking' }, h('div', { class: 'centered' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', {}, t('checking'))));
 }
 
 function confirmScreen(app, scan) {
@@ -138,6 +139,8 @@ export function resultScreen(app, { kind, appName = '', detail }) {
   const title = has(`result_${kind}`) ? t(`result_${kind}`) : t('result_error');
   const body = detail ?? (has(`result_${kind}_body`) ? t(`result_${kind}_body`, { app: appName }) : '');
   const again = ['qr_expired', 'already_scanned', 'invalid_qr', 'qr_not_found', 'error'].includes(kind);
+  // The outcome is said aloud too: the screen changed under the person's finger.
+  app.announce(body ? `${title}${getLang() === 'zh' ? '。' : '. '}${body}` : title);
   const nodes = app.frame(
     { name: 'result' },
     h(

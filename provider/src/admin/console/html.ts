@@ -59,8 +59,9 @@ export function page(title: string, ctx: PageContext, body: Html): string {
 <script src="/static/admin/admin.js" defer></script>
 </head>
 <body>
-${html`<header class="topbar"><a class="brand" href="/admin"><span class="mark" aria-hidden="true"></span>Saoma <small>admin</small></a>${nav}</header>
-<main class="main">
+${html`<a class="skip" href="#main">Skip to content</a>
+<header class="topbar"><a class="brand" href="/admin"><span class="mark" aria-hidden="true"></span>Saoma <small>admin</small></a>${nav}</header>
+<main class="main" id="main" tabindex="-1">
 ${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''}
 ${ctx.error ? html`<p class="alert" role="alert">${ctx.error}</p>` : ''}
 ${body}
@@ -103,7 +104,9 @@ export function field(f: FieldSpec): Html {
 
 export function table(headers: string[], rows: Html[][], empty: string): Html {
   if (!rows.length) return html`<p class="empty">${empty}</p>`;
-  return html`<div class="table-wrap"><table><thead><tr>${headers.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table></div>`;
+  // A column of buttons has no visible heading; a screen reader still gets one.
+  const th = (h: string) => (h ? html`<th scope="col">${h}</th>` : html`<th scope="col"><span class="visually-hidden">Actions</span></th>`);
+  return html`<div class="table-wrap"><table><thead><tr>${headers.map(th)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table></div>`;
 }
 
 /** "2026-11-23 13:49 UTC": unambiguous for admins in any time zone. */

@@ -117,7 +117,7 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
     ${d.secret ? secretBox(d.secret) : ''}
     <div class="grid">
       <section class="card"><h2>Settings</h2><dl class="settings">${settings.map(([k, v]) => html`<dt>${k}</dt><dd>${v ?? html`<span class="muted">–</span>`}</dd>`)}</dl></section>
-      <section class="card" id="usage"><h2>Logins</h2>${table(['', 'Last 24 h', 'Last 30 days'], usageRows, '')}
+      <section class="card" id="usage"><h2>Logins</h2>${table(['Outcome', 'Last 24 h', 'Last 30 days'], usageRows, '')}
         <p class="hint">Expired: scanned, then neither confirmed nor denied before the QR code timed out. Completed: the site received its code.</p></section>
     </div>
     <div class="grid">
