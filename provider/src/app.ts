@@ -106,9 +106,8 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.use('/api/mobile', limits.mobile, mobileRoutes({ users, tokens, qr, clients, authorizations, audit, scanLimit: limits.scans }), jsonErrorHandler(log));
   app.use(['/app', '/q'], isolatedPageHeaders);
   app.use(phoneWebRoutes());
-  app.use('/sns', limits.wechat);
   app.get(['/connect/qrconnect', '/connect/embed/:token/qr'], limits.qrCreate);
-  app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log }));
+  app.use(wechatRoutes({ provider, qr, store, clients, users, audit, authorizations, prisma, keys, issuer: config.issuer, log, snsLimit: limits.wechat }));
   app.use(adminHttp(administration, { store, issuer: config.issuer, log, adminLogin: limits.adminLogin }));
   // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's
   // stack page. Errors skip provider.callback() anyway; it stays the last layer.

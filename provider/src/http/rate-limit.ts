@@ -265,8 +265,12 @@ export function createRateLimits(opts: RateLimitOptions) {
     qrCreate: middleware([[L.qrCreate, byIp]], renderPage),
     /** POST /token, /token/introspection, /token/revocation: failed client authentications per IP. */
     tokenEndpoint: failureMiddleware([[L.tokenIp, byIp]], (_req, res, limited) => renderOAuth(res, limited), wrongCredentials),
-    /** /sns/*: per appid (or IP); WeChat's 45011 at HTTP 200. */
-    wechat: middleware([[L.wechat, (req) => (typeof req.query.appid === 'string' && req.query.appid ? `a:${digest(req.query.appid)}` : `ip:${ipKey(req.ip)}`)]], renderWechat),
+    /** /sns/*: per appid (or IP); WeChat's 45011 at HTTP 200. Mounted by the WeChat facade (wechat/routes.ts). */
+    wechat: middleware([[L.wechat, (req) => {
+      // Mounted after the form body is parsed: the appid may be in the query or the body.
+      const appid = req.query.appid ?? (req.body as Record<string, unknown> | undefined)?.appid;
+      return typeof appid === 'string' && appid ? `a:${digest(appid)}` : `ip:${ipKey(req.ip)}`;
+    }]], renderWechat),
     /** Admin console sign-in: failures per username + IP and per IP; mount after the body parser. */
     adminLogin: middleware([[L.adminLogin, bodyField('username')], [L.adminLoginIp, byIp]], renderJson, wrongCredentials),
     verifyClientSecret,

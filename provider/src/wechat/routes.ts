@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type Provider from 'oidc-provider';
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
@@ -28,6 +28,8 @@ export interface WechatDeps {
   keys: Pick<KeyMaterial, 'identifierSecret'>;
   issuer: string;
   log: Logger;
+  /** The per-appid limit on /sns (http/rate-limit.ts), applied once the parameters are parsed. */
+  snsLimit?: RequestHandler;
 }
 
 /**
@@ -46,6 +48,6 @@ export function wechatRoutes(deps: WechatDeps): Router {
 
   const router = Router();
   router.use(connectRoutes({ clients, qr, store, embeds, issuer, authorizationPath: provider.pathFor('authorization'), log }));
-  router.use(snsRoutes({ tokens, log }));
+  router.use(snsRoutes({ tokens, log, limit: deps.snsLimit }));
   return router;
 }
