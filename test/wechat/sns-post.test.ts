@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
-import { signedInPhone, sns, startWechatProvider, wechatApp, wechatLogin, type Phone } from './support.js';
+import type { Phone } from '../support/flow.js';
+import { signedInPhone, sns, startWechatProvider, wechatApp, wechatLogin } from './support.js';
 
 /**
  * /sns accepts what WeChat's servers accept: besides GET with a query string, POST with a form

@@ -10,6 +10,7 @@ import type { ClientDirectory } from '../apps/directory.js';
 import { cookieSigner } from './cookie-keys.js';
 import type { KeyMaterial } from './keys.js';
 import { renderErrorPage } from './error-page.js';
+import { requireOpenidScope } from './openid-required.js';
 
 export const TTL = {
   AuthorizationCode: 600,
@@ -59,6 +60,11 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       profile: ['nickname', 'name', 'preferred_username', 'picture', 'locale', 'unionid'],
     },
     scopes: ['openid', 'profile', 'offline_access'],
+    extraParams: { scope: requireOpenidScope },
+    // Scope-requested claims (profile: nickname, name, picture, unionid...) go in the ID token
+    // too, not only to userinfo: many sites (Auth.js, passport-openidconnect) read the person
+    // from the ID token alone. The person approved the scope on the phone either way.
+    conformIdTokenClaims: false,
     subjectTypes: ['public', 'pairwise'],
     // openid = pairwise sub per AppID (not per redirect host), the same value the WeChat API returns.
     pairwiseIdentifier: async (_ctx, accountId, client) => openid(keys.identifierSecret, client.clientId, accountId),
