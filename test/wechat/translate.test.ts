@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   authorizationQuery,
   callbackUrl,
+  inAppScope,
   langOf,
   parentOriginAllowed,
   redirectAllowed,
   scopeAllowed,
+  wechatScopeOf,
 } from '../../provider/src/wechat/translate.js';
 
 const withDomain = (callbackDomain: string) => ({ callbackDomain, redirectUris: ['https://registered.example/cb'] });
@@ -89,6 +91,14 @@ describe('scope, language and the OIDC request', () => {
     expect(scopeAllowed('snsapi_login,snsapi_base')).toBe(false);
     expect(scopeAllowed('')).toBe(false);
     expect(scopeAllowed(undefined)).toBe(false);
+  });
+
+  it('maps the in-app scopes: snsapi_userinfo → openid profile, snsapi_base → openid, nothing else', () => {
+    expect(inAppScope('snsapi_userinfo')).toBe('openid profile');
+    expect(inAppScope('snsapi_base')).toBe('openid');
+    for (const other of ['snsapi_login', 'snsapi_userinfo,snsapi_base', '', undefined]) expect(inAppScope(other)).toBeNull();
+    expect(wechatScopeOf(new Set(['openid', 'profile']))).toBe('snsapi_login');
+    expect(wechatScopeOf(new Set(['openid']))).toBe('snsapi_base');
   });
 
   it("follows WeChat's lang, then Accept-Language, and defaults to Chinese", () => {

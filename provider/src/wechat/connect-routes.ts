@@ -11,7 +11,7 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Embeds } from './embed.js';
 import { PAGE_ERRORS, WechatPageError } from './errcodes.js';
 import { FRAME_CSS, renderEmbedPage, renderErrorPage } from './pages.js';
-import { authorizationQuery, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed } from './translate.js';
+import { authorizationQuery, inAppScope, langOf, OIDC_SCOPE, parentOriginAllowed, redirectAllowed, scopeAllowed } from './translate.js';
 import { FRAME_SCRIPT, wxLoginScript } from './wxlogin-js.js';
 
 export interface ConnectDeps {
@@ -95,27 +95,41 @@ export function connectRoutes(deps: ConnectDeps): Router {
   /**
    * Validates like WeChat (appid, then redirect_uri on the callback domain, then scope) and
    * shows an error page for anything wrong, never redirecting to an unverified redirect_uri.
-   * A valid request becomes an oidc-provider authorization request (hooks.ts), or, for the
-   * embedded QR (`login_type=jssdk`), an embed session (embed.ts).
+   * Returns the request and the OIDC scope it stands for: `oidcScope(scope)` is the entry
+   * point's scope rule (null: WeChat's scope error).
    */
-  router.get('/connect/qrconnect', async (req, res) => {
+  async function validated(req: Request, oidcScope: (scope: string | undefined) => string | null) {
     const parsed = qrconnectQuery.safeParse(req.query);
     if (!parsed.success) throw new WechatPageError('invalid_request');
     const q: QrconnectQuery = parsed.data;
-    const lang = langOf(q.lang, req.get('accept-language'));
     const info = q.appid ? await clients.get(q.appid) : null;
     if (!q.appid || !info) throw new WechatPageError('invalid_appid');
     if (!q.redirect_uri || !redirectAllowed(q.redirect_uri, info)) throw new WechatPageError('invalid_redirect_uri');
-    if (!scopeAllowed(q.scope)) throw new WechatPageError('invalid_scope');
+    const scope = oidcScope(q.scope);
+    if (!scope) throw new WechatPageError('invalid_scope');
     // wxLogin.js (WeChat's too) sends no response_type; when present it must be `code`.
     if (q.response_type !== undefined && q.response_type !== 'code') throw new WechatPageError('invalid_response_type');
-    const state = q.state ?? '';
+    return { q: q as QrconnectQuery & { appid: string; redirect_uri: string }, info, scope, lang: langOf(q.lang, req.get('accept-language')), state: q.state ?? '' };
+  }
 
-    if (q.login_type !== 'jssdk') {
-      res.set('Cache-Control', 'no-store');
-      res.redirect(302, `${authorizationPath}?${authorizationQuery({ appid: q.appid, redirectUri: q.redirect_uri, state, lang })}`);
-      return;
-    }
+  /** A valid request becomes an oidc-provider authorization request (hooks.ts: the `wechat` response mode). */
+  function toAuthorization(res: Response, v: Awaited<ReturnType<typeof validated>>) {
+    res.set('Cache-Control', 'no-store');
+    res.redirect(302, `${authorizationPath}?${authorizationQuery({ appid: v.q.appid, redirectUri: v.q.redirect_uri, state: v.state, lang: v.lang, scope: v.scope })}`);
+  }
+
+  /**
+   * WeChat's in-app authorization (Official Account web pages). There is no WeChat app here
+   * to authorize inside, so it is the same QR approval as /connect/qrconnect: Auth.js's and
+   * grant's WeChat providers use this path by default and work with only the host changed.
+   */
+  router.get('/connect/oauth2/authorize', async (req, res) => toAuthorization(res, await validated(req, inAppScope)));
+
+  /** The website login; for the embedded QR (`login_type=jssdk`) an embed session (embed.ts). */
+  router.get('/connect/qrconnect', async (req, res) => {
+    const v = await validated(req, (scope) => (scopeAllowed(scope) ? OIDC_SCOPE : null));
+    const { q, info, lang, state } = v;
+    if (q.login_type !== 'jssdk') return toAuthorization(res, v);
 
     const parentOrigin = q.parent_origin && parentOriginAllowed(q.parent_origin, info) ? q.parent_origin : null;
     const { token, session } = await embeds.create(

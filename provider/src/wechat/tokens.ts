@@ -9,7 +9,7 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { snsError } from './errcodes.js';
 import type { Tombstones } from './tombstones.js';
-import { OIDC_SCOPES, WECHAT_SCOPE } from './translate.js';
+import { OIDC_SCOPES, wechatScopeOf } from './translate.js';
 
 /**
  * The /sns token rules, on oidc-provider's own models rather than through its token endpoint.
@@ -72,12 +72,12 @@ export function createWechatTokens(deps: WechatTokenDeps) {
 
   async function issueAccessToken(client: Client, source: { accountId: string; grantId: string; scope: string }, gty: string) {
     const at = new provider.AccessToken({ client, accountId: source.accountId, grantId: source.grantId, scope: source.scope, gty, expiresWithSession: false });
-    return { value: await at.save(), expiresIn: at.expiration };
+    return { value: await at.save(), expiresIn: at.expiration, scopes: at.scopes };
   }
 
-  async function response(client: Client, accountId: string, access: { value: string; expiresIn: number }, refreshToken: string): Promise<WechatTokenResponse> {
+  async function response(client: Client, accountId: string, access: { value: string; expiresIn: number; scopes: ReadonlySet<string> }, refreshToken: string): Promise<WechatTokenResponse> {
     const ids = await identity(client.clientId, accountId);
-    return { access_token: access.value, expires_in: access.expiresIn, refresh_token: refreshToken, openid: ids.openid, scope: WECHAT_SCOPE, unionid: ids.unionid };
+    return { access_token: access.value, expires_in: access.expiresIn, refresh_token: refreshToken, openid: ids.openid, scope: wechatScopeOf(access.scopes), unionid: ids.unionid };
   }
 
   /** Why a code (or its grant) cannot be found: redeemed before (40163), expired, or unknown. */

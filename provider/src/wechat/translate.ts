@@ -33,6 +33,21 @@ export function scopeAllowed(scope: string | undefined): boolean {
   return parts.length > 0 && parts.every((s) => s === WECHAT_SCOPE);
 }
 
+/**
+ * WeChat's in-app authorization (/connect/oauth2/authorize, the Official Account path that
+ * Auth.js's and grant's WeChat providers use by default): `snsapi_userinfo` is the profile
+ * (`openid profile`), `snsapi_base` the openid alone (its token cannot read /sns/userinfo:
+ * 48001, as at WeChat). Anything else: null (WeChat's scope error).
+ */
+export function inAppScope(scope: string | undefined): string | null {
+  if (scope === 'snsapi_userinfo') return OIDC_SCOPE;
+  if (scope === 'snsapi_base') return 'openid';
+  return null;
+}
+
+/** The WeChat scope a token's OIDC scopes stand for, as /sns reports it. */
+export const wechatScopeOf = (scopes: ReadonlySet<string>): string => (scopes.has('profile') ? WECHAT_SCOPE : 'snsapi_base');
+
 export interface RedirectPolicy {
   /** The app's authorization callback domain (host, optionally `:port`), or null. */
   callbackDomain: string | null;
@@ -97,16 +112,17 @@ export function callbackUrl(redirectUri: string, result: { code?: string; state:
 }
 
 /**
- * The oidc-provider authorization request a WeChat qrconnect request stands for. The
+ * The oidc-provider authorization request a WeChat qrconnect (or oauth2/authorize) request
+ * stands for, with the OIDC scope it translates to (qrconnect: always `openid profile`). The
  * `wechat` response mode marks it: it relaxes the redirect rule to the callback domain and
  * shapes the callback the WeChat way (hooks.ts).
  */
-export function authorizationQuery(input: { appid: string; redirectUri: string; state: string; lang: Lang }): string {
+export function authorizationQuery(input: { appid: string; redirectUri: string; state: string; lang: Lang; scope?: string }): string {
   const query = new URLSearchParams({
     client_id: input.appid,
     redirect_uri: input.redirectUri,
     response_type: 'code',
-    scope: OIDC_SCOPE,
+    scope: input.scope ?? OIDC_SCOPE,
     response_mode: WECHAT_RESPONSE_MODE,
     ui_locales: input.lang === 'zh' ? 'zh-CN' : 'en',
   });
