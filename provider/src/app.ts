@@ -19,7 +19,8 @@ import { createDeviceTokens, DEVICE_REVOKED } from './mobile/device-tokens.js';
 import { mobileRoutes } from './mobile/routes.js';
 import { phoneWebRoutes } from './mobile/web.js';
 import { createClientDirectory } from './apps/directory.js';
-import { loadKeyMaterial, type KeyMaterial } from './oidc/keys.js';
+import { enforceClientAuthMethods } from './oidc/client-auth.js';
+import { loadKeyMaterial, signingAlgorithms, type KeyMaterial } from './oidc/keys.js';
 import { createOidcProvider } from './oidc/provider.js';
 import { renderQrPage } from './oidc/qr-page.js';
 import { qrRoutes } from './oidc/interaction-routes.js';
@@ -58,7 +59,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   const apps = createApps(prisma, async (appId) => {
     clients.invalidate(appId);
     await store.publish(APPS_CHANGED, appId);
-  }, store);
+  }, store, signingAlgorithms(keys.jwks));
   const users = createUsers(prisma);
   const audit = createAudit(prisma, log);
   const authorizations = createAuthorizations(prisma, store);
@@ -81,6 +82,8 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log });
+  // The method check runs inside the rate limit's guard: a right secret by the wrong method is not a wrong secret.
+  enforceClientAuthMethods(provider, { clients, apps, audit, log });
   limits.guardClientSecrets(provider);
   serveOutagesAs503(provider);
 

@@ -8,7 +8,7 @@ import type { PrismaClient } from '../storage/generated/client.ts';
 import { createAdapterFactory } from './adapter.js';
 import type { ClientDirectory } from '../apps/directory.js';
 import { cookieSigner } from './cookie-keys.js';
-import type { KeyMaterial } from './keys.js';
+import { signingAlgorithms, type KeyMaterial } from './keys.js';
 import { renderErrorPage } from './error-page.js';
 import { requireOpenidScope } from './openid-required.js';
 
@@ -111,7 +111,12 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = renderErrorPage(out as unknown as Record<string, string>, error);
     },
-    enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256'] },
+    // Exactly the algorithms there is a key for; each app picks one (apps/directory.ts).
+    enabledJWA: { idTokenSigningAlgValues: signingAlgorithms(keys.jwks) },
+    // What an app can use: a secret, in HTTP Basic or in the form body (one per app, enforced in
+    // oidc/client-auth.ts). No JWT methods (the secret is stored hashed, no key can be
+    // registered) and no public clients.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
     // redirect_uri always required (OIDC Core does). Also avoids an oidc-provider 9.13.3 crash:
     // GET /auth/<unknown uid>?client_id=<app> runs this recovery with ctx.oidc.params undefined

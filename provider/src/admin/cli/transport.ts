@@ -23,6 +23,7 @@ import { createMemoryStore } from '../../storage/ephemeral.memory.js';
 import { createRedisStore } from '../../storage/ephemeral.redis.js';
 import { createAdministration } from '../administration.js';
 import { APPS_CHANGED, createApps } from '../../apps/registry.js';
+import { configuredSigningAlgorithms } from '../../oidc/keys.js';
 import { adminSocketPath, answers } from '../api/socket.js';
 
 /** An error answer of the admin API: `{error, error_description}` with its status. */
@@ -91,7 +92,7 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // Running instances on the same Redis hear the change and drop their cached client.
   const apps = createApps(db.prisma, async (appId) => {
     await store?.publish(APPS_CHANGED, appId);
-  }, store ?? undefined);
+  }, store ?? undefined, configuredSigningAlgorithms(config));
   // Without Redis there is no running provider's store to reach: revocations clean PostgreSQL only.
   const authorizations = createAuthorizations(db.prisma, store ?? createMemoryStore());
   const administration = createAdministration({ prisma: db.prisma, apps, audit: createAudit(db.prisma, log), authorizations, qrTtlSeconds: config.QR_TTL });
