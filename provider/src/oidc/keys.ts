@@ -18,8 +18,8 @@ export interface KeyMaterial {
 }
 
 export async function generateKeyMaterial(): Promise<KeyMaterial> {
-  // ES256 first: cheaper to sign than RS256 on every login; RS256 is kept for clients that
-  // register id_token_signed_response_alg=RS256 (the OIDC default for clients that don't say).
+  // RS256 is what new apps sign with (the OIDC default for clients that don't say); ES256 is
+  // cheaper to sign and what apps from before per-app algorithms keep.
   const es = await generateKeyPair('ES256', { extractable: true });
   const rs = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
   const stamp = Date.now().toString(36);
