@@ -22,14 +22,14 @@ async function oauth4webapiSite(issuer: string, app: { appId: string; appSecret:
   const clientAuth = o.ClientSecretBasic(app.appSecret);
   const verifiers = new Map<string, string>();
 
-  async function login(res: ServerResponse) {
+  async function login(res: ServerResponse, scope = 'openid profile') {
     const codeVerifier = o.generateRandomCodeVerifier();
     const state = o.generateRandomState();
     verifiers.set(state, codeVerifier);
     const params = new URLSearchParams({
       response_type: 'code',
       redirect_uri: `${origin()}/callback`,
-      scope: 'openid profile',
+      scope,
       code_challenge: await o.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state,
@@ -60,7 +60,7 @@ async function oauth4webapiSite(issuer: string, app: { appId: string; appSecret:
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     try {
-      if (url.pathname === '/login') return await login(res);
+      if (url.pathname === '/login') return await login(res, url.searchParams.get('scope') ?? undefined);
       if (url.pathname === '/callback') return await callback(res, url);
       json(res, 404, { error: 'not found' });
     } catch (err) {
@@ -93,6 +93,11 @@ describe.skipIf(skip)('oauth4webapi against Saoma (PostgreSQL + Redis)', () => {
     expect(status, JSON.stringify(body)).toBe(200);
     expect(body.claims).toMatchObject({ iss: p.issuer, aud: app.appId, nickname: person.nickname, picture: person.picture });
     expect(body.userinfo).toMatchObject({ nickname: person.nickname, picture: person.picture });
+  });
+
+  it('plain OAuth 2.0 (scope=profile, no openid): refused with invalid_scope at PAR, before any QR or phone', async () => {
+    const res = await fetch(`${s.origin}/login?scope=profile`, { redirect: 'manual' });
+    expect(await jsonOf(res)).toMatchObject({ status: 500, body: { error: 'ResponseBodyError', cause: { error: 'invalid_scope' } } });
   });
 
   it('the phone denies: the library reports access_denied', async () => {
