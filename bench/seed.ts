@@ -10,7 +10,8 @@ export const REDIRECT_URI = 'http://127.0.0.1:5999/callback';
 
 /** POST /api/admin/apps on the admin socket (DATA_DIR/admin.sock). */
 export function createApp(socketPath: string): Promise<{ appId: string; appSecret: string }> {
-  const body = JSON.stringify({ name: 'Bench Site', redirectUris: [REDIRECT_URI] });
+  // ES256 as every app had before new apps defaulted to RS256, so runs compare with bench/README's.
+  const body = JSON.stringify({ name: 'Bench Site', redirectUris: [REDIRECT_URI], idTokenSignedResponseAlg: 'ES256' });
   return new Promise((resolve, reject) => {
     const req = http.request(
       { socketPath, path: '/api/admin/apps', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },

@@ -15,10 +15,11 @@ import { createLogins } from './login/login.js';
 import { createDeviceTokens, DEVICE_REVOKED } from './mobile/device-tokens.js';
 import { mobileRoutes } from './mobile/routes.js';
 import { phoneWebRoutes } from './mobile/web.js';
+import { createAuthMethodCheck } from './oidc/client-auth.js';
 import { installExtensions } from './oidc/extensions.js';
 import { createGrantIssuer } from './oidc/grant-issuer.js';
 import { interactionErrors, interactionRoutes } from './oidc/interaction-routes.js';
-import { loadKeyMaterial, type KeyMaterial } from './oidc/keys.js';
+import { loadKeyMaterial, signingAlgorithms, type KeyMaterial } from './oidc/keys.js';
 import { oauthErrorHandler } from './oidc/oauth-errors.js';
 import { createOidcProvider } from './oidc/provider.js';
 import { createServices } from './services.js';
@@ -61,7 +62,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   const keys = opts.keys ?? (await loadKeyMaterial(config, log));
   const { prisma } = db;
 
-  const services = await createServices({ config, prisma, store, log });
+  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks) });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
   const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId));
@@ -74,7 +75,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log });
   const tombstones = createTombstones(store);
-  installExtensions(provider, { clients, limits, tombstones, log });
+  installExtensions(provider, { clients, limits, tombstones, authMethod: createAuthMethodCheck({ clients, apps, audit, log }), log });
 
   // The login core, and what it needs from oidc-provider (the grant port).
   const grants = createGrantIssuer(provider, payloads);

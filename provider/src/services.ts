@@ -5,6 +5,7 @@ import { createAdministration } from './admin/administration.js';
 import { createAppRegistry } from './apps/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import type { IdTokenAlg } from './oidc/keys.js';
 import { createPayloads } from './oidc/payloads.js';
 import type { EphemeralStore } from './storage/ephemeral.js';
 import type { PrismaClient } from './storage/generated/client.ts';
@@ -21,11 +22,13 @@ export async function createServices(deps: {
   store: EphemeralStore;
   /** False when no other process shares the store (the CLI on the embedded database): nothing to tell. */
   shared?: boolean;
+  /** The ID token algorithms there are keys for (oidc/keys.ts): what an app may pick. */
+  signingAlgs: readonly IdTokenAlg[];
   log: Logger;
 }) {
   const { prisma, store, log } = deps;
   const payloads = createPayloads({ store, prisma });
-  const registry = await createAppRegistry({ prisma, store: deps.shared === false ? null : store, revoke: (appId) => payloads.revokeApp(appId) });
+  const registry = await createAppRegistry({ prisma, store: deps.shared === false ? null : store, revoke: (appId) => payloads.revokeApp(appId), signingAlgs: deps.signingAlgs });
   const users = createUsers(prisma);
   const audit = createAudit(prisma, log);
   const authorizations = createAuthorizations(prisma, store, payloads);

@@ -126,6 +126,9 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
         ['homepage not a URL', { ...good, homepage: 'example' }, /homepage/],
         ['description over 1000 characters', { ...good, description: 'x'.repeat(1001) }, /description/],
         ['unknown client auth method', { ...good, tokenEndpointAuthMethod: 'none' }, /tokenEndpointAuthMethod/],
+        ['a JWT client auth method (secrets are stored hashed)', { ...good, tokenEndpointAuthMethod: 'client_secret_jwt' }, /tokenEndpointAuthMethod/],
+        ['an HMAC ID token algorithm', { ...good, idTokenSignedResponseAlg: 'HS256' }, /idTokenSignedResponseAlg/],
+        ['an ID token algorithm with no key', { ...good, idTokenSignedResponseAlg: 'ES512' }, /no signing key for ES512/],
         ['a misspelt field', { ...good, redirect_uris: [REDIRECT_URI] }, /redirect_uris/],
         ['an unknown developer account', { ...good, developerId: 'dev_nobody' }, /no developer account "dev_nobody"/],
         ['malformed JSON', '{"name": ', /not valid JSON/],
@@ -149,6 +152,17 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
   });
 
   describe('managing apps', () => {
+    it('sets the client authentication method and the ID token algorithm, on create and on edit', async () => {
+      const created = await create();
+      expect(created).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_basic', idTokenSignedResponseAlg: 'RS256' });
+      const edited = await api('PATCH', `/apps/${created.appId}`, { tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'ES256' });
+      expect(edited.status).toBe(200);
+      expect(edited.body).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'ES256' });
+      const bad = await api('PATCH', `/apps/${created.appId}`, { idTokenSignedResponseAlg: 'PS512' });
+      expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect((await api('GET', `/apps/${created.appId}`)).body).toMatchObject({ idTokenSignedResponseAlg: 'ES256' });
+    });
+
     it('edits an app (a null clears an optional field); a bad edit changes nothing; unknown apps are 404', async () => {
       const { appId } = await create({ homepage: 'https://before.example' });
       const edited = await api('PATCH', `/apps/${appId}`, { name: 'After', homepage: null, redirectUris: [REDIRECT_URI, 'https://after.example/cb'] });

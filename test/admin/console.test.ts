@@ -205,6 +205,21 @@ describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
       expect((await fullLogin(p, await siteConfig(p, appId!, secret!), phone)).claims.aud).toBe(appId);
     });
 
+    it('sets the client authentication and the ID token algorithm; an app not yet pinned stays so when edited', async () => {
+      const c = await signedIn();
+      const app = await p.saoma.apps.create({ name: 'Old App', redirectUris: [REDIRECT_URI] });
+      await p.saoma.db.prisma.app.update({ where: { appId: app.appId }, data: { tokenEndpointAuthMethod: null } });
+      const form = await c.page(`/admin/apps/${app.appId}/edit`);
+      expect(form.html).toContain('Not yet pinned: the first method the site uses');
+      expect(form.html).toMatch(/<option value="ES256"/);
+      const base = { _csrf: await c.csrf(), name: 'Old App Renamed', redirectUris: REDIRECT_URI, developerId: 'dev_default' };
+      expect((await c.post(`/admin/apps/${app.appId}`, { ...base, tokenEndpointAuthMethod: '', idTokenSignedResponseAlg: 'ES256' })).status).toBe(303);
+      expect(await p.saoma.apps.get(app.appId)).toMatchObject({ name: 'Old App Renamed', tokenEndpointAuthMethod: null, idTokenSignedResponseAlg: 'ES256' });
+      expect((await c.post(`/admin/apps/${app.appId}`, { ...base, _csrf: await c.csrf(), tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'RS256' })).status).toBe(303);
+      expect(await p.saoma.apps.get(app.appId)).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'RS256' });
+      expect((await c.page(`/admin/apps/${app.appId}`)).html).toMatch(/client_secret_post[\s\S]*RS256/);
+    });
+
     it('deletes only when the app name is typed exactly', async () => {
       const c = await signedIn();
       const app = await p.saoma.apps.create({ name: 'Delete Me', redirectUris: [REDIRECT_URI] });

@@ -83,6 +83,15 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
     failed(await admin(['developers:delete', 'dev_acme', '--yes'], env), /still owns 1 app/);
   });
 
+  it('apps:create/update --client-auth and --id-token-alg; an algorithm without a key is refused', async () => {
+    const app = json(await admin(['apps:create', '--name', 'Posting', '--redirect-uri', REDIRECT_URI, '--client-auth', 'client_secret_post', '--json'], env));
+    expect(app).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'RS256' });
+    const shown = await admin(['apps:update', app.appId, '--id-token-alg', 'ES256'], env);
+    expect(shown.stdout).toMatch(/Client auth\s+client_secret_post\nID token alg\s+ES256/);
+    failed(await admin(['apps:update', app.appId, '--id-token-alg', 'ES384'], env), /no signing key for ES384/);
+    failed(await admin(['apps:update', app.appId, '--client-auth', 'none'], env), /tokenEndpointAuthMethod/);
+  });
+
   it('apps:delete refuses without confirmation (no terminal, no --yes), deletes with --yes', async () => {
     const app = json(await admin(['apps:create', '--name', 'Doomed', '--redirect-uri', REDIRECT_URI, '--json'], env));
     failed(await admin(['apps:delete', app.appId], env), /without confirmation: add --yes/);

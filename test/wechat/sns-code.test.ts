@@ -133,11 +133,12 @@ describe.skipIf(servicesMissing)('/sns/* never answers with a 500 or an HTML pag
     return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as { errcode: number; errmsg: string } };
   };
 
-  it('answers a repeated or oversized parameter with 40097, an unknown path with 40066, a POST with 43001', async () => {
+  it('answers a repeated or oversized parameter with 40097, an unknown path with 40066, a PUT or DELETE with 43001', async () => {
     expect((await raw('/sns/oauth2/access_token?appid=a&appid=b&secret=s&code=c&grant_type=authorization_code')).body.errcode).toBe(40097);
     expect((await raw(`/sns/oauth2/access_token?appid=a&secret=s&code=${'c'.repeat(5000)}&grant_type=authorization_code`)).body.errcode).toBe(40097);
     expect((await raw('/sns/oauth2/nope')).body).toEqual({ errcode: 40066, errmsg: 'invalid url' });
-    expect((await raw('/sns/userinfo', { method: 'POST' })).body).toEqual({ errcode: 43001, errmsg: 'require GET method' });
+    expect((await raw('/sns/userinfo', { method: 'PUT' })).body).toEqual({ errcode: 43001, errmsg: 'require GET method' });
+    expect((await raw('/sns/oauth2/access_token', { method: 'DELETE' })).body).toEqual({ errcode: 43001, errmsg: 'require GET method' });
   });
 
   it('answers HTTP 200 JSON with an errcode for every odd input', async () => {

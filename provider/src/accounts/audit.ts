@@ -13,6 +13,7 @@ export type AuditType =
   | 'app.created'
   | 'app.secret_rotated'
   | 'app.updated'
+  | 'app.auth_method_pinned'
   | 'app.status_changed'
   | 'app.deleted'
   | 'developer.created'

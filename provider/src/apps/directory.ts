@@ -14,6 +14,8 @@ export interface ClientInfo {
   homepage: string | null;
   callbackDomain: string | null;
   redirectUris: string[];
+  /** client_secret_basic or client_secret_post; null: not yet pinned (oidc/client-auth.ts pins it on first use). */
+  tokenEndpointAuthMethod: string | null;
   /** After a rotation with a grace period: the previous AppSecret's hash and when it stops working. */
   previousSecret: { hash: string; expiresAt: Date } | null;
 }
@@ -37,6 +39,7 @@ export function createClientDirectory(prisma: PrismaClient) {
       homepage: app.homepage,
       callbackDomain: app.callbackDomain,
       redirectUris: app.redirectUris,
+      tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
       previousSecret: app.previousSecretHash && app.previousSecretExpiresAt ? { hash: app.previousSecretHash, expiresAt: app.previousSecretExpiresAt } : null,
       metadata: {
         client_id: app.appId,
@@ -48,13 +51,16 @@ export function createClientDirectory(prisma: PrismaClient) {
         redirect_uris: app.redirectUris,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        token_endpoint_auth_method: app.tokenEndpointAuthMethod,
+        // Not yet pinned: oidc-provider takes Basic and the form body alike for either value.
+        token_endpoint_auth_method: app.tokenEndpointAuthMethod ?? 'client_secret_basic',
         // openid per app, like WeChat: pairwise by AppID (pairwiseIdentifier ignores the sector).
         subject_type: 'pairwise',
         // oidc-provider insists on a sector URI when redirect hosts differ; we derive `sub` from
         // the AppID instead, so it is informational and never fetched (sectorIdentifierUriValidate).
         ...(hosts.size > 1 ? { sector_identifier_uri: `https://sector.invalid/${app.appId}` } : {}),
-        id_token_signed_response_alg: 'ES256',
+        id_token_signed_response_alg: app.idTokenSignedResponseAlg,
+        // Read by oidc-provider's pkce.required (oidc/provider.ts).
+        require_pkce: app.requirePkce,
       },
     };
   }

@@ -1,3 +1,4 @@
+import type { IdTokenAlg } from '../oidc/keys.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { createClientDirectory } from './directory.js';
@@ -16,6 +17,8 @@ export async function createAppRegistry(deps: {
   store: EphemeralStore | null;
   /** Ends everything issued to an app (oidc/payloads.ts `revokeApp`). */
   revoke: (appId: string) => Promise<number>;
+  /** The ID token algorithms there are keys for. */
+  signingAlgs: readonly IdTokenAlg[];
 }) {
   const { prisma, store } = deps;
   const directory = createClientDirectory(prisma);
@@ -25,6 +28,7 @@ export async function createAppRegistry(deps: {
       await store?.publish(APPS_CHANGED, appId);
     },
     revoke: deps.revoke,
+    signingAlgs: deps.signingAlgs,
   });
   const stopListening = store ? await store.subscribe(APPS_CHANGED, (appId) => directory.invalidate(appId)) : async () => {};
   // Changes published while pub/sub was down are lost: start the cache afresh.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hashSecret, newSecret } from '../accounts/secrets.js';
 import { commonError, notFound } from '../errors.js';
 import { parseWith } from '../http/guard.js';
+import { defaultIdTokenAlg, ID_TOKEN_ALGS, type IdTokenAlg } from '../oidc/keys.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -25,6 +26,10 @@ export const redirectUriSchema = z.string().superRefine((value, ctx) => {
 
 const optionalUrl = z.string().url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
 
+/** How an app authenticates at the token endpoint (one per app, enforced: oidc/client-auth.ts). */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
 /**
  * What an admin may set on an app. Unknown fields are refused (a misspelt `redirect_uris` must
  * not be silently dropped); optional fields take null to clear them on update.
@@ -42,7 +47,10 @@ export const appInputSchema = z.strictObject({
   homepage: optionalUrl.nullish(),
   description: z.string().max(1000).nullish(),
   developerId: z.string().min(1).max(64).optional(),
-  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
+  idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional(),
+  /** PKCE (S256) required at /auth: yes for new apps; off for sites that cannot send it (WeChat-style requests are exempt anyway). */
+  requirePkce: z.boolean().optional(),
 });
 export type AppInput = z.infer<typeof appInputSchema>;
 
@@ -91,10 +99,20 @@ export type Apps = ReturnType<typeof createApps>;
 export interface AppRegistryPorts {
   changed?: (appId: string) => Promise<void>;
   revoke: (appId: string) => Promise<number>;
+  /** The ID token algorithms the provider has keys for (oidc/keys.ts signingAlgorithms). */
+  signingAlgs?: readonly IdTokenAlg[];
 }
 
 export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
   const changed = ports.changed ?? (async () => {});
+  const signingAlgs = ports.signingAlgs ?? ['RS256', 'ES256'];
+  /** An app may only pick an algorithm there is a key for, or none of its ID tokens could be signed. */
+  function mustHaveKey(alg: IdTokenAlg | undefined) {
+    if (alg && !signingAlgs.includes(alg)) {
+      throw commonError('invalid_request', `idTokenSignedResponseAlg: no signing key for ${alg}; this provider signs with ${signingAlgs.join(', ')} (add a key to JWKS for another).`);
+    }
+  }
+
   /**
    * Create-if-missing as one statement (INSERT … ON CONFLICT DO NOTHING): Prisma's upsert is a
    * read then a write, and concurrent first app creations raced it into a unique violation.
@@ -120,6 +138,9 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
   }
 
   return {
+    /** The ID token algorithms an app may pick here (those with a key). */
+    signingAlgorithms: (): readonly IdTokenAlg[] => signingAlgs,
+
     /**
      * Creates an app; the returned appSecret is shown this once and stored only as a hash.
      * `strictDeveloper` (the admin surfaces): an unknown developerId is an error instead of a
@@ -127,6 +148,7 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
      */
     async create(raw: unknown, opts: { appId?: string; strictDeveloper?: boolean } = {}) {
       const input = parse(raw);
+      mustHaveKey(input.idTokenSignedResponseAlg);
       const developerId = input.developerId ?? DEFAULT_DEVELOPER_ID;
       await (opts.strictDeveloper ? mustHaveDeveloper(developerId) : ensureDeveloper(developerId));
       const appSecret = newSecret();
@@ -141,7 +163,10 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
           logoUrl: input.logoUrl ?? null,
           homepage: input.homepage ?? null,
           description: input.description ?? null,
+          // New apps are pinned from the start (only apps from before enforcement are not).
           tokenEndpointAuthMethod: input.tokenEndpointAuthMethod ?? 'client_secret_basic',
+          idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? defaultIdTokenAlg(signingAlgs),
+          requirePkce: input.requirePkce ?? true,
         },
       });
       return { ...publicApp(app), appSecret };
@@ -198,9 +223,20 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
       return publicApp(app);
     },
 
+    /**
+     * Pins an app that is not yet pinned (from before enforcement) to the method it just used
+     * successfully. Conditional: of two first uses at once, one pins; true when this call did.
+     */
+    async pinAuthMethod(appId: string, method: ClientAuthMethod): Promise<boolean> {
+      const { count } = await prisma.app.updateMany({ where: { appId, tokenEndpointAuthMethod: null }, data: { tokenEndpointAuthMethod: method } });
+      if (count) await changed(appId);
+      return count > 0;
+    },
+
     async update(appId: string, raw: unknown) {
       await mustFind(appId);
       const input = parse(raw, true);
+      mustHaveKey(input.idTokenSignedResponseAlg);
       if (input.developerId) await mustHaveDeveloper(input.developerId);
       const app = await prisma.app.update({ where: { appId }, data: input });
       await changed(appId);

@@ -11,6 +11,7 @@ import type { PageErrorName } from '../wechat/errcodes.js';
 import { renderErrorPage as renderWechatErrorPage } from '../wechat/pages.js';
 import type { Tombstones } from '../wechat/tombstones.js';
 import { callbackUrl, langOf, redirectAllowed, WECHAT_RESPONSE_MODE } from '../wechat/translate.js';
+import type { AuthMethodCheck } from './client-auth.js';
 import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
 
 /**
@@ -28,8 +29,9 @@ import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
  *    oidc-provider's own exact-match rule.
  * 3. `Client#compareClientSecret`: AppSecrets are stored hashed (oidc-provider would compare
  *    plain text); after a rotation with a grace period the previous secret passes until its
- *    deadline; and every check goes through the AppSecret rate limits (http/rate-limit.ts),
- *    whoever calls it (token, introspection, revocation, the WeChat API).
+ *    deadline; every check goes through the AppSecret rate limits (http/rate-limit.ts),
+ *    whoever calls it (token, introspection, revocation, the WeChat API); inside oidc-provider
+ *    the app's registered authentication method is enforced (client-auth.ts).
  * 4. The `wechat` response mode: shapes the last hop of a WeChat-style login the WeChat way.
  * 5. Listeners: server errors logged; outages answered 503 (oauth-errors.ts); tombstones for
  *    codes and access tokens so the WeChat API can still say "expired" or "used".
@@ -85,6 +87,8 @@ export function isWechatRequest(): boolean {
 
 export interface ExtensionDeps {
   clients: ClientDirectory;
+  /** Each app's registered client authentication method (client-auth.ts). */
+  authMethod: AuthMethodCheck;
   limits: Pick<RateLimits, 'verifyClientSecret' | 'currentIp'>;
   tombstones: Tombstones;
   log: Logger;
@@ -92,7 +96,7 @@ export interface ExtensionDeps {
 
 export function installExtensions(provider: Provider, deps: ExtensionDeps): void {
   checkExtensionPoints(provider);
-  const { clients, limits, tombstones, log } = deps;
+  const { clients, limits, tombstones, authMethod, log } = deps;
   const Client = provider.Client as unknown as ClientClass;
 
   // 1. The callback domain on every client instance.
@@ -110,13 +114,21 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
     return redirectAllowed(uri, { callbackDomain: this[CALLBACK_DOMAIN] ?? null, redirectUris: this.redirectUris });
   };
 
-  // 3. Hashed AppSecrets (and a rotated-out one during its grace period), behind the limits.
+  // 3. Hashed AppSecrets (and a rotated-out one during its grace period), behind the limits,
+  //    then the app's registered method (inside the guard: a right secret sent the other way
+  //    is invalid_client, but not a wrong secret for the limits).
   Client.prototype.compareClientSecret = async function compareClientSecret(this: ClientLike, actual: string) {
-    const check = async () => {
+    const matches = async () => {
       if (typeof actual !== 'string') return false;
       if (verifySecret(actual, this.clientSecret)) return true;
       const previous = (await clients.get(this.clientId))?.previousSecret;
       return !!previous && previous.expiresAt.getTime() > Date.now() && verifySecret(actual, previous.hash);
+    };
+    const check = async () => {
+      const ok = await matches();
+      const ctx = Provider.ctx;
+      if (ok && ctx) await authMethod(this.clientId, ctx);
+      return ok;
     };
     try {
       return await limits.verifyClientSecret(this.clientId, limits.currentIp(), check);

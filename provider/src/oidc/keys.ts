@@ -18,8 +18,8 @@ export interface KeyMaterial {
 }
 
 export async function generateKeyMaterial(): Promise<KeyMaterial> {
-  // ES256 first: cheaper to sign than RS256 on every login; RS256 is kept for clients that
-  // register id_token_signed_response_alg=RS256 (the OIDC default for clients that don't say).
+  // RS256 is what new apps sign with (the OIDC default for clients that don't say); ES256 is
+  // cheaper to sign and what apps from before per-app algorithms keep.
   const es = await generateKeyPair('ES256', { extractable: true });
   const rs = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
   const stamp = Date.now().toString(36);
@@ -33,6 +33,50 @@ export async function generateKeyMaterial(): Promise<KeyMaterial> {
     cookieKeys: [randomBytes(32).toString('base64url')],
     identifierSecret: randomBytes(32).toString('base64url'),
   };
+}
+
+/**
+ * The ID token signing algorithms an app may choose (id_token_signed_response_alg): every
+ * asymmetric one oidc-provider supports. HS256/384/512 are left out: they would be keyed with
+ * the client secret, which Saoma stores only as a hash. RS256 first: the OIDC default.
+ */
+export const ID_TOKEN_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'Ed25519', 'EdDSA'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+
+const ALGS_OF_KEY: Record<string, readonly IdTokenAlg[]> = {
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'EC:P-256': ['ES256'],
+  'EC:P-384': ['ES384'],
+  'EC:P-521': ['ES512'],
+  'OKP:Ed25519': ['Ed25519', 'EdDSA'],
+};
+
+/**
+ * The algorithms this JWKS can sign ID tokens with: a private signing key's `alg`, or every
+ * algorithm its type and curve allow when it names none. Discovery lists exactly these.
+ */
+export function signingAlgorithms(jwks: { keys: JWK[] }): IdTokenAlg[] {
+  const algs = new Set<string>();
+  for (const key of jwks.keys) {
+    if (!key.d || (key.use && key.use !== 'sig')) continue;
+    if (key.alg) algs.add(key.alg);
+    else for (const alg of ALGS_OF_KEY[key.crv ? `${key.kty}:${key.crv}` : String(key.kty)] ?? []) algs.add(alg);
+  }
+  return ID_TOKEN_ALGS.filter((alg) => algs.has(alg));
+}
+
+/** What new apps get: RS256 (the OIDC default) when there is a key for it. */
+export const defaultIdTokenAlg = (algs: readonly IdTokenAlg[]): IdTokenAlg => (algs.includes('RS256') ? 'RS256' : algs[0]!);
+
+/**
+ * The algorithms the provider signs with, read without generating anything (the admin CLI
+ * with no provider running): JWKS, else keys.json, else what a first start generates.
+ */
+export function configuredSigningAlgorithms(config: Config): IdTokenAlg[] {
+  if (config.JWKS) return signingAlgorithms(parseJwks(config.JWKS));
+  const file = path.join(config.dataDir, 'keys.json');
+  if (fs.existsSync(file)) return signingAlgorithms((JSON.parse(fs.readFileSync(file, 'utf8')) as KeyMaterial).jwks);
+  return ['RS256', 'ES256'];
 }
 
 export async function loadKeyMaterial(config: Config, log?: Logger): Promise<KeyMaterial> {
@@ -59,5 +103,6 @@ export async function loadKeyMaterial(config: Config, log?: Logger): Promise<Key
 function parseJwks(text: string): { keys: JWK[] } {
   const parsed = JSON.parse(text) as { keys?: JWK[] };
   if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('JWKS must be a JSON Web Key Set with private keys');
+  if (!signingAlgorithms({ keys: parsed.keys }).length) throw new Error(`JWKS has no private signing key for any of ${ID_TOKEN_ALGS.join(', ')}`);
   return { keys: parsed.keys };
 }

@@ -7,8 +7,10 @@ import type { Payloads } from './payloads.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ClientDirectory } from '../apps/directory.js';
 import { cookieSigner } from './cookie-keys.js';
-import type { KeyMaterial } from './keys.js';
+import { signingAlgorithms, type KeyMaterial } from './keys.js';
 import { renderErrorPage } from './error-page.js';
+import { isWechatRequest } from './extensions.js';
+import { requireOpenidScope } from './openid-required.js';
 
 export const TTL = {
   AuthorizationCode: 600,
@@ -58,6 +60,11 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       profile: ['nickname', 'name', 'preferred_username', 'picture', 'locale', 'unionid'],
     },
     scopes: ['openid', 'profile', 'offline_access'],
+    extraParams: { scope: requireOpenidScope },
+    // Scope-requested claims (profile: nickname, name, picture, unionid...) go in the ID token
+    // too, not only to userinfo: many sites (Auth.js, passport-openidconnect) read the person
+    // from the ID token alone. The person approved the scope on the phone either way.
+    conformIdTokenClaims: false,
     subjectTypes: ['public', 'pairwise'],
     // openid = pairwise sub per AppID (not per redirect host), the same value the WeChat API returns.
     pairwiseIdentifier: async (_ctx, accountId, client) => openid(keys.identifierSecret, client.clientId, accountId),
@@ -106,8 +113,18 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       ctx.type = 'html';
       ctx.body = renderErrorPage(out as unknown as Record<string, string>, error);
     },
-    enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256'] },
+    // Exactly the algorithms there is a key for; each app picks one (apps/directory.ts).
+    enabledJWA: { idTokenSigningAlgValues: signingAlgorithms(keys.jwks) },
+    // What an app can use: a secret, in HTTP Basic or in the form body (one per app, enforced in
+    // oidc/client-auth.ts). No JWT methods (the secret is stored hashed, no key can be
+    // registered) and no public clients.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
+    // PKCE (S256) per app: required for apps that say so (the default for new apps), never for
+    // WeChat-style requests, whose protocol has no PKCE (their codes redeem only at /sns, with
+    // the AppSecret: oidc/flows.ts).
+    extraClientMetadata: { properties: ['require_pkce'] },
+    pkce: { required: (_ctx, client) => (client as unknown as { require_pkce?: boolean }).require_pkce === true && !isWechatRequest() },
     // redirect_uri always required (OIDC Core does). Also avoids an oidc-provider 9.13.3 crash:
     // GET /auth/<unknown uid>?client_id=<app> runs this recovery with ctx.oidc.params undefined
     // (lib/shared/authorization_error_handler.js:72 → response_parameters.js:133) → 500.

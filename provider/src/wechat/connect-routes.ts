@@ -13,7 +13,7 @@ import { longPoll, snapshotJson } from '../login/waiting-http.js';
 import type { Embeds } from './embed.js';
 import { pageError, pageReasonOf } from './errcodes.js';
 import { renderEmbedPage, renderErrorPage } from './pages.js';
-import { appOriginSources, authorizationQuery, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed, stylesheetAllowed } from './translate.js';
+import { appOriginSources, authorizationQuery, inAppScopes, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed, stylesheetAllowed, WECHAT_SCOPES } from './translate.js';
 
 export interface ConnectDeps {
   clients: ClientDirectory;
@@ -75,27 +75,40 @@ export function connectRoutes(deps: ConnectDeps): Router {
   /**
    * Validates like WeChat (appid, then redirect_uri on the callback domain, then scope) and
    * shows an error page for anything wrong, never redirecting to an unverified redirect_uri.
-   * A valid request becomes an oidc-provider authorization request (oidc/extensions.ts, the
-   * `wechat` response mode), or, for the embedded QR (`login_type=jssdk`), an embed session.
+   * `scopesOf(scope)` is the entry point's scope rule (null: WeChat's scope error).
    */
-  router.get('/connect/qrconnect', deps.qrCreate, async (req, res) => {
+  async function validated(req: Request, scopesOf: (scope: string | undefined) => string[] | null) {
     const parsed = qrconnectQuery.safeParse(req.query);
     if (!parsed.success) throw pageError('invalid_request');
     const q = parsed.data;
-    const lang = langOf(q.lang, req.get('accept-language'));
     const info = q.appid ? await clients.get(q.appid) : null;
     if (!q.appid || !info) throw pageError('invalid_appid');
     if (!q.redirect_uri || !redirectAllowed(q.redirect_uri, info)) throw pageError('invalid_redirect_uri');
-    if (!scopeAllowed(q.scope)) throw pageError('invalid_scope');
+    const scopes = scopesOf(q.scope);
+    if (!scopes) throw pageError('invalid_scope');
     // wxLogin.js (WeChat's too) sends no response_type; when present it must be `code`.
     if (q.response_type !== undefined && q.response_type !== 'code') throw pageError('invalid_response_type');
-    const state = q.state ?? '';
+    return { q: { ...q, appid: q.appid, redirect_uri: q.redirect_uri }, info, scopes, lang: langOf(q.lang, req.get('accept-language')), state: q.state ?? '' };
+  }
 
-    if (q.login_type !== 'jssdk') {
-      res.set('Cache-Control', 'no-store');
-      res.redirect(302, `${authorizationPath}?${authorizationQuery({ appid: q.appid, redirectUri: q.redirect_uri, state, lang })}`);
-      return;
-    }
+  /** A valid request becomes an oidc-provider authorization request (oidc/extensions.ts: the `wechat` response mode). */
+  function toAuthorization(res: Response, v: Awaited<ReturnType<typeof validated>>) {
+    res.set('Cache-Control', 'no-store');
+    res.redirect(302, `${authorizationPath}?${authorizationQuery({ appid: v.q.appid, redirectUri: v.q.redirect_uri, state: v.state, lang: v.lang, scopes: v.scopes })}`);
+  }
+
+  /**
+   * WeChat's in-app authorization (Official Account web pages). There is no WeChat app here to
+   * authorize inside, so it is the same QR approval as /connect/qrconnect: Auth.js's and grant's
+   * WeChat providers use this path by default and work with only the host changed.
+   */
+  router.get('/connect/oauth2/authorize', deps.qrCreate, async (req, res) => toAuthorization(res, await validated(req, inAppScopes)));
+
+  /** The website login; for the embedded QR (`login_type=jssdk`) an embed session (embed.ts). */
+  router.get('/connect/qrconnect', deps.qrCreate, async (req, res) => {
+    const v = await validated(req, (scope) => (scopeAllowed(scope) ? WECHAT_SCOPES : null));
+    const { q, info, lang, state } = v;
+    if (q.login_type !== 'jssdk') return toAuthorization(res, v);
 
     const parentOrigin = q.parent_origin && parentOriginAllowed(q.parent_origin, info) ? q.parent_origin : null;
     const css = stylesheetAllowed(q.href, info, req.get('sec-fetch-dest') === 'iframe');

@@ -74,7 +74,11 @@ export const PAGE_ERRORS = {
     zh: 'redirect_uri 参数错误：回调地址不在该应用的授权回调域内',
     en: "Invalid redirect_uri: it is not on the app's authorization callback domain.",
   },
-  invalid_scope: { status: 400, zh: 'Scope 参数错误或没有 Scope 权限', en: 'Invalid scope, or the app has no permission for it (use snsapi_login).' },
+  invalid_scope: {
+    status: 400,
+    zh: 'Scope 参数错误或没有 Scope 权限（/connect/qrconnect 用 snsapi_login，/connect/oauth2/authorize 用 snsapi_userinfo 或 snsapi_base）',
+    en: 'Invalid scope, or the app has no permission for it (use snsapi_login at /connect/qrconnect, snsapi_userinfo or snsapi_base at /connect/oauth2/authorize).',
+  },
   invalid_response_type: { status: 400, zh: 'response_type 参数错误', en: 'Invalid response_type (use code).' },
   invalid_request: { status: 400, zh: '请求参数错误', en: 'The request is malformed.' },
   login_expired: { status: 410, zh: '本次登录已失效，请刷新页面后重新扫码', en: 'This login has expired. Reload the page and scan again.' },

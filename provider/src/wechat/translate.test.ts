@@ -3,6 +3,7 @@ import {
   appOriginSources,
   authorizationQuery,
   callbackUrl,
+  inAppScopes,
   langOf,
   parentOriginAllowed,
   redirectAllowed,
@@ -92,6 +93,14 @@ describe('scope, language and the OIDC request', () => {
     expect(scopeAllowed('snsapi_login,snsapi_base')).toBe(false);
     expect(scopeAllowed('')).toBe(false);
     expect(scopeAllowed(undefined)).toBe(false);
+  });
+
+  it('maps the in-app scopes: snsapi_userinfo → openid profile, snsapi_base → openid (both with WeChat\'s refresh token), nothing else', () => {
+    expect(inAppScopes('snsapi_userinfo')).toEqual(['openid', 'profile', 'offline_access']);
+    expect(inAppScopes('snsapi_base')).toEqual(['openid', 'offline_access']);
+    for (const other of ['snsapi_login', 'snsapi_userinfo,snsapi_base', '', undefined]) expect(inAppScopes(other)).toBeNull();
+    expect(wechatScopeOf(new Set(['openid', 'profile']))).toBe('snsapi_login');
+    expect(wechatScopeOf(new Set(['openid']))).toBe('snsapi_base');
   });
 
   it("follows WeChat's lang, then Accept-Language, and defaults to Chinese", () => {

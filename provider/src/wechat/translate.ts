@@ -38,6 +38,18 @@ export function scopeAllowed(scope: string | undefined): boolean {
   return parts.length > 0 && parts.every((s) => s === WECHAT_SCOPE);
 }
 
+/**
+ * WeChat's in-app authorization (/connect/oauth2/authorize, the Official Account path that
+ * Auth.js's and grant's WeChat providers use by default): `snsapi_userinfo` is the profile,
+ * `snsapi_base` the openid alone (its token cannot read /sns/userinfo: 48001, as at WeChat);
+ * both with WeChat's refresh token. Anything else: null (WeChat's scope error).
+ */
+export function inAppScopes(scope: string | undefined): string[] | null {
+  if (scope === 'snsapi_userinfo') return WECHAT_SCOPES;
+  if (scope === 'snsapi_base') return ['openid', 'offline_access'];
+  return null;
+}
+
 export interface RedirectPolicy {
   /** The app's authorization callback domain (host, optionally `:port`), or null. */
   callbackDomain: string | null;
@@ -135,16 +147,17 @@ export function callbackUrl(redirectUri: string, result: { code?: string; state:
 }
 
 /**
- * The oidc-provider authorization request a WeChat qrconnect request stands for. The
+ * The oidc-provider authorization request a WeChat qrconnect (or oauth2/authorize) request
+ * stands for, with the OIDC scopes it translates to (qrconnect: WECHAT_SCOPES). The
  * `wechat` response mode marks it: it relaxes the redirect rule to the callback domain and
  * shapes the callback the WeChat way (hooks.ts).
  */
-export function authorizationQuery(input: { appid: string; redirectUri: string; state: string; lang: Lang }): string {
+export function authorizationQuery(input: { appid: string; redirectUri: string; state: string; lang: Lang; scopes?: string[] }): string {
   const query = new URLSearchParams({
     client_id: input.appid,
     redirect_uri: input.redirectUri,
     response_type: 'code',
-    scope: WECHAT_SCOPES.join(' '),
+    scope: (input.scopes ?? WECHAT_SCOPES).join(' '),
     // OIDC keeps offline_access only with prompt=consent; the phone's confirmation is that consent.
     prompt: 'consent',
     response_mode: WECHAT_RESPONSE_MODE,

@@ -10,7 +10,8 @@ type App = {
   homepage: string | null;
   description: string | null;
   developerId: string;
-  tokenEndpointAuthMethod: string;
+  tokenEndpointAuthMethod: string | null;
+  idTokenSignedResponseAlg: string;
   previousSecretExpiresAt?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -26,6 +27,13 @@ const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> =>
   homepage: { type: 'string', field: 'homepage', help: "the site's home page" },
   description: { type: 'string', field: 'description', help: 'a note for administrators' },
   developer: { type: 'string', field: 'developerId', help: 'developer account id (apps of one developer share unionid; default dev_default)' },
+  'client-auth': {
+    type: 'string',
+    field: 'tokenEndpointAuthMethod',
+    meta: 'METHOD',
+    help: 'how the site sends its AppSecret to /token: client_secret_basic (HTTP Basic, the default) or client_secret_post (form body); only this one is accepted',
+  },
+  'id-token-alg': { type: 'string', field: 'idTokenSignedResponseAlg', meta: 'ALG', help: 'ID token signing algorithm (default RS256; e.g. ES256, PS256; needs a key in JWKS)' },
 });
 
 function appText(a: App): string {
@@ -39,7 +47,8 @@ function appText(a: App): string {
     ['Homepage', a.homepage],
     ['Description', a.description],
     ['Developer', a.developerId],
-    ['Client auth', a.tokenEndpointAuthMethod],
+    ['Client auth', a.tokenEndpointAuthMethod ?? 'not yet pinned (pinned to the first method the site uses)'],
+    ['ID token alg', a.idTokenSignedResponseAlg],
     ...(a.previousSecretExpiresAt ? ([['Old secret until', a.previousSecretExpiresAt]] as [string, string][]) : []),
     ['Created', a.createdAt],
     ['Updated', a.updatedAt],

@@ -17,6 +17,7 @@ import { pino } from 'pino';
 import type { Config } from '../../config.js';
 import { errorHandler, renderJson } from '../../http/render.js';
 import { openDatabase } from '../../storage/database.js';
+import { configuredSigningAlgorithms } from '../../oidc/keys.js';
 import { createServices } from '../../services.js';
 import { createMemoryStore } from '../../storage/ephemeral.memory.js';
 import { createRedisStore } from '../../storage/ephemeral.redis.js';
@@ -88,7 +89,7 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // nothing else can be running on this database, and a private memory store stands in.
   const redis = config.redis ? createRedisStore({ connection: config.redis, prefix: config.REDIS_PREFIX }) : null;
   const store = redis ?? createMemoryStore();
-  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log });
+  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config) });
   const { administration } = services;
   const app = express();
   app.use('/api/admin', administration.api);

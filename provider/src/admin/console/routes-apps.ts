@@ -17,6 +17,7 @@ function appBody(v: AppFormValues, mode: 'new' | 'edit') {
     description: optional(v.description),
     developerId: v.developerId || undefined,
     tokenEndpointAuthMethod: v.tokenEndpointAuthMethod || undefined,
+    idTokenSignedResponseAlg: v.idTokenSignedResponseAlg || undefined,
   };
 }
 
@@ -31,6 +32,7 @@ const formValues = (req: Request): AppFormValues => {
     description: text(b.description),
     developerId: text(b.developerId),
     tokenEndpointAuthMethod: text(b.tokenEndpointAuthMethod),
+    idTokenSignedResponseAlg: text(b.idTokenSignedResponseAlg),
   };
 };
 
@@ -44,7 +46,7 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
     send(res, 200, appsPage(ctxOf(res), await apps.list(), await developers.list()));
   });
   router.get('/apps/new', async (_req, res) => {
-    send(res, 200, appFormPage(ctxOf(res), 'new', appFormValues(), await developers.list()));
+    send(res, 200, appFormPage(ctxOf(res), 'new', appFormValues(), await developers.list(), apps.signingAlgorithms()));
   });
   router.post('/apps', async (req, res) => {
     const v = formValues(req);
@@ -56,7 +58,7 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
         appSecret: { appId: created.appId, appSecret: created.appSecret, rotated: false, previousSecretExpiresAt: null },
       });
     } catch (err) {
-      send(res, 400, appFormPage(ctxOf(res, { error: formError(err) }), 'new', v, await developers.list()));
+      send(res, 400, appFormPage(ctxOf(res, { error: formError(err) }), 'new', v, await developers.list(), apps.signingAlgorithms()));
     }
   });
 
@@ -69,7 +71,7 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
   });
   router.get('/apps/:appId/edit', async (req, res) => {
     const app = await apps.get(req.params.appId);
-    send(res, 200, appFormPage(ctxOf(res), 'edit', appFormValues(app), await developers.list(), app));
+    send(res, 200, appFormPage(ctxOf(res), 'edit', appFormValues(app), await developers.list(), apps.signingAlgorithms(), app));
   });
   router.post('/apps/:appId', async (req, res) => {
     const app = await apps.get(req.params.appId);
@@ -80,7 +82,7 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
       await record('app.updated', actorOf(res), { appId: app.appId, detail: { fields: Object.keys(body) } });
       await done(res, sessions, `/admin/apps/${app.appId}`, { notice: 'Saved.' });
     } catch (err) {
-      send(res, 400, appFormPage(ctxOf(res, { error: formError(err) }), 'edit', v, await developers.list(), app));
+      send(res, 400, appFormPage(ctxOf(res, { error: formError(err) }), 'edit', v, await developers.list(), apps.signingAlgorithms(), app));
     }
   });
   router.post('/apps/:appId/secret', async (req, res) => {

@@ -4,7 +4,7 @@ import type { Flash } from './session.js';
 import type { LoginCounts } from '../usage.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type Html, type PageContext } from './html.js';
 
-export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod', string>;
+export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg', string>;
 
 export const appFormValues = (a?: PublicApp): AppFormValues => ({
   name: a?.name ?? '',
@@ -14,8 +14,12 @@ export const appFormValues = (a?: PublicApp): AppFormValues => ({
   homepage: a?.homepage ?? '',
   description: a?.description ?? '',
   developerId: a?.developerId ?? 'dev_default',
-  tokenEndpointAuthMethod: a?.tokenEndpointAuthMethod ?? 'client_secret_basic',
+  // An existing app not yet pinned shows (and keeps) "not yet pinned": '' is left unchanged.
+  tokenEndpointAuthMethod: a ? (a.tokenEndpointAuthMethod ?? '') : 'client_secret_basic',
+  idTokenSignedResponseAlg: a?.idTokenSignedResponseAlg ?? '',
 });
+
+const NOT_PINNED = 'Not yet pinned: the first method the site uses';
 
 /** dev_default exists once its first app does; offer it before that too. */
 const developerOptions = (developers: PublicDeveloper[]): Array<[string, string]> => [
@@ -41,7 +45,13 @@ export function appsPage(ctx: PageContext, apps: PublicApp[], developers: Public
     ${table(['Name', 'AppID', 'Developer', 'Status', 'Redirect URIs', 'Created'], rows, 'No apps yet. Create the first one.')}`);
 }
 
-export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormValues, developers: PublicDeveloper[], app?: PublicApp): string {
+export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormValues, developers: PublicDeveloper[], algs: readonly string[], app?: PublicApp): string {
+  const authOptions: Array<[string, string]> = [
+    ...(v.tokenEndpointAuthMethod === '' ? [['', NOT_PINNED] as [string, string]] : []),
+    ['client_secret_basic', 'client_secret_basic (HTTP Basic)'],
+    ['client_secret_post', 'client_secret_post (form body)'],
+  ];
+  const algOptions: Array<[string, string]> = [...(mode === 'new' ? [['', 'Default (RS256)'] as [string, string]] : []), ...algs.map((a): [string, string] => [a, a])];
   const action = mode === 'new' ? '/admin/apps' : `/admin/apps/${app!.appId}`;
   const title = mode === 'new' ? 'New app' : `Edit ${app!.name}`;
   return page(title, { ...ctx, section: 'apps' }, html`
@@ -55,7 +65,8 @@ export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormVa
       ${field({ name: 'logoUrl', label: 'Logo URL', type: 'url', value: v.logoUrl, placeholder: 'https://example.com/logo.png' })}
       ${field({ name: 'description', label: 'Description', type: 'textarea', value: v.description, hint: 'A note for administrators.' })}
       ${field({ name: 'developerId', label: 'Developer account', type: 'select', value: v.developerId, options: developerOptions(developers), hint: 'Apps of one developer account share unionid. Moving an app changes the unionid its users get.' })}
-      ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: [['client_secret_basic', 'client_secret_basic (HTTP Basic)'], ['client_secret_post', 'client_secret_post (form body)']] })}
+      ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: authOptions, hint: 'How the site sends its AppSecret to the token endpoint; only this method is accepted.' })}
+      ${field({ name: 'idTokenSignedResponseAlg', label: 'ID token signing algorithm', type: 'select', value: v.idTokenSignedResponseAlg, options: algOptions, hint: 'RS256 is what a site expects unless it asks for another.' })}
       <div class="actions"><button class="btn primary" type="submit" id="app-submit">${mode === 'new' ? 'Create app' : 'Save changes'}</button><a class="btn secondary" href="${app ? `/admin/apps/${app.appId}` : '/admin/apps'}">Cancel</a></div>
     </form>`);
 }
@@ -96,7 +107,8 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
     ['Logo URL', app.logoUrl],
     ['Description', app.description],
     ['Developer', d.developer ? html`<a href="/admin/developers/${d.developer.id}">${d.developer.name}</a> <code>${d.developer.id}</code>` : app.developerId],
-    ['Client authentication', app.tokenEndpointAuthMethod],
+    ['Client authentication', app.tokenEndpointAuthMethod ?? NOT_PINNED],
+    ['ID token algorithm', app.idTokenSignedResponseAlg],
     ['Created', when(app.createdAt)],
     ['Updated', when(app.updatedAt)],
   ];
