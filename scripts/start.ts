@@ -2,6 +2,7 @@
  * `npm start`: the provider on the embedded default (PGlite + in-memory store; DATABASE_URL and
  * REDIS_URL are honoured when set), a seeded demo user and demo app, and the demo site.
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { loadConfig } from '../provider/src/config.js';
 import { AppError } from '../provider/src/errors.js';
@@ -12,11 +13,25 @@ import { demoOptionsFromEnv, startDemo } from '../relying-party-demo/src/main.js
 const DEMO_APP_ID = 'smdemo0000000001';
 const DEMO_USER = { username: 'demo', password: 'saoma-demo', nickname: 'Demo 用户' };
 
+/**
+ * The demo user's password: the known one only while the provider listens on loopback (no one
+ * else can reach it). Bound to another interface (HOST=0.0.0.0 for a phone on the LAN), a known
+ * password would let anyone on the network approve logins as the demo user: a fresh random one
+ * each start, printed in the banner.
+ */
+const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+function demoPassword(host: string): string {
+  return isLoopbackHost(host) ? DEMO_USER.password : randomBytes(9).toString('base64url');
+}
+
 type Saoma = RunningProvider['saoma'];
 
 /** Idempotent: creates what is missing, points the app at the current demo URL, re-issues its secret. */
-async function seed(saoma: Saoma, demoUrl: string) {
-  if (!(await saoma.users.byUsername(DEMO_USER.username))) await saoma.users.register(DEMO_USER);
+async function seed(saoma: Saoma, demoUrl: string, password: string) {
+  const user = await saoma.users.byUsername(DEMO_USER.username);
+  // Set on every start: a password that was known (loopback) never survives onto a LAN bind.
+  if (!user) await saoma.users.register({ ...DEMO_USER, password });
+  else await saoma.users.setPassword(user.id, password);
 
   const callback = `${demoUrl}/callback`;
   const callbackDomain = wechatCallbackDomain(demoUrl);
@@ -57,7 +72,7 @@ function lanAddresses(): string[] {
     .map((a) => a!.address);
 }
 
-function banner(o: { issuer: string; listening: string; port: number; demoUrl: string; appSecret: string; disabled: boolean }) {
+function banner(o: { issuer: string; listening: string; port: number; demoUrl: string; appSecret: string; disabled: boolean; password: string }) {
   const lan = lanAddresses()[0] ?? '<your-LAN-IP>';
   const lines = [
     '',
@@ -69,13 +84,13 @@ function banner(o: { issuer: string; listening: string; port: number; demoUrl: s
     `  Embedded QR:         ${o.demoUrl}/wechat/embedded   (WeChat's wxLogin.js snippet)`,
     `  Phone web app:       ${o.issuer}/app`,
     '',
-    `  Demo user:           ${DEMO_USER.username} / ${DEMO_USER.password}   (${DEMO_USER.nickname})`,
+    `  Demo user:           ${DEMO_USER.username} / ${o.password}   (${DEMO_USER.nickname})${o.password === DEMO_USER.password ? '' : '   (random: listening beyond loopback)'}`,
     `  Demo AppID:          ${DEMO_APP_ID}`,
     `  Demo AppSecret:      ${o.appSecret}   (re-issued at each start; the previous one no longer works)`,
     ...(o.disabled ? ['  ⚠ The demo app is disabled: npm run admin -- apps:enable ' + DEMO_APP_ID] : []),
     '',
     '  Approve a login from the command line (copy the link under the QR code):',
-    '    npm run phone -- approve <QR link>        (or: deny <QR link>)',
+    `    npm run phone -- approve <QR link>${o.password === DEMO_USER.password ? '' : ` --password ${o.password}`}        (or: deny <QR link>)`,
     '',
     '  Use a real phone on the same network:',
     `    HOST=0.0.0.0 PUBLIC_URL=http://${lan}:${o.port} npm start`,
@@ -97,8 +112,9 @@ const demoOpts = demoOptionsFromEnv();
 const provider = await startProvider(config, log);
 let appSecret: string;
 let disabled: boolean;
+const password = demoPassword(config.HOST);
 try {
-  ({ appSecret, disabled } = await seed(provider.saoma, demoOpts.publicUrl));
+  ({ appSecret, disabled } = await seed(provider.saoma, demoOpts.publicUrl, password));
 } catch (err) {
   console.error(`Could not set up the demo (DEMO_PUBLIC_URL=${demoOpts.publicUrl}): ${err instanceof Error ? err.message : String(err)}`);
   await provider.close();
@@ -109,7 +125,7 @@ const demo = await startDemo({ ...demoOpts, issuer: config.issuer, clientId: DEM
   await provider.close();
   process.exit(1);
 });
-banner({ issuer: config.issuer, listening: provider.url, port: Number(new URL(provider.url).port) || config.PORT, demoUrl: demo.url, appSecret, disabled });
+banner({ issuer: config.issuer, listening: provider.url, port: Number(new URL(provider.url).port) || config.PORT, demoUrl: demo.url, appSecret, disabled, password });
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

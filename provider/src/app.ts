@@ -50,6 +50,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     dataDir: config.dataDir,
     migrate: config.MIGRATE_ON_START,
     inMemory: opts.inMemoryDatabase,
+    log,
   });
   const redisStore = config.redis
     ? createRedisStore({
@@ -65,7 +66,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks) });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
-  const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId));
+  const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId), { idleMs: config.DEVICE_SESSION_IDLE_DAYS * 24 * 3600_000 });
   const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (sessionId) => tokens.forget(sessionId));
   // Revocations published while pub/sub was down are lost: start the cache afresh.
   const stopResubscribed = store.onResubscribed(() => tokens.forgetAll());
@@ -96,6 +97,14 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.disable('x-powered-by');
   // One proxy hop: the address it appends to X-Forwarded-For, not the client-supplied left-most one.
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
+  // Behind the proxy, an https PUBLIC_URL means the browser spoke https even when the proxy
+  // forgets X-Forwarded-Proto: cookies (oidc-provider's and the console's) stay Secure.
+  if (config.TRUST_PROXY && new URL(config.issuer).protocol === 'https:') {
+    app.use((req, _res, next) => {
+      req.headers['x-forwarded-proto'] ??= 'https';
+      next();
+    });
+  }
   app.use(securityHeaders({ issuer: config.issuer }));
   app.use(limits.context);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));

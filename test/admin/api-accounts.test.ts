@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
 import { startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { adminApi, adminToken, type AdminApi } from './support.js';
+import { adminApi, adminToken, ConsoleClient, ensureAdmin, type AdminApi } from './support.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 const userinfo = (p: TestProvider, token: string) => fetch(`${p.issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -175,5 +175,94 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
       expect((await api('POST', '/admins/alice/password', { password: 'a brand new long password' })).status).toBe(200);
       expect((await api('POST', '/admins/nobody/disable')).status).toBe(404);
     });
+  });
+});
+
+describe.skipIf(skip)('admin tokens act for an admin and stop with them (issue 11, item 6)', () => {
+  let p: TestProvider;
+  beforeAll(async () => {
+    p = await startTestProvider('services');
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  /** A console admin signs in and makes an API token (the token then acts for them). */
+  async function tokenOfAdmin(username: string) {
+    const who = { username, password: 'correct horse battery staple' };
+    await ensureAdmin(p, who);
+    const console = new ConsoleClient(p);
+    await console.signIn(who);
+    await console.post('/admin/tokens', { _csrf: await console.csrf(), name: `${username}-token` });
+    const page = await console.page('/admin/tokens');
+    const token = /sat_[A-Za-z0-9_-]{43}/.exec(page.html)?.[0];
+    expect(token, 'the new token is shown once on the tokens page').toBeTruthy();
+    return token!;
+  }
+
+  it("stops a disabled admin's tokens at once, and the tokens they made with them", async () => {
+    await ensureAdmin(p, { username: 'keeper', password: 'correct horse battery staple' }); // someone stays active
+    const own = adminApi(p, await tokenOfAdmin('mallory'));
+    expect((await own('GET', '/apps')).status).toBe(200);
+    const child = await own<{ token: string; ownerId: string }>('POST', '/tokens', { name: 'made by a token' });
+    expect(child.status).toBe(201);
+    const viaChild = adminApi(p, child.body.token);
+    const root = adminApi(p, await adminToken(p, 'root-made'));
+    expect((await root('POST', '/admins/mallory/disable')).status).toBe(200);
+    expect((await own('GET', '/apps')).status).toBe(401);
+    expect((await viaChild('GET', '/apps')).status).toBe(401);
+    // What the disabled admin could do before must not work now: create another admin.
+    expect((await viaChild('POST', '/admins', { username: 'sleeper', password: 'correct horse battery staple' })).status).toBe(401);
+    expect((await root('POST', '/admins/mallory/enable')).status).toBe(200);
+    expect((await own('GET', '/apps')).status).toBe(200); // enabled again: their tokens work again
+  });
+
+  it("deletes an admin's tokens with the admin", async () => {
+    await ensureAdmin(p, { username: 'keeper', password: 'correct horse battery staple' });
+    const own = adminApi(p, await tokenOfAdmin('leaver'));
+    const root = adminApi(p, await adminToken(p, 'root-deletes'));
+    expect((await root('DELETE', '/admins/leaver')).body).toMatchObject({ username: 'leaver', deleted: true });
+    expect((await own('GET', '/apps')).status).toBe(401);
+    expect((await root<{ tokens: Array<{ name: string }> }>('GET', '/tokens')).body.tokens.map((t) => t.name)).not.toContain('leaver-token');
+  });
+
+  it('gives a token an expiry when asked, and refuses it afterwards', async () => {
+    const root = adminApi(p, await adminToken(p, 'root-expiry'));
+    const made = await root<{ token: string; id: string; expiresAt: string }>('POST', '/tokens', { name: 'short-lived', expiresInSeconds: 60 });
+    expect(made.status).toBe(201);
+    expect(Date.parse(made.body.expiresAt) - Date.now()).toBeGreaterThan(50_000);
+    const short = adminApi(p, made.body.token);
+    expect((await short('GET', '/apps')).status).toBe(200);
+    await p.saoma.db.prisma.adminToken.update({ where: { id: made.body.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await short('GET', '/apps')).status).toBe(401);
+    expect((await root('POST', '/tokens', { name: 'too short', expiresInSeconds: 5 })).status).toBe(400);
+  });
+});
+
+describe.skipIf(skip)("the console's password change (issue 11, item 13)", () => {
+  let p: TestProvider;
+  beforeAll(async () => {
+    p = await startTestProvider('services');
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it('asks for the current password, and signs out every other session of that admin', async () => {
+    const who = { username: 'rotator', password: 'correct horse battery staple' };
+    await ensureAdmin(p, who);
+    const [here, elsewhere] = [new ConsoleClient(p), new ConsoleClient(p)];
+    await here.signIn(who);
+    await elsewhere.signIn(who);
+    // An open session alone (someone at an unlocked screen) cannot change it.
+    const wrong = await here.post('/admin/admins/password', { _csrf: await here.csrf(), currentPassword: 'not the password at all', password: 'a brand new long password' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.html).toContain('current password');
+    const changed = await here.post('/admin/admins/password', { _csrf: await here.csrf(), currentPassword: who.password, password: 'a brand new long password' });
+    expect(changed.status).toBe(303);
+    expect((await here.page('/admin/apps')).status).toBe(200); // this browser carries on
+    const other = await elsewhere.page('/admin/apps');
+    expect(other.status).toBe(303);
+    expect(other.location).toMatch(/^\/admin\/login/);
   });
 });

@@ -161,7 +161,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
     await expect(page.locator('#confirm-title').textContent()).resolves.toBe('Log in to Saoma Demo Site?');
   });
 
-  it('opening the QR link with a plain phone camera signs in first, then continues with that login', async () => {
+  it('a QR link opened from outside (the camera app, a chat) shows the request and scans only after a tap: the browser hears nothing until then', async () => {
     const desktopCtx = await desktopContext(browser);
     contexts.push(desktopCtx);
     const desktop = await desktopCtx.newPage();
@@ -180,7 +180,15 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
     await page.fill('#username', who.username);
     await page.fill('#password', 'correct horse battery');
     await page.click('#auth-submit');
+    await page.locator('#app[data-screen="link-request"]').waitFor();
+    await expect(page.locator('#link-title').textContent()).resolves.toBe('A login request for Saoma Demo Site');
+    await screenshot(page, 'phone-link-request');
+    // Not scanned yet: the computer still shows its QR, with no nickname or avatar over it.
+    await page.waitForTimeout(500);
+    await expect(desktop.locator('#qr-root').getAttribute('data-status')).resolves.toBe('pending');
+    await page.click('#link-continue');
     await page.locator('#app[data-screen="confirm"]').waitFor();
+    await desktop.locator('#qr-root[data-status="scanned"]').waitFor();
     await page.click('#confirm');
     await desktop.waitForURL(`${stack.demo.url}/profile`);
     await expect(desktop.locator('h1').first().textContent()).resolves.toBe('Camera User');

@@ -234,5 +234,6 @@ describe('admin CLI with no provider running (it opens the database itself)', ()
     } finally {
       await running.close();
     }
-  });
+    // Two CLI processes (tsx) each open and migrate PGlite: slow on a busy 2-core box.
+  }, 90_000);
 });

@@ -73,12 +73,12 @@ interface Stack {
 }
 
 /** Runs scripts/start.ts and waits for its banner. */
-async function startStack(dataDir: string, ports: { provider: number; demo: number }): Promise<Stack> {
+async function startStack(dataDir: string, ports: { provider: number; demo: number }, env: Record<string, string> = {}): Promise<Stack> {
   const issuer = `http://localhost:${ports.provider}`;
   const demoUrl = `http://127.0.0.1:${ports.demo}`;
   const child = spawn(path.join(BIN, 'tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
-    env: childEnv({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(ports.provider), PUBLIC_URL: issuer, DEMO_PORT: String(ports.demo), DEMO_PUBLIC_URL: demoUrl, LOG_LEVEL: 'warn' }),
+    env: childEnv({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(ports.provider), PUBLIC_URL: issuer, DEMO_PORT: String(ports.demo), DEMO_PUBLIC_URL: demoUrl, LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -233,5 +233,19 @@ describe('npm start (embedded default): provider + seeded demo user and app + de
     const apps = (JSON.parse(list.stdout) as { apps: { appId: string; redirectUris: string[] }[] }).apps.filter((a) => a.appId === DEMO_APP_ID);
     expect(apps).toHaveLength(1);
     expect(apps[0].redirectUris[0]).toBe(`${stack.demoUrl}/callback`);
+  }, 120_000);
+
+  it('never keeps a known demo password on a bind beyond loopback: HOST=0.0.0.0 gets a random one, printed, and saoma-demo stops working', async () => {
+    expect(await stack.stop()).toBe(0);
+    stack = await startStack(dataDir, ports, { HOST: '0.0.0.0' });
+    const banner = stack.output();
+    expect(banner).not.toContain('saoma-demo');
+    const password = /Demo user:\s+demo \/ (\S+)/.exec(banner)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    const signIn = (pw: string) =>
+      fetch(`${stack.issuer}/api/mobile/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: pw }) });
+    expect((await signIn('saoma-demo')).status).toBe(401);
+    expect((await signIn(password!)).status).toBe(200);
+    expect(await stack.stop()).toBe(0);
   }, 120_000);
 });

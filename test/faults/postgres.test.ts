@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
+import { CALLBACK, qrconnectUrl, wechatApp } from '../wechat/support.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessRedis } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
@@ -98,6 +99,25 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
     expect(url.searchParams.get('code'), `landed on ${url}`).toBeTruthy();
     const grants = await p.saoma.db.prisma.oidcPayload.count({ where: { kind: 'Grant', accountId: phone.user.id } });
     expect(grants).toBe(1);
+  }, 60_000);
+
+  it('keeps a confirmed embedded-QR login completable when its completion meets the outage (the embed writes first, claims last)', async () => {
+    const app = await wechatApp(p);
+    const phone = await signedInPhone(p);
+    const res = await fetch(qrconnectUrl(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'EMB', login_type: 'jssdk' }));
+    const html = await res.text();
+    const token = /"token":"([^"]+)"/.exec(html)![1];
+    const payload = /id="wx-qr-link" href="([^"]+)"/.exec(html)![1];
+    expect((await phone.scan(payload)).status).toBe(200);
+    const { qrId } = (await (await fetch(`${p.issuer}/connect/embed/${token}/qr`)).json()) as { qrId: string };
+    expect((await phone.confirm(qrId)).status).toBe(200);
+    const complete = () => fetch(`${p.issuer}/connect/embed/${token}/complete`, { redirect: 'manual' });
+    await outage(async () => expectUnavailable(await complete(), 'embedded complete'));
+    const done = await complete();
+    expect(done.status).toBe(302);
+    const landed = new URL(done.headers.get('location')!);
+    expect(landed.searchParams.get('code'), `landed on ${landed}`).toBeTruthy();
+    expect(landed.searchParams.get('state')).toBe('EMB');
   }, 60_000);
 
   it('answers 503 when PostgreSQL crashes under open connections (immediate stop), then recovers', async () => {

@@ -197,6 +197,14 @@ describe.skipIf(skip)('cookies and transport behind a TLS-terminating proxy (TRU
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
     expect(csp(res.headers.get('content-security-policy'))['upgrade-insecure-requests']).toEqual([]);
   });
+
+  it('keeps the cookies Secure with an https PUBLIC_URL even when the proxy omits X-Forwarded-Proto (decided)', async () => {
+    const res = await authorize({});
+    expect(res.status).toBe(303);
+    const cookies = res.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const c of cookies) expect(c, c).toMatch(/;\s*secure/i);
+  });
 });
 
 describe('the origin check and the embed policy, on their own', () => {

@@ -8,7 +8,7 @@ import { icon } from './icons.js';
 import { activityScreen } from './screens/activity.js';
 import { authScreen } from './screens/auth.js';
 import { authorizationsScreen } from './screens/authorizations.js';
-import { startConfirm } from './screens/confirm.js';
+import { startLinkRequest } from './screens/confirm.js';
 import { homeScreen } from './screens/home.js';
 import { scanScreen } from './screens/scan.js';
 
@@ -95,7 +95,8 @@ const app = {
     this.user = user;
     this.offline = false;
     const qrId = pending.take();
-    if (qrId) startConfirm(this, qrId, 'link');
+    // A link shows the request first: it is scanned only once the person taps Continue.
+    if (qrId) startLinkRequest(this, qrId);
     else route();
   },
   signedOut(notice) {

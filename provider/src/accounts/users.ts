@@ -85,6 +85,11 @@ export function createUsers(prisma: PrismaClient) {
       return row ? publicUser(row) : null;
     },
 
+    /** A new password for a person (the demo's seed; people's own changes come through their sessions). */
+    async setPassword(id: string, password: string): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { passwordHash: await hashPassword(password) } });
+    },
+
     async byUsername(username: string): Promise<PublicUser | null> {
       const row = await prisma.user.findUnique({ where: { username: username.toLowerCase() } });
       return row ? publicUser(row) : null;

@@ -21,7 +21,12 @@ export const USAGE_WINDOWS = { '24h': 24 * 3600 * 1000, '30d': 30 * 24 * 3600 * 
 const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** An event id: only older events (paging backwards). */
-  before: z.string().regex(/^\d{1,19}$/, 'before is an event id').optional(),
+  // Event ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, 'before is an event id')
+    .refine((v) => BigInt(v) <= 9_223_372_036_854_775_807n, 'before is an event id (at most 9223372036854775807)')
+    .optional(),
 });
 
 export type Usage = ReturnType<typeof createUsage>;

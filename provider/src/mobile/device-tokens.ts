@@ -27,8 +27,13 @@ interface CachedSession {
 
 export type DeviceTokens = ReturnType<typeof createDeviceTokens>;
 
-/** Phone sign-ins: a random bearer token per device, stored only as its SHA-256 hash. */
-export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: string) => Promise<void> = async () => {}) {
+/**
+ * Phone sign-ins: a random bearer token per device, stored only as its SHA-256 hash. A session
+ * unused for `idleMs` (DEVICE_SESSION_IDLE_DAYS) is over: a lost phone does not approve logins
+ * forever.
+ */
+export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: string) => Promise<void> = async () => {}, opts: { idleMs?: number } = {}) {
+  const idleMs = opts.idleMs ?? 30 * 24 * 3600_000;
   // By token hash; null = no such token (so a stream of bad tokens does not reach the database).
   const sessions = createLocalCache<CachedSession | null>({ ttlMs: SESSION_CACHE_MS, max: 50_000 });
   const forget = (sessionId: string) => sessions.deleteWhere((s) => s?.sessionId === sessionId);
@@ -48,6 +53,7 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
         return row ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt, lastUsedAt: row.lastUsedAt.getTime() } : null;
       });
       if (!session || session.revoked) return null;
+      if (Date.now() - session.lastUsedAt > idleMs) return null;
       if (Date.now() - session.lastUsedAt > TOUCH_EVERY_MS) {
         const lastUsedAt = new Date();
         sessions.update(tokenHash, { ...session, lastUsedAt: lastUsedAt.getTime() });

@@ -8,6 +8,7 @@ import { noStore, parseWith } from '../http/guard.js';
 import type { ClientDirectory } from '../apps/directory.js';
 import { loginError } from '../login/error-codes.js';
 import type { Logins } from '../login/login.js';
+import type { QrSession } from '../login/machine.js';
 import { mobileError } from './error-codes.js';
 import { sameNetwork } from './network.js';
 import { requireDevice, type DeviceTokens } from './device-tokens.js';
@@ -82,18 +83,36 @@ export function mobileRoutes(deps: MobileDeps): Router {
     const { payload } = parseWith(scanBody, req.body);
     const qrId = qrIdFromPayload(payload);
     if (!qrId) throw mobileError('invalid_qr');
-    const user = res.locals.user!;
-    const session = await logins.scan(qrId, user, who(req));
+    const session = await logins.scan(qrId, res.locals.user!, who(req));
+    res.json(await describe(session, req));
+  });
+
+  /**
+   * What a login link asks, without scanning it: a link opened from a chat or a page must show
+   * the request and wait for a tap (the browser hears nothing until then, not even who looked).
+   */
+  router.get('/requests/:qrId', auth, async (req, res) => {
+    const { qrId } = parseWith(qrIdParam, req.params);
+    const session = await logins.get(qrId);
+    if (!session) throw loginError('qr_not_found');
+    const status = logins.snapshot(session).status;
+    if (status === 'expired') throw loginError('qr_expired');
+    if (status !== 'pending' && session.userId !== res.locals.user!.id) throw loginError('already_scanned');
+    res.json({ ...(await describe(session, req)), status });
+  });
+
+  /** The login as the phone shows it: the app, what it gets, who asks from where. */
+  async function describe(session: QrSession, req: express.Request) {
     const client = await clients.get(session.clientId);
     if (!client) throw notFound('The app asking to log in is no longer available.');
-    res.json({
-      qrId,
+    return {
+      qrId: session.qrId,
       app: { appId: session.clientId, name: client.name, logoUrl: client.logoUrl, homepage: client.homepage, domain: domainOf(client.redirectUris) },
       scopes: session.scopes,
       requester: { ...session.requester, sameNetworkAsPhone: sameNetwork(session.requester.ip, req.ip ?? '') },
       expiresAt: new Date(session.expiresAt).toISOString(),
-    });
-  });
+    };
+  }
 
   for (const decision of ['confirm', 'deny'] as const) {
     router.post(`/scans/:qrId/${decision}`, auth, async (req, res) => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { ensurePrivateDataDir } from '../storage/data-dir.js';
 
 /**
  * Key material every instance must share: ID-token signing keys, cookie keys, and the secret
@@ -88,7 +89,7 @@ export async function loadKeyMaterial(config: Config, log?: Logger): Promise<Key
       stored = JSON.parse(fs.readFileSync(file, 'utf8')) as KeyMaterial;
     } else {
       stored = await generateKeyMaterial();
-      fs.mkdirSync(config.dataDir, { recursive: true });
+      ensurePrivateDataDir(config.dataDir, log);
       fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600, flag: 'wx' });
       log?.warn({ file }, 'generated signing keys, cookie keys and identifier secret; instances sharing a database must share these (set JWKS, COOKIE_KEYS, IDENTIFIER_SECRET)');
     }

@@ -57,7 +57,9 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     cookies: { keys: cookieSigner(keys.cookieKeys) as unknown as string[] },
     claims: {
       openid: ['sub'],
-      profile: ['nickname', 'name', 'preferred_username', 'picture', 'locale', 'unionid'],
+      // What the phone shows as "nickname and avatar": no global login name (preferred_username
+      // would let sites of different developers join their users despite pairwise openids).
+      profile: ['nickname', 'name', 'picture', 'locale', 'unionid'],
     },
     scopes: ['openid', 'profile', 'offline_access'],
     extraParams: { scope: requireOpenidScope },
@@ -81,7 +83,6 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
             sub: id,
             nickname: user.nickname,
             name: user.nickname,
-            preferred_username: user.username,
             ...(user.picture ? { picture: user.picture } : {}),
             ...(user.locale ? { locale: user.locale } : {}),
             ...(developerId ? { unionid: unionid(keys.identifierSecret, developerId, id) } : {}),
@@ -92,7 +93,9 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      // An app learns about its own tokens only (oidc-provider's default lets any authenticated
+      // client introspect any token: one site could read who another site's token belongs to).
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: true },
     },

@@ -9,6 +9,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
+import type { Logger } from '../log.js';
+import { ensurePrivateDataDir, tightenDataDir } from './data-dir.js';
 import { migrate, pgClientRunner, pgliteRunner } from './migrate.js';
 
 export interface Database {
@@ -27,6 +29,8 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   /** PGlite only: keep everything in memory (tests). */
   inMemory?: boolean;
+  /** Where a loosened DATA_DIR is reported (storage/data-dir.ts). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
@@ -59,13 +63,15 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.inMemory) {
     db = new PGlite();
   } else {
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDataDir(opts.dataDir, opts.log);
     release = lockDataDir(opts.dataDir);
     db = new PGlite(path.join(opts.dataDir, 'pglite'));
   }
   try {
     await db.waitReady;
     if (opts.migrate ?? true) await migrate(pgliteRunner(db));
+    // PGlite creates its files 0666 (the directory's 0700 is what keeps them private meanwhile).
+    if (!opts.inMemory) tightenDataDir(opts.dataDir);
   } catch (err) {
     await db.close().catch(() => {});
     release();
@@ -83,6 +89,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
       try {
         await prisma.$disconnect();
         await db.close(); // the adapter does not own the PGlite instance
+        if (!opts.inMemory) tightenDataDir(opts.dataDir);
       } finally {
         release();
       }

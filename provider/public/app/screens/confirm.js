@@ -27,6 +27,43 @@ export async function startConfirm(app, payload, via = 'paste') {
   }
 }
 
+/**
+ * A login link (a /q/ URL opened from a chat, a page or another app): show the request first
+ * and scan only after a tap. Nothing is bound meanwhile, so the browser that asked learns
+ * nothing (not even who looked) until the person chooses to go on.
+ */
+export async function startLinkRequest(app, qrId) {
+  app.show(checkingScreen);
+  const alive = app.alive();
+  try {
+    const request = await api('GET', `/requests/${encodeURIComponent(qrId)}`);
+    rememberAppNames([[request.app?.appId, request.app?.name]]);
+    if (alive()) app.show(linkRequestScreen, request);
+  } catch (err) {
+    if (alive() && err.status !== 401) app.show(resultScreen, resultOf(err));
+  }
+}
+
+function linkRequestScreen(app, request) {
+  const site = request.app;
+  const homepage = safeUrl(site.homepage);
+  const go = h('button', { type: 'button', class: 'primary', id: 'link-continue', onclick: () => startConfirm(app, request.qrId, 'link') }, t('linkContinue'));
+  const ignore = h('button', { type: 'button', class: 'secondary', id: 'link-ignore', onclick: () => app.go('#/') }, t('linkIgnore'));
+  return app.frame(
+    { name: 'link-request' },
+    h(
+      'section',
+      { class: 'requesting-app' },
+      avatar(site.logoUrl, site.name, 'app-logo'),
+      h('h1', { id: 'link-title' }, t('linkTitle', { app: site.name })),
+      h('p', { class: 'domain', id: 'link-domain', title: t('website') }, site.domain ?? (homepage ? new URL(homepage).host : '')),
+      h('p', { class: 'muted' }, t('linkLead')),
+    ),
+    h('p', { class: 'tip' }, icon('alert'), h('span', {}, t('onlyIfYou'))),
+    h('div', { class: 'decision' }, ignore, go),
+  );
+}
+
 function checkingScreen(app) {
   app.announce(t('checking'));
   return app.frame({ name: 'checking' }, h('div', { class: 'centered' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('p', {}, t('checking'))));

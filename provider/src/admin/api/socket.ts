@@ -4,6 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import type { Logger } from '../../log.js';
 import { errorHandler, renderJson } from '../../http/render.js';
+import { ensurePrivateDataDir } from '../../storage/data-dir.js';
 import type { Router } from 'express';
 
 /**
@@ -17,7 +18,7 @@ export const adminSocketPath = (dataDir: string) => path.join(dataDir, 'admin.so
 
 export async function serveAdminSocket(dataDir: string, router: Router, log: Logger): Promise<{ close(): Promise<void> }> {
   const socketPath = adminSocketPath(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDataDir(dataDir, log);
   if (fs.existsSync(socketPath)) {
     // Only our own leftover from a crash can be here: the database lock proves no live server owns it.
     if (await answers(socketPath)) throw new Error(`another provider is already serving ${socketPath}`);
