@@ -50,7 +50,7 @@ export const appInputSchema = z.strictObject({
   tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
   idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional(),
   /** PKCE (S256) required at /auth: yes for new apps; off for sites that cannot send it (WeChat-style requests are exempt anyway). */
-  requirePkce: z.boolean().optional(),
+  requirePkce: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
 });
 export type AppInput = z.infer<typeof appInputSchema>;
 

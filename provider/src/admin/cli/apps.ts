@@ -12,6 +12,7 @@ type App = {
   developerId: string;
   tokenEndpointAuthMethod: string | null;
   idTokenSignedResponseAlg: string;
+  requirePkce: boolean;
   previousSecretExpiresAt?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -34,6 +35,7 @@ const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> =>
     help: 'how the site sends its AppSecret to /token: client_secret_basic (HTTP Basic, the default) or client_secret_post (form body); only this one is accepted',
   },
   'id-token-alg': { type: 'string', field: 'idTokenSignedResponseAlg', meta: 'ALG', help: 'ID token signing algorithm (default RS256; e.g. ES256, PS256; needs a key in JWKS)' },
+  'require-pkce': { type: 'string', field: 'requirePkce', meta: 'true|false', help: 'authorization requests must carry a PKCE S256 challenge (default true for new apps; WeChat-style requests are exempt)' },
 });
 
 function appText(a: App): string {
@@ -49,6 +51,7 @@ function appText(a: App): string {
     ['Developer', a.developerId],
     ['Client auth', a.tokenEndpointAuthMethod ?? 'not yet pinned (pinned to the first method the site uses)'],
     ['ID token alg', a.idTokenSignedResponseAlg],
+    ['PKCE required', a.requirePkce ? 'yes' : 'no (not for WeChat-style requests either way)'],
     ...(a.previousSecretExpiresAt ? ([['Old secret until', a.previousSecretExpiresAt]] as [string, string][]) : []),
     ['Created', a.createdAt],
     ['Updated', a.updatedAt],

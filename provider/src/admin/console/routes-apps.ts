@@ -18,6 +18,7 @@ function appBody(v: AppFormValues, mode: 'new' | 'edit') {
     developerId: v.developerId || undefined,
     tokenEndpointAuthMethod: v.tokenEndpointAuthMethod || undefined,
     idTokenSignedResponseAlg: v.idTokenSignedResponseAlg || undefined,
+    requirePkce: v.requirePkce || undefined,
   };
 }
 
@@ -33,6 +34,7 @@ const formValues = (req: Request): AppFormValues => {
     developerId: text(b.developerId),
     tokenEndpointAuthMethod: text(b.tokenEndpointAuthMethod),
     idTokenSignedResponseAlg: text(b.idTokenSignedResponseAlg),
+    requirePkce: text(b.requirePkce),
   };
 };
 

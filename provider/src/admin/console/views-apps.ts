@@ -4,7 +4,7 @@ import type { Flash } from './session.js';
 import type { LoginCounts } from '../usage.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type Html, type PageContext } from './html.js';
 
-export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg', string>;
+export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg' | 'requirePkce', string>;
 
 export const appFormValues = (a?: PublicApp): AppFormValues => ({
   name: a?.name ?? '',
@@ -17,6 +17,7 @@ export const appFormValues = (a?: PublicApp): AppFormValues => ({
   // An existing app not yet pinned shows (and keeps) "not yet pinned": '' is left unchanged.
   tokenEndpointAuthMethod: a ? (a.tokenEndpointAuthMethod ?? '') : 'client_secret_basic',
   idTokenSignedResponseAlg: a?.idTokenSignedResponseAlg ?? '',
+  requirePkce: a ? String(a.requirePkce) : 'true',
 });
 
 const NOT_PINNED = 'Not yet pinned: the first method the site uses';
@@ -67,6 +68,7 @@ export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormVa
       ${field({ name: 'developerId', label: 'Developer account', type: 'select', value: v.developerId, options: developerOptions(developers), hint: 'Apps of one developer account share unionid. Moving an app changes the unionid its users get.' })}
       ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: authOptions, hint: 'How the site sends its AppSecret to the token endpoint; only this method is accepted.' })}
       ${field({ name: 'idTokenSignedResponseAlg', label: 'ID token signing algorithm', type: 'select', value: v.idTokenSignedResponseAlg, options: algOptions, hint: 'RS256 is what a site expects unless it asks for another.' })}
+      ${field({ name: 'requirePkce', label: 'PKCE', type: 'select', value: v.requirePkce, options: [['true', 'Required (S256)'], ['false', 'Optional']], hint: 'Required protects codes even if a redirect leaks one. WeChat-style logins are exempt either way.' })}
       <div class="actions"><button class="btn primary" type="submit" id="app-submit">${mode === 'new' ? 'Create app' : 'Save changes'}</button><a class="btn secondary" href="${app ? `/admin/apps/${app.appId}` : '/admin/apps'}">Cancel</a></div>
     </form>`);
 }
@@ -109,6 +111,7 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
     ['Developer', d.developer ? html`<a href="/admin/developers/${d.developer.id}">${d.developer.name}</a> <code>${d.developer.id}</code>` : app.developerId],
     ['Client authentication', app.tokenEndpointAuthMethod ?? NOT_PINNED],
     ['ID token algorithm', app.idTokenSignedResponseAlg],
+    ['PKCE', app.requirePkce ? 'Required (S256)' : 'Optional'],
     ['Created', when(app.createdAt)],
     ['Updated', when(app.updatedAt)],
   ];
