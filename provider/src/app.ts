@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type Provider from 'oidc-provider';
 import { bootstrapAdmin } from './admin/admins.js';
+import { createConsoleSessions } from './admin/console/session.js';
 import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
 import { createRateLimits } from './http/rate-limit.js';
@@ -128,7 +129,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   // WeChat-style sites.
   app.use(wechatRoutes({ clients, logins, embeds, tokens: wechatTokens, images, issuer: config.issuer, authorizationPath: provider.pathFor('authorization'), limits, log }));
   // Administration.
-  app.use(adminHttp(administration, { store, issuer: config.issuer, log, adminLogin: limits.adminLogin }));
+  app.use(adminHttp(administration, { sessions: createConsoleSessions(store), issuer: config.issuer, log, adminLogin: limits.adminLogin }));
   // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's
   // stack page. Errors skip provider.callback() anyway; it stays the last layer.
   app.use(errorHandler(log, pageOrJson(plainErrorPage)));

@@ -29,7 +29,7 @@ export function createAdministration(deps: AdministrationDeps) {
   const services: AdminServices = {
     apps,
     developers: createDevelopers(prisma),
-    accounts: createAdminAccounts(prisma),
+    admins: createAdminAccounts(prisma),
     tokens: createAdminTokens(prisma),
     usage: createUsage(prisma, { qrTtlMs: deps.qrTtlSeconds * 1000 }),
     users: createAdminUsers(prisma, deps.authorizations),

@@ -2,16 +2,16 @@ import { Router, type RequestHandler } from 'express';
 import { errorHandler, renderJson } from '../http/render.js';
 import { createRateLimits, RATE_LIMIT_NAMES, type RateLimitSettings } from '../http/rate-limit.js';
 import type { Logger } from '../log.js';
-import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Administration } from './administration.js';
 import { adminAudit } from './audit.js';
 import { requireAdminToken } from './api/bearer.js';
 import { consoleRoutes } from './console/router.js';
-import { createConsoleSessions } from './console/session.js';
+import type { ConsoleSessions } from './console/session.js';
 
 export interface AdminHttpDeps {
   log: Logger;
-  store: EphemeralStore;
+  /** Console sessions (console/session.ts, on the ephemeral store). */
+  sessions: ConsoleSessions;
   issuer: string;
   /**
    * Counts failed admin sign-ins and bad bearer tokens: `createRateLimits(...).adminLogin`
@@ -37,7 +37,7 @@ export function adminHttp(administration: Administration, deps: AdminHttpDeps): 
     consoleRoutes({
       services: administration,
       record: adminAudit(administration.audit),
-      sessions: createConsoleSessions(deps.store),
+      sessions: deps.sessions,
       issuer: deps.issuer,
       log,
       loginLimiter: limiter,

@@ -14,7 +14,7 @@ const appIdParam = z.object({ userId: z.string().min(1).max(100), appId: z.strin
 
 export interface AccountRouteDeps {
   developers: Developers;
-  accounts: AdminAccounts;
+  admins: AdminAccounts;
   tokens: AdminTokens;
   usage: Usage;
   users: AdminUsers;
@@ -23,7 +23,7 @@ export interface AccountRouteDeps {
 
 /** Developer accounts, people (users), admin tokens and admin accounts, below /api/admin. */
 export function accountRoutes(deps: AccountRouteDeps): Router {
-  const { developers, accounts, tokens, usage, users, record } = deps;
+  const { developers, admins, tokens, usage, users, record } = deps;
   const router = Router();
 
   // Developer accounts: own apps, scope unionid.
@@ -89,30 +89,30 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
 
   // Admin accounts (console sign-in).
   router.post('/admins', async (req, res) => {
-    const created = await accounts.create(req.body);
+    const created = await admins.create(req.body);
     await record('admin.created', actorOf(res), { detail: { admin: created.username } });
     res.status(201).json(created);
   });
   router.get('/admins', async (_req, res) => {
-    res.json({ admins: await accounts.list() });
+    res.json({ admins: await admins.list() });
   });
   router.get('/admins/:admin', async (req, res) => {
-    res.json(await accounts.get(param('admin', req.params)));
+    res.json(await admins.get(param('admin', req.params)));
   });
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
     router.post(`/admins/:admin/${action}`, async (req, res) => {
-      const admin = await accounts.setDisabled(param('admin', req.params), disabled);
+      const admin = await admins.setDisabled(param('admin', req.params), disabled);
       await record(disabled ? 'admin.disabled' : 'admin.enabled', actorOf(res), { detail: { admin: admin.username } });
       res.json(admin);
     });
   }
   router.delete('/admins/:admin', async (req, res) => {
-    const admin = await accounts.remove(param('admin', req.params));
+    const admin = await admins.remove(param('admin', req.params));
     await record('admin.deleted', actorOf(res), { detail: { admin: admin.username } });
     res.json({ ...admin, deleted: true });
   });
   router.post('/admins/:admin/password', async (req, res) => {
-    const admin = await accounts.setPassword(param('admin', req.params), req.body);
+    const admin = await admins.setPassword(param('admin', req.params), req.body);
     await record('admin.password_changed', actorOf(res), { detail: { admin: admin.username } });
     res.json(admin);
   });

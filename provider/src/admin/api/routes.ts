@@ -19,7 +19,7 @@ const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'no
 export interface AdminServices {
   apps: Apps;
   developers: Developers;
-  accounts: AdminAccounts;
+  admins: AdminAccounts;
   tokens: AdminTokens;
   usage: Usage;
   users: AdminUsers;
@@ -96,8 +96,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       res.json({ authorizations: await users.ofApp(appId) });
     });
   }
-  const { developers, accounts, tokens } = deps;
-  if (developers && accounts && tokens && usage && users) router.use(accountRoutes({ developers, accounts, tokens, usage, users, record }));
+  const { developers, admins, tokens } = deps;
+  if (developers && admins && tokens && usage && users) router.use(accountRoutes({ developers, admins, tokens, usage, users, record }));
 
   router.use((_req, _res) => {
     throw notFound('No such admin API endpoint.');

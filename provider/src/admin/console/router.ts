@@ -38,7 +38,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     if (typeof username !== 'string' || typeof password !== 'string' || !username.trim() || !password) {
       return send(res, 400, loginPage({ error: 'Enter your username and password.' }, { username: shown, next: String(next ?? '') }));
     }
-    const admin = await services.accounts.authenticate(username, password);
+    const admin = await services.admins.authenticate(username, password);
     if (!admin) {
       await record('admin.sign_in_failed', 'anonymous', { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null, detail: { username: shown } });
       // 401: the rate limiter counts exactly these.
@@ -77,7 +77,7 @@ function requireSession(deps: ConsoleDeps): RequestHandler {
   return async (req, res, next) => {
     const sid = readSessionCookie(req);
     const session = await deps.sessions.load(sid);
-    const admin = session && (await deps.services.accounts.active(session.adminId, session.createdAt));
+    const admin = session && (await deps.services.admins.active(session.adminId, session.createdAt));
     if (!sid || !session || !admin) {
       if (session) await deps.sessions.end(sid);
       if (req.method === 'GET') return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);

@@ -11,7 +11,7 @@ const back = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/adm
 
 /** Developer accounts, people, API tokens and admin accounts. */
 export function consoleAccountRoutes(deps: ConsoleDeps): Router {
-  const { apps, developers, users, usage, tokens, accounts } = deps.services;
+  const { apps, developers, users, usage, tokens, admins } = deps.services;
   const { sessions, record, issuer } = deps;
   const router = Router();
 
@@ -83,16 +83,16 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   });
 
   router.get('/admins', async (_req, res) => {
-    send(res, 200, adminsPage(ctxOf(res), await accounts.list()));
+    send(res, 200, adminsPage(ctxOf(res), await admins.list()));
   });
   router.post('/admins', async (req, res) => {
     const v = { username: text(req.body?.username) };
     try {
-      const created = await accounts.create({ username: v.username, password: text(req.body?.password) });
+      const created = await admins.create({ username: v.username, password: text(req.body?.password) });
       await record('admin.created', actorOf(res), { detail: { admin: created.username } });
       await done(res, sessions, '/admin/admins', { notice: `Created admin ${created.username}.` });
     } catch (err) {
-      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list(), v));
+      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await admins.list(), v));
     }
   });
   // Your own password: the current one first (a session left open is not enough), and every
@@ -100,8 +100,8 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   router.post('/admins/password', async (req, res) => {
     try {
       const { adminId, username } = locals(res).session;
-      if (!(await accounts.authenticate(username, text(req.body?.currentPassword)))) throw adminError('wrong_password');
-      const me = await accounts.setPassword(adminId, { password: text(req.body?.password) });
+      if (!(await admins.authenticate(username, text(req.body?.currentPassword)))) throw adminError('wrong_password');
+      const me = await admins.setPassword(adminId, { password: text(req.body?.password) });
       await record('admin.password_changed', actorOf(res), { detail: { admin: me.username } });
       await sessions.end(locals(res).sid);
       const { sid } = await sessions.start(me);
@@ -109,18 +109,18 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
       await sessions.setFlash(sid, { notice: 'Your password is changed. Other sessions are signed out.' });
       res.redirect(303, '/admin/admins');
     } catch (err) {
-      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await accounts.list()));
+      send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await admins.list()));
     }
   });
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
     router.post(`/admins/:id/${action}`, async (req, res) => {
       try {
-        const admin = await accounts.setDisabled(req.params.id as string, disabled);
+        const admin = await admins.setDisabled(req.params.id as string, disabled);
         await record(disabled ? 'admin.disabled' : 'admin.enabled', actorOf(res), { detail: { admin: admin.username } });
         await done(res, sessions, '/admin/admins', { notice: `${admin.username} is ${admin.status}.` });
       } catch (err) {
         const error = formError(err);
-        send(res, (err as { status: number }).status, adminsPage(ctxOf(res, { error }), await accounts.list()));
+        send(res, (err as { status: number }).status, adminsPage(ctxOf(res, { error }), await admins.list()));
       }
     });
   }
