@@ -10,7 +10,7 @@
   const el = (id) => document.getElementById(id);
   // The server's clock drives expiresAt; this page's may differ. Compare the server's render
   // time with when the response reached us (not when this script ran, which is later).
-  const nav = performance.getEntriesByType?.('navigation')[0];
+  const nav = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType?.('navigation')[0]);
   const received = nav ? performance.timeOrigin + nav.responseStart : Date.now();
   const skew = Number(root.dataset.serverNow) ? Number(root.dataset.serverNow) - received : 0;
   const now = () => Date.now() + skew;
@@ -48,7 +48,7 @@
     const avatar = el('scanner-avatar');
     const initial = el('scanner-initial');
     const picture = user?.picture && /^https?:\/\//i.test(user.picture) ? user.picture : null;
-    if (picture && avatar.getAttribute('src') !== picture) avatar.src = picture;
+    if (picture && avatar.getAttribute('src') !== picture) /** @type {HTMLImageElement} */ (avatar).src = picture;
     avatar.hidden = !picture || s === 'denied';
     initial.hidden = !user || !!picture || s === 'denied';
     initial.textContent = user ? (Array.from(user.nickname.trim())[0] ?? '?').toUpperCase() : '';
@@ -105,7 +105,7 @@
     if (qr.qrId !== state.qrId) {
       retired.add(state.qrId);
       showSvg(qr.svg);
-      const link = el('qr-link');
+      const link = /** @type {HTMLAnchorElement} */ (el('qr-link'));
       link.href = qr.payload;
       link.textContent = qr.payload;
       state = { qrId: qr.qrId, status: qr.status, expiresAt: Date.parse(qr.expiresAt), user: qr.user };

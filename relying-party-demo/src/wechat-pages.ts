@@ -102,26 +102,3 @@ export function embeddedPage(opts: { issuer: string; appid: string; redirectUri:
 <script src="/wechat/embedded.js"></script>`,
   );
 }
-
-/** `/wechat/embedded.js`: WeChat's documented call, with the values the page carries. ES5. */
-export const EMBEDDED_SCRIPT = `(function () {
-  'use strict';
-  var box = document.getElementById('login_container');
-  if (!box) return;
-  if (typeof window.WxLogin !== 'function') {
-    box.textContent = 'The QR code could not be loaded: is the Saoma provider running?';
-    return;
-  }
-  new window.WxLogin({
-    self_redirect: false,
-    id: 'login_container',
-    appid: box.getAttribute('data-appid'),
-    scope: 'snsapi_login',
-    redirect_uri: encodeURIComponent(box.getAttribute('data-redirect-uri')),
-    state: box.getAttribute('data-state'),
-    style: 'black',
-    href: '',
-    onReady: function () { box.setAttribute('data-wx-ready', 'true'); }
-  });
-})();
-`;

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { problemPage } from './pages.js';
 import { session, type PendingWechat } from './session.js';
 import { WechatApiError, type WechatClient, type WechatLogin } from './wechat-client.js';
-import { EMBEDDED_SCRIPT, embeddedPage, wechatProfilePage, type WechatSignedIn } from './wechat-pages.js';
+import { embeddedPage, wechatProfilePage, type WechatSignedIn } from './wechat-pages.js';
+
+/** The embedded-QR page's script: a real file (type-checked as browser JavaScript), not a string. */
+const EMBEDDED_SCRIPT_FILE = fileURLToPath(new URL('../public/embedded.js', import.meta.url));
 
 const LIBRARY = `wechat-oauth@${(createRequire(import.meta.url)('wechat-oauth/package.json') as { version: string }).version}`;
 
@@ -48,7 +52,7 @@ export function wechatRoutes(opts: { issuer: string; appid: string; publicUrl: s
   });
 
   router.get('/wechat/embedded.js', (_req, res) => {
-    res.type('application/javascript').send(EMBEDDED_SCRIPT);
+    res.type('application/javascript').sendFile(EMBEDDED_SCRIPT_FILE);
   });
 
   router.get('/wechat/callback', checkState, async (req, res) => {

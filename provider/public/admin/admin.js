@@ -25,10 +25,10 @@ document.addEventListener('click', async (event) => {
 });
 
 for (const button of document.querySelectorAll('[data-enable-when]')) {
-  const input = document.querySelector(button.getAttribute('data-enable-when'));
+  const input = /** @type {HTMLInputElement | null} */ (document.querySelector(button.getAttribute('data-enable-when')));
   const expected = button.getAttribute('data-expected');
   if (!input) continue;
-  const sync = () => (button.disabled = input.value.trim() !== expected);
+  const sync = () => (/** @type {HTMLButtonElement} */ (button).disabled = input.value.trim() !== expected);
   input.addEventListener('input', sync);
   sync();
 }

@@ -60,6 +60,7 @@ function learnClock(res) {
   clockOffset = Math.abs(offset) > 5_000 ? offset : 0; // below that, the header's rounding is the bigger error
 }
 
+/** @type {(err: ApiError) => void} */
 let onSignedOut = () => {};
 export const whenSignedOut = (fn) => {
   onSignedOut = fn;

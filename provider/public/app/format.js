@@ -1,6 +1,7 @@
 // Plain-words formatting for the confirm screen and the lists: user agents, times, countdowns.
 // No DOM here, so it is unit-tested in Node (test/browser/phone-format.test.ts).
 
+/** @type {Array<[RegExp, string]>} */
 const BROWSERS = [
   [/MicroMessenger\//, 'WeChat'],
   [/EdgA?\/|EdgiOS\//, 'Edge'],
@@ -15,6 +16,7 @@ const BROWSERS = [
 ];
 
 // Order matters: iPhone UAs say "like Mac OS X", Android UAs say "Linux".
+/** @type {Array<[RegExp, string]>} */
 const SYSTEMS = [
   [/Windows NT|Windows Phone/, 'Windows'],
   [/iPhone|iPad|iPod/, 'iOS'],

@@ -25,32 +25,38 @@ const SHELL = [
   '/static/app/icons/icon-192.png',
 ];
 
-self.addEventListener('install', (event) => {
+/** This script's global scope, typed as what it is (a service worker). */
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
+sw.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
       .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'no-cache' }))))
-      .then(() => self.skipWaiting()),
+      .then(() => sw.skipWaiting()),
   );
 });
 
-self.addEventListener('activate', (event) => {
+sw.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
       .then((keys) => Promise.all(keys.filter((key) => key.startsWith('saoma-') && key !== CACHE).map((key) => caches.delete(key))))
-      .then(() => self.clients.claim()),
+      .then(() => sw.clients.claim()),
   );
 });
 
-/** What may come from the cache: the shell's pages and files, never an API call. */
+/**
+ * What may come from the cache: the shell's pages and files, never an API call.
+ * @param {URL} url
+ */
 function cacheable(url) {
-  if (url.origin !== self.location.origin) return false;
+  if (url.origin !== sw.location.origin) return false;
   if (url.pathname.startsWith('/api/')) return false;
   return url.pathname === '/app' || url.pathname === '/app/' || url.pathname.startsWith('/static/app/') || url.pathname === '/static/saoma.css' || url.pathname.startsWith('/app/vendor/') || url.pathname === '/app/manifest.webmanifest';
 }
 
-self.addEventListener('fetch', (event) => {
+sw.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);

@@ -25,7 +25,7 @@ const auditQuery = z.object({
   before: z
     .string()
     .regex(/^\d{1,19}$/, 'before is an event id')
-    .refine((v) => BigInt(v) <= 9_223_372_036_854_775_807n, 'before is an event id (at most 9223372036854775807)')
+    .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9_223_372_036_854_775_807n, 'before is an event id (at most 9223372036854775807)')
     .optional(),
 });
 
