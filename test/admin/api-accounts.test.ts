@@ -5,7 +5,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { adminApi, adminToken, ConsoleClient, ensureAdmin, type AdminApi } from './support.js';
 
@@ -13,16 +13,12 @@ const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 const userinfo = (p: TestProvider, token: string) => fetch(`${p.issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
 
 describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let api: AdminApi;
   let phone: Phone;
   beforeAll(async () => {
-    p = await startTestProvider('services');
     api = adminApi(p, await adminToken(p, 'accounts'));
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const createApp = async (body: Record<string, unknown> = {}) => {
@@ -179,13 +175,7 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
 });
 
 describe.skipIf(skip)('admin tokens act for an admin and stop with them (issue 11, item 6)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   /** A console admin signs in and makes an API token (the token then acts for them). */
   async function tokenOfAdmin(username: string) {
@@ -240,13 +230,7 @@ describe.skipIf(skip)('admin tokens act for an admin and stop with them (issue 1
 });
 
 describe.skipIf(skip)("the console's password change (issue 11, item 13)", () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('asks for the current password, and signs out every other session of that admin', async () => {
     const who = { username: 'rotator', password: 'correct horse battery staple' };

@@ -6,7 +6,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginLogin, fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { adminApi, adminToken, type AdminApi } from './support.js';
 
@@ -36,16 +36,12 @@ async function tokenRequest(p: TestProvider, appId: string, appSecret: string, f
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let api: AdminApi;
   let phone: Phone;
   beforeAll(async () => {
-    p = await startTestProvider('services');
     api = adminApi(p, await adminToken(p));
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const create = async (body: Record<string, unknown> = {}) => {

@@ -6,20 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapAdmin, createAdminAccounts } from '../../provider/src/admin/admins.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { ADMIN, ConsoleClient } from './support.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services', { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password, TRUST_PROXY: '1' });
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services', { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password, TRUST_PROXY: '1' });
 
   const signedIn = async () => {
     const c = new ConsoleClient(p);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands, runCli } from '../../provider/src/admin/cli/main.js';
 import { createAdminTokens } from '../../provider/src/admin/tokens.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { createTestDatabase, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -148,14 +148,10 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
 });
 
 describe.skipIf(servicesMissing)('admin CLI against a running provider: socket and HTTP with an admin token', { timeout: 180_000 }, () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let socketEnv: Record<string, string>;
   beforeAll(async () => {
-    p = await startTestProvider('services');
     socketEnv = { DATA_DIR: p.dataDir };
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   it("users:list/show find a person; authorizations:revoke ends the site's tokens for them at once", async () => {

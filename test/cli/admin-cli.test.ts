@@ -15,7 +15,7 @@ import { createLogger } from '../../provider/src/log.js';
 import { startProvider } from '../../provider/src/main.js';
 import { openDatabase } from '../../provider/src/storage/database.js';
 import { beginLogin, finishAtSite, fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { createTestDatabase, skipUnlessPostgres } from '../support/services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -59,16 +59,12 @@ function oauthErrorCode(err: unknown): string | undefined {
 }
 
 describe('admin CLI against a running provider (embedded default, through DATA_DIR/admin.sock)', () => {
-  let p: TestProvider;
+  const p = useProvider('embedded');
   let phone: Phone;
   let env: Record<string, string>;
   beforeAll(async () => {
-    p = await startTestProvider('embedded');
     phone = await signedInPhone(p);
     env = { DATA_DIR: p.dataDir };
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   it('apps:create --json prints an AppID and AppSecret a site can log people in with', async () => {

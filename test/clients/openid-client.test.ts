@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as v6 from 'openid-client';
 import { generators, Issuer } from 'openid-client-v5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
 /**
@@ -26,13 +26,7 @@ async function site(routes: { login: Handler; callback: Handler }) {
 }
 
 describe('openid-client against Saoma (embedded default)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('embedded');
 
   it('v5: Issuer.discover + new issuer.Client with only client_id, client_secret, redirect_uris: ID token accepted, userinfo read', async () => {
     const verifiers = new Map<string, string>();

@@ -3,7 +3,7 @@ import express from 'express';
 import { Passport } from 'passport';
 import { Strategy as OpenIDConnectStrategy } from 'passport-openidconnect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
 /**
@@ -36,13 +36,7 @@ async function passportSite() {
 }
 
 describe('Passport strategies against Saoma (embedded default)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('embedded');
 
   it('passport-openidconnect: the profile built from the ID token has the display name', async () => {
     const site = await passportSite();

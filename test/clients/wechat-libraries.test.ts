@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
 /**
@@ -38,13 +38,7 @@ function coWechatPointedAt(issuer: string, appid: string, secret: string): CoWec
 }
 
 describe('WeChat client libraries against Saoma (embedded default)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('embedded');
 
   for (const entry of ['website (qrconnect, snsapi_login)', 'in-app (oauth2/authorize, snsapi_userinfo)'] as const) {
     it(`co-wechat-oauth, ${entry}: code → token → user, verified and refreshed`, async () => {

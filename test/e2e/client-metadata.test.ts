@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 /**
@@ -24,13 +24,7 @@ async function authenticate(p: TestProvider, app: { appId: string; appSecret: st
 }
 
 describe.skipIf(skip)('client authentication methods and ID token algorithms (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('discovery advertises only client_secret_basic and client_secret_post, and the algorithms with keys', async () => {
     const d = await discovery(p);

@@ -212,7 +212,7 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
     expect(html).toContain(`data-redirect-uri="${s.demo.url}/wechat/callback"`);
     const js = await fetch(`${s.demo.url}/wechat/embedded.js`);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
-    expect(await js.text()).toContain('new window.WxLogin(');
+    expect(await js.text()).toContain('new w.WxLogin(');
   });
 });
 

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 for (const kind of ['services', 'embedded'] as const) {
   describe.skipIf(kind === 'services' && servicesMissing)(`a full QR login through openid-client (${kind === 'services' ? 'PostgreSQL + Redis' : 'embedded PGlite + memory'})`, () => {
-    let p: TestProvider;
-    beforeAll(async () => {
-      p = await startTestProvider(kind);
-    });
-    afterAll(async () => {
-      await p?.close();
-    });
+    const p = useProvider(kind);
 
     it('logs a person in: authorize → QR → phone confirm → code → tokens → userinfo', async () => {
       const { app, config } = await registerSite(p);

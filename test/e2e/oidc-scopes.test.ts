@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import { fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 
 /**
  * What the scopes unlock: `openid` is required (a request without it is refused with
@@ -10,13 +10,7 @@ import { startTestProvider, type TestProvider } from '../support/harness.js';
  * claims as userinfo, for sites that read the person from the ID token alone.
  */
 describe('OIDC scopes (embedded default)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('embedded');
 
   it('puts the approved profile claims in the ID token, as userinfo has them', async () => {
     const { config } = await registerSite(p);

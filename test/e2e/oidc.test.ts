@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -28,13 +28,7 @@ async function tokenRequest(p: TestProvider, appId: string, appSecret: string, f
 const userinfo = (p: TestProvider, token: string) => fetch(`${p.issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
 
 describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('publishes discovery with code flow, PKCE S256, pairwise subjects and both secret auth methods', async () => {
     const d = (await (await fetch(`${p.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../../provider/src/login/clock.js';
 import { TestBrowser } from '../support/browser.js';
 import { type Phone, beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -30,17 +30,13 @@ async function readEvents(res: Response, until: (events: Array<Record<string, un
 }
 
 describe.skipIf(skip)('the QR interaction (API.md §2) on real PostgreSQL + Redis', () => {
-  let p: TestProvider;
-  let shared: Phone;
-  let sharedOther: Phone;
   // Time moves when a test says so: a QR's 120 s pass in no time, and a slow box cannot expire one early.
   const clock = createTestClock();
+  const p = useProvider('services', { QR_TTL: '120', QR_COMPLETE_TTL: '60' }, { clock });
+  let shared: Phone;
+  let sharedOther: Phone;
   beforeAll(async () => {
-    p = await startTestProvider('services', { QR_TTL: '120', QR_COMPLETE_TTL: '60' }, { clock });
     [shared, sharedOther] = await Promise.all([signedInPhone(p), signedInPhone(p)]);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   it('shows the app name, a QR SVG and the QR link in text on the page', async () => {

@@ -9,19 +9,13 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import { REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('cross-device attacks (RFC 10027) on PostgreSQL + Redis', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services', { TRUST_PROXY: '1' });
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services', { TRUST_PROXY: '1' });
 
   /** A login started by a browser at `forwardedFor` (as the proxy reports it), up to the QR. */
   async function loginFrom(config: oidc.Configuration, forwardedFor: string, userAgent: string) {

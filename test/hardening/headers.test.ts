@@ -11,7 +11,7 @@ import { requireSameOrigin, securityHeaders, setFramedPageHeaders } from '../../
 import { errorHandler, renderJson } from '../../provider/src/http/render.js';
 import { launchChromium, skipUnlessChromium } from '../browser/support.js';
 import { beginLogin, REDIRECT_URI, registerSite } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -54,13 +54,7 @@ function expectStrictPolicy(headers: Headers) {
 }
 
 describe.skipIf(skip)('security headers on our pages (PostgreSQL + Redis, http issuer)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('serves the QR page with a strict CSP, no framing and no inline code', async () => {
     const { config } = await registerSite(p);
@@ -169,13 +163,7 @@ describe.skipIf(skip)('security headers on our pages (PostgreSQL + Redis, http i
 });
 
 describe.skipIf(skip)('cookies and transport behind a TLS-terminating proxy (TRUST_PROXY=1, https issuer)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services', { TRUST_PROXY: '1', PUBLIC_URL: 'https://login.example.test' });
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services', { TRUST_PROXY: '1', PUBLIC_URL: 'https://login.example.test' });
 
   async function authorize(headers: Record<string, string>) {
     const app = await p.saoma.apps.create({ name: 'TLS Site', redirectUris: [REDIRECT_URI] });

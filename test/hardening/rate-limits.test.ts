@@ -13,7 +13,7 @@ import { errorHandler, pageOrJson, plainErrorPage, renderJson } from '../../prov
 import { createLogger } from '../../provider/src/log.js';
 import { snsError, snsErrorHandler } from '../../provider/src/wechat/errcodes.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, useProvider } from '../support/harness.js';
 import { REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { mountWechat } from './support.js';
 
@@ -320,15 +320,11 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
 });
 
 describe.skipIf(servicesMissing)('rate limits on the WeChat facade (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_WECHAT: '6/60', RATE_LIMIT_WECHAT_FAILURES: '5/60', RATE_LIMIT_CLIENT_AUTH: '3/60' });
   let wechat = false;
   beforeAll(async () => {
-    p = await startTestProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_WECHAT: '6/60', RATE_LIMIT_WECHAT_FAILURES: '5/60', RATE_LIMIT_CLIENT_AUTH: '3/60' });
     // app.ts mounts the /sns quota in front of the facade.
     wechat = await mountWechat(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
   const sns = async (path: string, params: Record<string, string>, ip = '203.0.113.80') => {
     const res = await fetch(`${p.issuer}/sns/${path}?${new URLSearchParams(params)}`, { headers: { 'x-forwarded-for': ip } });

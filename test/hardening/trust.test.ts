@@ -11,7 +11,7 @@ import { createTestClock } from '../../provider/src/login/clock.js';
 import { TestBrowser } from '../support/browser.js';
 import { adminToken } from '../admin/support.js';
 import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, useProvider } from '../support/harness.js';
 import { REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { CALLBACK, qrconnectUrl, sns, wechatApp } from '../wechat/support.js';
 
@@ -19,14 +19,8 @@ const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 const from = (ip: string, ua = 'TestBrowser/1.0') => ({ 'x-forwarded-for': ip, 'user-agent': ua });
 
 describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (PostgreSQL + Redis, TRUST_PROXY)', () => {
-  let p: TestProvider;
   const clock = createTestClock();
-  beforeAll(async () => {
-    p = await startTestProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_EMBED_TOKEN: '5/600', WAITING_PER_ADDRESS: '6' }, { clock });
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_EMBED_TOKEN: '5/600', WAITING_PER_ADDRESS: '6' }, { clock });
 
   const scanFrom = (token: string, payload: string, ip: string) =>
     fetch(`${p.issuer}/api/mobile/scans`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...from(ip) }, body: JSON.stringify({ payload }) });
@@ -200,13 +194,7 @@ describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (
 });
 
 describe.skipIf(skip)('trust: the phone sign-in limiter keeps no per-username state for an address over its limit (item 10)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_PHONE_LOGIN_IP: '3/900', RATE_LIMIT_PHONE_LOGIN: '10/900' });
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_PHONE_LOGIN_IP: '3/900', RATE_LIMIT_PHONE_LOGIN: '10/900' });
 
   it('checks the per-address limit first: usernames tried after it answers 429 create no counters', async () => {
     const login = (username: string) =>

@@ -6,6 +6,7 @@ import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
 import type { Clock } from '../../provider/src/login/clock.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
+import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from './services.js';
 
 export type StorageKind = 'services' | 'embedded';
@@ -60,3 +61,26 @@ export async function startTestProvider(kind: StorageKind, env: Record<string, s
 }
 
 
+
+/**
+ * The provider of a describe block (or a file): started before its tests, closed after them.
+ * Returns a stand-in that forwards to the running provider, so tests read `p.issuer`,
+ * `p.saoma` as usual; touching it outside tests and hooks is a mistake, and says so.
+ */
+export function useProvider(kind: StorageKind, env: Record<string, string> = {}, opts: { clock?: Clock } = {}): TestProvider {
+  let current: TestProvider | undefined;
+  beforeAll(async () => {
+    current = await startTestProvider(kind, env, opts);
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as TestProvider, {
+    get(_target, prop) {
+      if (!current) throw new Error(`the test provider starts in beforeAll: read .${String(prop)} inside a test or a hook`);
+      const value: unknown = Reflect.get(current, prop);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
+}

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, startWechatProvider, wechatApp } from './support.js';
+import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, wechatApp } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -28,14 +29,10 @@ async function openEmbed(p: TestProvider, params: Record<string, string>, header
 const noRedirect = { redirect: 'manual' } as const;
 
 describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login that needs no cookie (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let app: Awaited<ReturnType<typeof wechatApp>>;
   beforeAll(async () => {
-    p = await startWechatProvider('services');
     app = await wechatApp(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const embed = (params: Record<string, string> = {}, headers?: Record<string, string>) => openEmbed(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'ST', ...params }, headers);

@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
-import { CALLBACK, qrconnectUrl, signedInPhone, sns, startWechatProvider, viaModels, wechatApp, wechatLogin, wechatTokens } from './support.js';
+import { CALLBACK, qrconnectUrl, signedInPhone, sns, viaModels, wechatApp, wechatLogin, wechatTokens } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 /** The zero-setup default (PGlite + in-memory store) serves the WeChat facade with the same guarantees. */
 describe('the WeChat facade on the embedded default (PGlite + memory store)', () => {
-  let p: TestProvider;
+  const p = useProvider('embedded');
   let app: Awaited<ReturnType<typeof wechatApp>>;
   let phone: Awaited<ReturnType<typeof signedInPhone>>;
   beforeAll(async () => {
-    p = await startWechatProvider('embedded');
     app = await wechatApp(p);
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   it('logs in through qrconnect, exchanges the code, refreshes and reads the profile', async () => {

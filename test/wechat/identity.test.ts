@@ -2,18 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, registerSite } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { signedInPhone, startWechatProvider, wechatApp, wechatTokens } from './support.js';
+import { signedInPhone, wechatApp, wechatTokens } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(servicesMissing)('openid and unionid: one person, as WeChat identifies them (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startWechatProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('gives the openid that equals the OIDC sub the same person gets at the same app through openid-client', async () => {
     const phone = await signedInPhone(p);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { Phone } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';
-import { CALLBACK, signedInPhone, sns, startWechatProvider, wechatApp } from './support.js';
+import { CALLBACK, signedInPhone, sns, wechatApp } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 /**
  * /connect/oauth2/authorize, WeChat's in-app (Official Account) authorization, which Auth.js's
@@ -28,16 +29,12 @@ async function login(p: TestProvider, appId: string, phone: Phone, scope: string
 }
 
 describe('GET /connect/oauth2/authorize (embedded default)', () => {
-  let p: TestProvider;
+  const p = useProvider('embedded');
   let app: { appId: string; appSecret: string };
   let phone: Phone;
   beforeAll(async () => {
-    p = await startWechatProvider('embedded');
     app = await wechatApp(p);
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const exchange = async (code: string) =>

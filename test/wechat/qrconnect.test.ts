@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, startWechatProvider, wechatApp, wechatLogin } from './support.js';
+import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, wechatApp, wechatLogin } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -14,14 +15,10 @@ async function open(p: TestProvider, params: Record<string, string>, headers: Re
 }
 
 describe.skipIf(servicesMissing)('GET /connect/qrconnect: WeChat website login in the browser (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let app: Awaited<ReturnType<typeof wechatApp>>;
   beforeAll(async () => {
-    p = await startWechatProvider('services');
     app = await wechatApp(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   it('shows the same QR page as OIDC and, once the phone confirms, lands on redirect_uri?code=CODE&state=STATE', async () => {

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, signedInPhone, sns, startWechatProvider, viaModels, wechatApp, wechatLogin } from './support.js';
+import { CALLBACK, signedInPhone, sns, viaModels, wechatApp, wechatLogin } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens, WeChat semantics (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let app: Awaited<ReturnType<typeof wechatApp>>;
   let phone: Awaited<ReturnType<typeof signedInPhone>>;
   beforeAll(async () => {
-    p = await startWechatProvider('services');
     app = await wechatApp(p);
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const exchange = (code: string, over: Record<string, string> = {}) =>
@@ -120,13 +117,7 @@ describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens,
 });
 
 describe.skipIf(servicesMissing)('/sns/* never answers with a 500 or an HTML page (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startWechatProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   const raw = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${p.issuer}${path}`, init);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import type { Phone } from '../support/flow.js';
-import { signedInPhone, sns, startWechatProvider, wechatApp, wechatLogin } from './support.js';
+import { signedInPhone, sns, wechatApp, wechatLogin } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 /**
  * /sns accepts what WeChat's servers accept: besides GET with a query string, POST with a form
@@ -12,16 +13,12 @@ import { signedInPhone, sns, startWechatProvider, wechatApp, wechatLogin } from 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('the WeChat API over POST (embedded default)', () => {
-  let p: TestProvider;
+  const p = useProvider('embedded');
   let app: { appId: string; appSecret: string };
   let phone: Phone;
   beforeAll(async () => {
-    p = await startWechatProvider('embedded');
     app = await wechatApp(p);
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const post = async (path: string, form: Record<string, string>, init: { query?: Record<string, string>; headers?: Record<string, string> } = {}) => {

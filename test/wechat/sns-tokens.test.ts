@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { signedInPhone, sns, startWechatProvider, viaModels, wechatApp, wechatTokens } from './support.js';
+import { signedInPhone, sns, viaModels, wechatApp, wechatTokens } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat semantics (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
+  const p = useProvider('services');
   let app: Awaited<ReturnType<typeof wechatApp>>;
   let phone: Awaited<ReturnType<typeof signedInPhone>>;
   beforeAll(async () => {
-    p = await startWechatProvider('services');
     app = await wechatApp(p);
     phone = await signedInPhone(p);
-  });
-  afterAll(async () => {
-    await p?.close();
   });
 
   const refresh = (refreshToken: string, over: Record<string, string> = {}) =>

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, signedInPhone, startWechatProvider, wechatApp } from './support.js';
+import { CALLBACK, signedInPhone, wechatApp } from './support.js';
+import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -36,13 +37,7 @@ const call = <T>(fn: (cb: Callback<T>) => void) =>
   new Promise<T>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));
 
 describe.skipIf(servicesMissing)('the wechat-oauth npm library works against Saoma unchanged (PostgreSQL + Redis)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startWechatProvider('services');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+  const p = useProvider('services');
 
   it('logs in, exchanges the code, reads the user, verifies and refreshes the token, and sees 40163 on reuse', async () => {
     const app = await wechatApp(p);
