@@ -274,6 +274,15 @@ describe('deploy/kubernetes', () => {
   });
 });
 
+describe('paths into dist/ named anywhere', () => {
+  it('each is a file npm run build produces (the admin CLI moved once already)', () => {
+    const files = ['README.md', 'Dockerfile', 'compose.yaml', 'package.json', 'scripts/prod-layout.sh', ...fs.readdirSync(K8S_DIR).map((f) => path.join(K8S_DIR, f))];
+    const named = files.flatMap((f) => [...read(f).matchAll(/dist\/provider\/src\/[\w/.-]+\.js/g)].map((m) => [f, m[0]] as const));
+    expect(named.length).toBeGreaterThan(10);
+    for (const [file, built] of named) expect(sourceOfBuilt(built), `${file} names ${built}`).not.toBeNull();
+  });
+});
+
 describe('README', () => {
   it('lists every provider setting in the configuration table', () => {
     const rows = README.split('\n').filter((l) => l.startsWith('| `'));
