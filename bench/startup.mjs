@@ -6,6 +6,8 @@
 //   fresh state (embedded: new DATA_DIR, so PGlite initdb, migrations, key generation; services:
 //   a new database, so migrations); "warm" is the median of the restarts on that same state
 //   (what a rolling restart costs).
+// - CPU to ready: user + system CPU time of the process tree at that moment (/proc/<pid>/stat),
+//   which, unlike the wall clock, hardly depends on what else the machine is running.
 // - idle RSS: VmRSS of the whole process tree (tsx runs the provider in a child process) from
 //   /proc/<pid>/status, IDLE_SECONDS after the last warm start was ready, no requests meanwhile.
 //
@@ -68,6 +70,16 @@ function processTree(root) {
   return out;
 }
 
+/** utime + stime of one process, in ms (clock ticks of 10 ms: CLK_TCK is 100 on Linux here). */
+function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // fields 14 and 15 of stat(5)
+  } catch {
+    return 0;
+  }
+}
+
 function vmRssKiB(pid) {
   try {
     return Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
@@ -111,6 +123,7 @@ async function startOnce(runtime, env, { idle = false } = {}) {
     throw new Error(`${runtime}: ${err.message}\n${output.slice(-2000)}`);
   }
   const startMs = performance.now() - t0;
+  const cpu = processTree(child.pid).reduce((sum, pid) => sum + cpuMs(pid), 0);
   let rss;
   if (idle) {
     await sleep(IDLE_SECONDS * 1000);
@@ -120,7 +133,7 @@ async function startOnce(runtime, env, { idle = false } = {}) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-  return { startMs, rss };
+  return { startMs, cpu, rss };
 }
 
 async function withServices(fn) {
@@ -146,12 +159,19 @@ async function measure(runtime, storage) {
   const run = async (env) => {
     const cold = await startOnce(runtime, env);
     const warm = [];
-    let last;
-    for (let i = 0; i < WARM_RUNS; i++) {
-      last = await startOnce(runtime, env, { idle: i === WARM_RUNS - 1 });
-      warm.push(last.startMs);
-    }
-    return { runtime, storage, coldMs: Math.round(cold.startMs), warmMs: Math.round(median(warm)), warmRunsMs: warm.map(Math.round), rssMiB: +(last.rss.kib / 1024).toFixed(1), processes: last.rss.processes };
+    for (let i = 0; i < WARM_RUNS; i++) warm.push(await startOnce(runtime, env, { idle: i === WARM_RUNS - 1 }));
+    const last = warm.at(-1);
+    return {
+      runtime,
+      storage,
+      coldMs: Math.round(cold.startMs),
+      coldCpuMs: cold.cpu,
+      warmMs: Math.round(median(warm.map((w) => w.startMs))),
+      warmRunsMs: warm.map((w) => Math.round(w.startMs)),
+      warmCpuMs: median(warm.map((w) => w.cpu)),
+      rssMiB: +(last.rss.kib / 1024).toFixed(1),
+      processes: last.rss.processes,
+    };
   };
   if (storage === 'services') return withServices(run);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-startup-'));
@@ -193,10 +213,11 @@ facts.loadavgAfter = os.loadavg().map((l) => +l.toFixed(2));
 if (opts.json) {
   console.log(JSON.stringify({ machine: facts, idleSeconds: IDLE_SECONDS, warmRuns: WARM_RUNS, results }, null, 2));
 } else {
-  console.log(`| Runtime | Storage | Cold start → ready | Warm start → ready (median of ${WARM_RUNS}) | Idle RSS after ${IDLE_SECONDS} s (processes) |`);
+  console.log(`| Runtime | Storage | Cold start → ready: wall (CPU) | Warm start → ready, median of ${WARM_RUNS}: wall (CPU) | Idle RSS after ${IDLE_SECONDS} s (processes) |`);
   console.log('|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.runtime} | ${r.storage === 'services' ? 'PostgreSQL + Redis' : 'embedded'} | ${r.coldMs} ms | ${r.warmMs} ms (${r.warmRunsMs.join(', ')}) | ${r.rssMiB} MiB (${r.processes}) |`);
+    const storage = r.storage === 'services' ? 'PostgreSQL + Redis' : 'embedded';
+    console.log(`| ${r.runtime} | ${storage} | ${r.coldMs} ms (${r.coldCpuMs} ms) | ${r.warmMs} ms (${r.warmCpuMs} ms); runs ${r.warmRunsMs.join(', ')} ms | ${r.rssMiB} MiB (${r.processes}) |`);
   }
   console.log(`\n${JSON.stringify(facts)}`);
 }
