@@ -36,8 +36,9 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 # The image's own user (uid 1000); /data is the one writable place: embedded database, generated
-# keys and the admin socket. A fresh named volume mounted there inherits this ownership.
-RUN mkdir -p /data && chown node:node /data
+# keys and the admin socket. Private (0700, as the provider insists); a fresh named volume
+# mounted there inherits this owner and mode.
+RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

@@ -9,7 +9,7 @@
 #     each time an app registered with the compiled admin CLI and a whole QR login over HTTP
 #     (scripts/prod-login.mjs), then SIGTERM: /readyz 503 "shutting down", exit 0;
 #  5. the Dockerfile's runtime stage: npm ci --omit=dev --ignore-scripts, its ENV, CMD and
-#     HEALTHCHECK exactly as written (HEALTHCHECK and CMD parsed from the Dockerfile).
+#     HEALTHCHECK exactly as written (parsed from the Dockerfile), as uid 1000 when run as root.
 # Needs git, npm, psql and redis-cli; PostgreSQL and Redis as for the tests (TEST_DATABASE_URL,
 # TEST_REDIS_URL). KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -145,15 +145,28 @@ EOF
 [ "${HEALTH_CMD[0]}" = node ] && [ "${MAIN_CMD[0]}" = node ] || die "Dockerfile CMD/HEALTHCHECK do not start with node"
 for path in "${HEALTH_CMD[1]}" "${MAIN_CMD[1]}"; do [ -f "$path" ] || die "the Dockerfile runs $path, which the build did not produce"; done
 export "${IMAGE_ENV[@]}"
-# The image's paths, moved under the work directory (DATA_DIR=/data is a volume in the image).
-export DATA_DIR="$WORK/data-image" PORT="$(free_port)"
+# The image's paths, moved under the work directory. As root (CI), run as the image's uid 1000,
+# which cannot write the (root-owned) application tree, with DATA_DIR below a root-owned,
+# world-writable volume as Kubernetes mounts an emptyDir (deploy/kubernetes: DATA_DIR=/data/saoma).
+VOLUME_DIR="$WORK/volume"
+mkdir -p "$VOLUME_DIR"
+AS_IMAGE_USER=()
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  chmod 755 "$WORK"
+  chmod 2777 "$VOLUME_DIR"
+  AS_IMAGE_USER=(setpriv --reuid=1000 --regid=1000 --clear-groups)
+else
+  echo "(not root or no setpriv: running as $(id -un), not as the image's uid 1000)"
+fi
+export DATA_DIR="$VOLUME_DIR/saoma" PORT="$(free_port)"
 export PUBLIC_URL="http://localhost:$PORT"
-mkdir -p "$DATA_DIR"
-start_provider "$WORK/image.log" "$NODE" "${MAIN_CMD[@]:1}"
-"$NODE" "${HEALTH_CMD[@]:1}" || die "the Dockerfile's HEALTHCHECK failed against a running provider"
-login_through "$PUBLIC_URL" "$NODE" dist/provider/src/admin/cli/main.js apps:create --name "Prod layout (image)" --redirect-uri "$REDIRECT_URI" --json
+start_provider "$WORK/image.log" "${AS_IMAGE_USER[@]}" "$NODE" "${MAIN_CMD[@]:1}"
+"${AS_IMAGE_USER[@]}" "$NODE" "${HEALTH_CMD[@]:1}" || die "the Dockerfile's HEALTHCHECK failed against a running provider"
+login_through "$PUBLIC_URL" "${AS_IMAGE_USER[@]}" "$NODE" dist/provider/src/admin/cli/main.js apps:create --name "Prod layout (image)" --redirect-uri "$REDIRECT_URI" --json
 stop_provider "$WORK/image.log"
 if "$NODE" "${HEALTH_CMD[@]:1}" 2>/dev/null; then die "the HEALTHCHECK passes with no provider running"; fi
+# Permission bits only: the setgid bit comes from the volume (as with an emptyDir and fsGroup).
+[ "$(( 0$(stat -c %a "$DATA_DIR") & 0777 ))" = "$(( 0700 ))" ] || die "DATA_DIR is not private: $(stat -c %a "$DATA_DIR")"
 
 log "nothing written into the application tree (read-only root filesystem)"
 changed="$(find "$APP" -type f -newer "$MARK" -not -path "$APP/node_modules/*" -print | head -20)"
