@@ -44,10 +44,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function freePort() {
   return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+    const s = net
+      .createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      });
   });
 }
 
@@ -120,7 +123,7 @@ async function startOnce(runtime, env, { idle = false } = {}) {
     await readyAt(port, child);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${runtime}: ${err.message}\n${output.slice(-2000)}`);
+    throw new Error(`${runtime}: ${err.message}\n${output.slice(-2000)}`, { cause: err });
   }
   const startMs = performance.now() - t0;
   const cpu = processTree(child.pid).reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -213,11 +216,15 @@ facts.loadavgAfter = os.loadavg().map((l) => +l.toFixed(2));
 if (opts.json) {
   console.log(JSON.stringify({ machine: facts, idleSeconds: IDLE_SECONDS, warmRuns: WARM_RUNS, results }, null, 2));
 } else {
-  console.log(`| Runtime | Storage | Cold start → ready: wall (CPU) | Warm start → ready, median of ${WARM_RUNS}: wall (CPU) | Idle RSS after ${IDLE_SECONDS} s (processes) |`);
+  console.log(
+    `| Runtime | Storage | Cold start → ready: wall (CPU) | Warm start → ready, median of ${WARM_RUNS}: wall (CPU) | Idle RSS after ${IDLE_SECONDS} s (processes) |`,
+  );
   console.log('|---|---|---|---|---|');
   for (const r of results) {
     const storage = r.storage === 'services' ? 'PostgreSQL + Redis' : 'embedded';
-    console.log(`| ${r.runtime} | ${storage} | ${r.coldMs} ms (${r.coldCpuMs} ms) | ${r.warmMs} ms (${r.warmCpuMs} ms); runs ${r.warmRunsMs.join(', ')} ms | ${r.rssMiB} MiB (${r.processes}) |`);
+    console.log(
+      `| ${r.runtime} | ${storage} | ${r.coldMs} ms (${r.coldCpuMs} ms) | ${r.warmMs} ms (${r.warmCpuMs} ms); runs ${r.warmRunsMs.join(', ')} ms | ${r.rssMiB} MiB (${r.processes}) |`,
+    );
   }
   console.log(`\n${JSON.stringify(facts)}`);
 }

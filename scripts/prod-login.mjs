@@ -8,7 +8,9 @@
 // the QR; a phone registers, signs in, scans and confirms through the phone API; the browser
 // completes and lands on the callback with a code; the site exchanges it (AppSecret + PKCE) at
 // /token and reads /me. Exit 0 and one line of JSON on success; exit 1 naming the failed step.
+import { Buffer } from 'node:buffer';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { URLSearchParams } from 'node:url';
 
 const [issuer, appId, appSecret, redirectUri] = process.argv.slice(2);
 if (!issuer || !appId || !appSecret || !redirectUri) {

@@ -21,9 +21,17 @@ const PRODUCTION_SECTION = README.slice(README.indexOf('\n## Production'), READM
 
 // ── the Dockerfile ────────────────────────────────────────────────────────────────────────────
 
-interface Stage { from: string; name?: string; lines: { op: string; args: string }[] }
+interface Stage {
+  from: string;
+  name?: string;
+  lines: { op: string; args: string }[];
+}
 function dockerfileStages(text: string): Stage[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages: Stage[] = [];
   for (const line of lines) {
     const [, op, args] = /^(\w+)\s+(.*)$/.exec(line)!;
@@ -38,13 +46,21 @@ const DOCKERFILE = dockerfileStages(read('Dockerfile'));
 const RUNTIME = DOCKERFILE.at(-1)!;
 const instruction = (stage: Stage, op: string) => stage.lines.filter((l) => l.op === op).map((l) => l.args);
 const execForm = (args: string) => JSON.parse(args.slice(args.indexOf('['))) as string[];
-const RUNTIME_ENV = Object.fromEntries(instruction(RUNTIME, 'ENV').flatMap((a) => a.split(/\s+/)).map((kv) => kv.split('=') as [string, string]));
+const RUNTIME_ENV = Object.fromEntries(
+  instruction(RUNTIME, 'ENV')
+    .flatMap((a) => a.split(/\s+/))
+    .map((kv) => kv.split('=') as [string, string]),
+);
 /** Variables the Dockerfile may set that are not the provider's own. */
 const IMAGE_ONLY_ENV: Record<string, string> = { NODE_ENV: 'Node/Express convention; production: no stack traces in default error pages' };
 
 /** dist/provider/src/x/y.js → provider/src/x/y.ts, if tsconfig.build.json compiles it. */
 function sourceOfBuilt(file: string): string | null {
-  const build = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: { outDir: string; rootDir: string }; include: string[]; exclude: string[] };
+  const build = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')) as {
+    compilerOptions: { outDir: string; rootDir: string };
+    include: string[];
+    exclude: string[];
+  };
   const rel = path.relative(build.compilerOptions.outDir, file);
   if (rel.startsWith('..') || !rel.endsWith('.js')) return null;
   const source = path.join(build.compilerOptions.rootDir, rel.replace(/\.js$/, '.ts'));
@@ -56,14 +72,25 @@ function sourceOfBuilt(file: string): string | null {
 function dockerPattern(pattern: string): RegExp {
   const body = pattern
     .split(/(\*\*\/?|\*|\?)/)
-    .map((part) => (part.startsWith('**') ? '(?:.*/)?' + (part.endsWith('/') ? '' : '.*') : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .map((part) =>
+      part.startsWith('**')
+        ? '(?:.*/)?' + (part.endsWith('/') ? '' : '.*')
+        : part === '*'
+          ? '[^/]*'
+          : part === '?'
+            ? '[^/]'
+            : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return new RegExp(`^${body}$`);
 }
 
 /** Docker's .dockerignore: patterns in order, the last match wins, a match on a parent directory counts. */
 function dockerIgnored(file: string): boolean {
-  const rules = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const rules = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const ancestors = file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
   let ignored = false;
   for (const rule of rules) {
@@ -76,7 +103,21 @@ function dockerIgnored(file: string): boolean {
 
 // ── compose.yaml, Caddyfile, Kubernetes ──────────────────────────────────────────────────────
 
-const COMPOSE = parse(read('compose.yaml'), { merge: true }) as { services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string>; command?: string[]; depends_on?: Record<string, { condition: string }>; read_only?: boolean; volumes?: string[]; ports?: string[] }> };
+const COMPOSE = parse(read('compose.yaml'), { merge: true }) as {
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: unknown;
+      environment?: Record<string, string>;
+      command?: string[];
+      depends_on?: Record<string, { condition: string }>;
+      read_only?: boolean;
+      volumes?: string[];
+      ports?: string[];
+    }
+  >;
+};
 const SAOMA_SERVICES = Object.entries(COMPOSE.services).filter(([, s]) => s.build && !s.command);
 /** Variables set on the other services of compose.yaml: whose they are. */
 const OTHER_PROGRAMS_ENV: Record<string, string[]> = { postgres: ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB'], caddy: ['SAOMA_DOMAIN'], redis: [] };
@@ -134,14 +175,18 @@ describe('Dockerfile', () => {
 
   it('copies into the build stage everything the build needs, and .dockerignore lets it in', () => {
     const build = DOCKERFILE[0];
-    const sources = instruction(build, 'COPY').filter((a) => !a.startsWith('--from')).flatMap((a) => a.split(/\s+/).slice(0, -1));
+    const sources = instruction(build, 'COPY')
+      .filter((a) => !a.startsWith('--from'))
+      .flatMap((a) => a.split(/\s+/).slice(0, -1));
     for (const source of sources) {
       expect(fs.existsSync(source), `COPY ${source}`).toBe(true);
       expect(dockerIgnored(source), `.dockerignore excludes COPY ${source}`).toBe(false);
     }
     const copied = (file: string) => sources.some((s) => file === s || file.startsWith(`${s.replace(/\/$/, '')}/`));
     // What tsc and scripts/build.mjs read: the sources, the public files, the migrations, the configs.
-    const needed = execFileSync('git', ['ls-files', 'provider', 'prisma'], { encoding: 'utf8' }).split('\n').filter((f) => f && !f.endsWith('.test.ts'));
+    const needed = execFileSync('git', ['ls-files', 'provider', 'prisma'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f && !f.endsWith('.test.ts'));
     needed.push('tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'prisma.config.ts', 'package.json', 'package-lock.json');
     for (const file of needed) {
       expect(copied(file), `the build stage does not COPY ${file}`).toBe(true);
@@ -165,7 +210,9 @@ describe('Dockerfile', () => {
       prisma6: 'the migrate CLI, not used at run time',
     };
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }> };
-    const withScripts = Object.entries(lock.packages).filter(([name, p]) => name && p.hasInstallScript && !p.dev).map(([name]) => name.replace(/^node_modules\//, ''));
+    const withScripts = Object.entries(lock.packages)
+      .filter(([name, p]) => name && p.hasInstallScript && !p.dev)
+      .map(([name]) => name.replace(/^node_modules\//, ''));
     for (const name of withScripts) expect(skipped[name], `production dependency ${name} has an install script the image skips`).toBeDefined();
   });
 });
@@ -177,7 +224,10 @@ describe('compose.yaml and the Caddyfile', () => {
     for (const [name, s] of SAOMA_SERVICES) {
       for (const key of Object.keys(s.environment!)) expect(CONFIG_KEYS.has(key), `${name}: ${key} is not a provider setting`).toBe(true);
       expect(s.read_only, `${name}: read-only root filesystem`).toBe(true);
-      expect(s.volumes?.some((v) => v.endsWith(`:${RUNTIME_ENV.DATA_DIR}`)), `${name}: a writable volume on DATA_DIR`).toBe(true);
+      expect(
+        s.volumes?.some((v) => v.endsWith(`:${RUNTIME_ENV.DATA_DIR}`)),
+        `${name}: a writable volume on DATA_DIR`,
+      ).toBe(true);
     }
     for (const key of ['JWKS', 'COOKIE_KEYS', 'IDENTIFIER_SECRET', 'DATABASE_URL', 'REDIS_URL', 'PUBLIC_URL']) {
       expect(envs[0][key], key).toBeTruthy();
@@ -209,7 +259,7 @@ describe('compose.yaml and the Caddyfile', () => {
 
   it('Caddy proxies to both instances on their PORT and checks /readyz', () => {
     const upstreams = /reverse_proxy\s+([^{]+)\{/.exec(CADDYFILE)![1].trim().split(/\s+/);
-    const port = SAOMA_SERVICES[0][1].environment!.PORT ?? RUNTIME_ENV.PORT;
+    const port = (SAOMA_SERVICES[0][1].environment!.PORT as string | undefined) ?? RUNTIME_ENV.PORT;
     expect(upstreams).toEqual(SAOMA_SERVICES.map(([name]) => `${name}:${port}`));
     const healthUri = /health_uri\s+(\S+)/.exec(CADDYFILE)![1];
     expect(healthUri).toBe('/readyz');
@@ -260,9 +310,12 @@ describe('deploy/kubernetes', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(container().securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     // DATA_DIR below a mounted volume (an emptyDir belongs to root: the provider makes DATA_DIR itself, 0700).
-    const dataDir = configMap().DATA_DIR ?? RUNTIME_ENV.DATA_DIR;
+    const dataDir = (configMap().DATA_DIR as string | undefined) ?? RUNTIME_ENV.DATA_DIR;
     const mounts = container().volumeMounts.map((m: { mountPath: string }) => m.mountPath) as string[];
-    expect(mounts.some((m) => dataDir.startsWith(`${m}/`)), `DATA_DIR ${dataDir} in a subdirectory of a volume (${mounts})`).toBe(true);
+    expect(
+      mounts.some((m) => dataDir.startsWith(`${m}/`)),
+      `DATA_DIR ${dataDir} in a subdirectory of a volume (${mounts.join(', ')})`,
+    ).toBe(true);
     const drainSeconds = 5; // main.ts: connections still open 5 s into the drain are closed
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(configMap().SHUTDOWN_DELAY) + drainSeconds);
   });
@@ -278,7 +331,14 @@ describe('deploy/kubernetes', () => {
 
 describe('paths into dist/ named anywhere', () => {
   it('each is a file npm run build produces (the admin CLI moved once already)', () => {
-    const files = ['README.md', 'Dockerfile', 'compose.yaml', 'package.json', 'scripts/prod-layout.sh', ...fs.readdirSync(K8S_DIR).map((f) => path.join(K8S_DIR, f))];
+    const files = [
+      'README.md',
+      'Dockerfile',
+      'compose.yaml',
+      'package.json',
+      'scripts/prod-layout.sh',
+      ...fs.readdirSync(K8S_DIR).map((f) => path.join(K8S_DIR, f)),
+    ];
     const named = files.flatMap((f) => [...read(f).matchAll(/dist\/provider\/src\/[\w/.-]+\.js/g)].map((m) => [f, m[0]] as const));
     expect(named.length).toBeGreaterThan(10);
     for (const [file, built] of named) expect(sourceOfBuilt(built), `${file} names ${built}`).not.toBeNull();
@@ -290,7 +350,9 @@ describe('README', () => {
     const rows = README.split('\n').filter((l) => l.startsWith('| `'));
     for (const key of CONFIG_KEYS) {
       // A row names it whole, or as a suffix after its sibling (`RATE_LIMIT_ADMIN_LOGIN`, `_IP`).
-      const listed = rows.some((r) => r.includes(`\`${key}\``) || [...r.matchAll(/`(_\w+)`/g)].some((m) => key.endsWith(m[1]) && r.includes(`\`${key.slice(0, -m[1].length)}\``)));
+      const listed = rows.some(
+        (r) => r.includes(`\`${key}\``) || [...r.matchAll(/`(_\w+)`/g)].some((m) => key.endsWith(m[1]) && r.includes(`\`${key.slice(0, -m[1].length)}\``)),
+      );
       expect(listed, `README configuration table lists ${key}`).toBe(true);
     }
   });
@@ -302,7 +364,7 @@ describe('the probe paths the files use are served', () => {
     p = await startTestProvider('embedded');
   });
   afterAll(async () => {
-    await p?.close();
+    await p.close();
   });
 
   it('every one answers 200 from a running provider', async () => {

@@ -115,7 +115,11 @@ describe.skipIf(skipServices)('PostgreSQL + Redis', () => {
     await relay.cut();
     let ready = await probe(p, '/readyz');
     await until('readyz to notice', async () => (ready = await probe(p, '/readyz')).status === 503, 10_000);
-    expect(ready.body).toMatchObject({ status: 'not_ready', reason: 'store unreachable', checks: { store: { ok: false, kind: 'redis' }, database: { ok: true } } });
+    expect(ready.body).toMatchObject({
+      status: 'not_ready',
+      reason: 'store unreachable',
+      checks: { store: { ok: false, kind: 'redis' }, database: { ok: true } },
+    });
     const started = Date.now();
     await probe(p, '/readyz');
     expect(Date.now() - started, 'a probe answers within its own timeout, not Redis reconnect delays').toBeLessThan(3_000);
@@ -125,7 +129,7 @@ describe.skipIf(skipServices)('PostgreSQL + Redis', () => {
     await until('readyz to recover', async () => (await probe(p, '/readyz')).status === 200, 20_000);
   });
 
-  it('migrations not applied (MIGRATE_ON_START=0): 503 listing them; 200 once applied; a newer release\'s extra migration keeps it ready', async () => {
+  it("migrations not applied (MIGRATE_ON_START=0): 503 listing them; 200 once applied; a newer release's extra migration keeps it ready", async () => {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
     const p = await startTestProvider('embedded', { DATABASE_URL: db.url, MIGRATE_ON_START: '0' });

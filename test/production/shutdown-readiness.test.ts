@@ -24,13 +24,16 @@ function get(port: number, urlPath: string): Promise<{ status: number; body: str
     http
       .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
         let body = '';
-        res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body }));
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (body += d))
+          .on('end', () => resolve({ status: res.statusCode!, body }));
       })
       .on('error', reject);
   });
 }
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => {});
 });
@@ -44,15 +47,19 @@ async function startChild(env: Record<string, string>) {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', SHUTDOWN_DELAY: String(DELAY_S), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  cleanups.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await until('the provider to be ready', async () => {
-    if (child.exitCode !== null) throw new Error(`provider exited:\n${output}`);
-    return (await get(port, '/readyz')).status === 200;
-  }, 60_000).catch((err) => {
-    throw new Error(`${(err as Error).message}\n${output.slice(-2000)}`);
+  await until(
+    'the provider to be ready',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`provider exited:\n${output}`);
+      return (await get(port, '/readyz')).status === 200;
+    },
+    60_000,
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\n${output.slice(-2000)}`, { cause: err });
   });
   return { child, port, exited, output: () => output };
 }
@@ -72,7 +79,10 @@ async function expectDrainingThenExit(run: Awaited<ReturnType<typeof startChild>
 
   let refusedAfter = -1;
   for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    const answered = await get(run.port, '/healthz').then(() => true, () => false);
+    const answered = await get(run.port, '/healthz').then(
+      () => true,
+      () => false,
+    );
     if (!answered) {
       refusedAfter = Date.now() - t0;
       break;
@@ -90,13 +100,17 @@ describe('SIGTERM: readiness first, then the drain', () => {
     expect(run.output()).toContain(`"delaySeconds":${DELAY_S}`);
   }, 90_000);
 
-  it.skipIf(skipServices)('WORKERS=2 (PostgreSQL + Redis): every worker answers 503 during the delay; exit 0', async () => {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
-    const prefix = `saoma-test:drain-${nanoid(6)}:`;
-    cleanups.push(() => deleteRedisPrefix(prefix));
-    const run = await startChild({ WORKERS: '2', DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix });
-    await until('both workers listening', async () => (run.output().match(/provider listening/g) ?? []).length >= 2, 60_000);
-    await expectDrainingThenExit(run, 8);
-  }, 120_000);
+  it.skipIf(skipServices)(
+    'WORKERS=2 (PostgreSQL + Redis): every worker answers 503 during the delay; exit 0',
+    async () => {
+      const db = await createTestDatabase();
+      cleanups.push(() => db.drop());
+      const prefix = `saoma-test:drain-${nanoid(6)}:`;
+      cleanups.push(() => deleteRedisPrefix(prefix));
+      const run = await startChild({ WORKERS: '2', DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix });
+      await until('both workers listening', () => Promise.resolve((run.output().match(/provider listening/g) ?? []).length >= 2), 60_000);
+      await expectDrainingThenExit(run, 8);
+    },
+    120_000,
+  );
 });

@@ -17,7 +17,7 @@ import { readMigrations } from '../storage/migrate.js';
 /** Each check answers within this, or counts as down (a blackholed host must not hang probes). */
 const CHECK_TIMEOUT_MS = 2_000;
 
-export interface Check {
+interface Check {
   ok: boolean;
   /** What is wrong, for people: "unreachable", "pending: 2026…_x". */
   detail?: string;
@@ -55,7 +55,10 @@ export function createHealth({ db, store, log, migrationsDir }: HealthOptions) {
     const [dbUp, storeUp, applied] = await Promise.all([
       within(db.ping(), false),
       within(store.ping(), false),
-      within(appliedMigrations().catch(() => null), null), // null: no table yet, or the database is down
+      within(
+        appliedMigrations().catch(() => null),
+        null,
+      ), // null: no table yet, or the database is down
     ]);
     const database: Check = { ok: dbUp, kind: db.kind, ...(dbUp ? {} : { detail: 'unreachable' }) };
     const ephemeral: Check = { ok: storeUp, kind: store.kind, ...(storeUp ? {} : { detail: 'unreachable' }) };
@@ -63,7 +66,12 @@ export function createHealth({ db, store, log, migrationsDir }: HealthOptions) {
     const pending = applied ? expected.filter((name) => !applied.has(name)) : expected;
     const migrations: Check = !dbUp
       ? { ok: false, detail: 'unknown (database unreachable)' }
-      : { ok: pending.length === 0, applied: expected.length - pending.length, expected: expected.length, ...(pending.length ? { detail: `pending: ${pending.join(', ')}` } : {}) };
+      : {
+          ok: pending.length === 0,
+          applied: expected.length - pending.length,
+          expected: expected.length,
+          ...(pending.length ? { detail: `pending: ${pending.join(', ')}` } : {}),
+        };
     const failed = Object.entries({ database, store: ephemeral, migrations }).filter(([, c]) => !c.ok);
     return {
       status: failed.length ? 'not_ready' : 'ready',
@@ -92,7 +100,10 @@ export function createHealth({ db, store, log, migrationsDir }: HealthOptions) {
   });
   routes.get('/readyz', async (_req, res) => {
     const result = await readiness();
-    res.status(result.status === 'ready' ? 200 : 503).set('Cache-Control', 'no-store').json(result);
+    res
+      .status(result.status === 'ready' ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(result);
   });
 
   return {
