@@ -6,6 +6,7 @@ import { bootstrapAdmin } from './admin/admins.js';
 import { createConsoleSessions } from './admin/console/session.js';
 import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
+import { createHealth } from './http/health.js';
 import { createRateLimits } from './http/rate-limit.js';
 import { errorHandler, pageOrJson, plainErrorPage, renderJson } from './http/render.js';
 import { isolatedPageHeaders, securityHeaders } from './http/security.js';
@@ -109,10 +110,8 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.use(securityHeaders({ issuer: config.issuer }));
   app.use(limits.context);
   app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
-  app.get('/healthz', async (_req, res) => {
-    const [database, ephemeral] = await Promise.all([db.ping(), store.ping()]);
-    res.status(database && ephemeral ? 200 : 503).json({ status: database && ephemeral ? 'ok' : 'degraded', database: db.kind, databaseUp: database, store: store.kind, storeUp: ephemeral });
-  });
+  const health = createHealth({ db, store, log });
+  app.use(health.routes); // /healthz, /readyz
 
   // Surfaces: each adapts the services to its protocol and renders its own errors.
   // OAuth (oidc-provider's endpoints): limits in front, rendered in OAuth's shape.
@@ -148,6 +147,8 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     logins,
     limits,
     clock,
+    /** Readiness first: /readyz answers 503 "shutting down" while everything else still serves. */
+    beginDraining: () => health.beginDraining(),
     /** Ends streams and wakes long-polls; call when the server stops accepting connections. */
     beginShutdown: () => logins.shutdown(),
     async close() {

@@ -69,6 +69,8 @@ export const configSchema = z.object({
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
   TRUST_PROXY: flag(false),
   MIGRATE_ON_START: flag(true),
+  /** Seconds between SIGTERM (readiness 503) and closing the listener, for load balancers to notice. */
+  SHUTDOWN_DELAY: z.coerce.number().int().min(0).max(300).default(0),
   /** Worker processes (node:cluster) sharing the port; > 1 needs DATABASE_URL and Redis. */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** HTTPS certificate and key (PEM files); both or neither. */

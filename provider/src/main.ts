@@ -39,6 +39,10 @@ export async function startProvider(
     saoma,
     close: () =>
       (closing ??= (async () => {
+        // Readiness goes first; the listener stays open SHUTDOWN_DELAY seconds so load balancers
+        // polling /readyz (or slow to drop this endpoint) stop sending before connections are refused.
+        saoma.beginDraining();
+        if (config.SHUTDOWN_DELAY > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY * 1000));
         await adminSocket?.close();
         // Stop accepting, let requests in flight finish, end idle and streaming connections.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -61,7 +65,7 @@ export async function main(config: Config = loadConfig()) {
   const running = await startProvider(config, log);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      log.info({ signal }, 'shutting down');
+      log.info({ signal, delaySeconds: config.SHUTDOWN_DELAY }, 'shutting down');
       running.close().then(
         () => process.exit(0),
         (err) => {

@@ -51,7 +51,7 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
       return await during();
     } finally {
       await pg.start();
-      await eventually('the provider to reach PostgreSQL again', async () => (await fetch(`${p.issuer}/healthz`)).status === 200);
+      await eventually('the provider to reach PostgreSQL again', async () => (await fetch(`${p.issuer}/readyz`)).status === 200);
     }
   }
 
@@ -63,7 +63,7 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
       await expectUnavailable(await post('/register', { username: 'outage_user', password: 'long enough pw' }), 'register');
       await expectUnavailable(await post('/login', { username: phone.username, password: phone.password }), 'login');
       await expectUnavailable(await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${phone.token}` } }), 'me');
-      expect((await fetch(`${p.issuer}/healthz`)).status).toBe(503);
+      expect((await fetch(`${p.issuer}/readyz`)).status).toBe(503);
     });
     expect(await p.saoma.db.prisma.user.findUnique({ where: { username: 'outage_user' } })).toBeNull();
     expect((await post('/register', { username: 'outage_user', password: 'long enough pw' })).status).toBe(201);

@@ -103,12 +103,12 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
       const { value: held, ms } = await waiting;
       expect([200, 503], `held long-poll answered ${held.status}`).toContain(held.status);
       expect(ms).toBeLessThan(15_000);
-      expect((await fetch(`${p.issuer}/healthz`)).status).toBe(503);
+      expect((await fetch(`${p.issuer}/readyz`)).status).toBe(503);
     } finally {
       await redis.start();
     }
 
-    await eventually('the provider to see Redis again', async () => (await fetch(`${p.issuer}/healthz`)).status === 200);
+    await eventually('the provider to see Redis again', async () => (await fetch(`${p.issuer}/readyz`)).status === 200);
     const scanned = await eventually('a scan after the restart', async () => ((await phone.scan(qr.payload)).status === 200 ? true : undefined));
     expect(scanned).toBe(true);
     // The stream opened before the outage hears it (ioredis re-subscribed): no reload needed.
@@ -126,7 +126,7 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
     const { body: qr } = await login.qr();
     await redis.stop({ keepData: false });
     await redis.start();
-    await eventually('the provider to see Redis again', async () => (await fetch(`${p.issuer}/healthz`)).status === 200);
+    await eventually('the provider to see Redis again', async () => (await fetch(`${p.issuer}/readyz`)).status === 200);
     for (const path of ['/qr/status?last=pending&wait=0', '/qr', '/complete']) {
       const res = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}${path}`);
       expect(res.status, path).toBe(400);

@@ -103,8 +103,8 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
       RATE_LIMIT_SCANS: '5/60', // one limit left on, counted on the cluster
     });
     try {
-      const health = (await (await fetch(`${p.issuer}/healthz`)).json()) as { store: string; storeUp: boolean };
-      expect(health).toMatchObject({ store: 'redis', storeUp: true });
+      const ready = (await (await fetch(`${p.issuer}/readyz`)).json()) as { checks: { store: { ok: boolean; kind: string } } };
+      expect(ready.checks.store).toEqual({ ok: true, kind: 'redis' });
       const { config } = await registerSite(p);
       const phone = await signedInPhone(p);
       const { claims } = await fullLogin(p, config, phone);
