@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 const LOOSE = 0o077;
 
 /** Makes every entry under `root` private; how many it had to change. */
-export function tightenDataDir(root: string): number {
+export function tightenDataDir(root: string, notOwned: string[] = []): number {
   let tightened = 0;
   const visit = (p: string, depth: number) => {
     let st: fs.Stats;
@@ -28,8 +28,14 @@ export function tightenDataDir(root: string): number {
     }
     if (st.isSymbolicLink()) return;
     if (st.mode & LOOSE) {
-      fs.chmodSync(p, st.isDirectory() ? 0o700 : 0o600);
-      tightened++;
+      try {
+        fs.chmodSync(p, st.isDirectory() ? 0o700 : 0o600);
+        tightened++;
+      } catch (err) {
+        // Not ours to change (a volume mounted by root for a non-root process): say so, go on.
+        if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+        notOwned.push(p);
+      }
     }
     if (st.isDirectory() && depth < 8) for (const name of fs.readdirSync(p)) visit(path.join(p, name), depth + 1);
   };
@@ -43,6 +49,10 @@ export function ensurePrivateDataDir(dir: string, log?: Pick<Logger, 'warn'>): v
   // umask() without an argument is deprecated (racy across threads): set, then add the old bits back.
   process.umask(process.umask(LOOSE) | LOOSE);
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const tightened = tightenDataDir(root);
+  const notOwned: string[] = [];
+  const tightened = tightenDataDir(root, notOwned);
   if (tightened) log?.warn({ dataDir: root, tightened }, 'DATA_DIR was readable by other accounts; made it private (0700, files 0600): treat keys and the embedded database as possibly read');
+  if (notOwned.length) {
+    log?.warn({ dataDir: root, notOwned: notOwned.slice(0, 5) }, 'DATA_DIR (or something in it) is readable by other accounts and owned by another user: cannot make it private; use a directory this account owns (e.g. DATA_DIR=<volume>/saoma)');
+  }
 }
