@@ -77,4 +77,12 @@ export async function main(config: Config = loadConfig()) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // A provider that cannot start says why in a sentence (bad configuration, a database it
+  // cannot reach), not with a stack; LOG_LEVEL=debug shows the stack too.
+  await main().catch((err: unknown) => {
+    console.error(`saoma: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+    process.exit(1);
+  });
+}
