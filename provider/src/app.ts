@@ -2,13 +2,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type Provider from 'oidc-provider';
+import type { Registry } from 'prom-client';
 import { bootstrapAdmin } from './admin/admins.js';
+import { requireAdminToken } from './admin/api/bearer.js';
 import { createConsoleSessions } from './admin/console/session.js';
 import { adminHttp } from './admin/http.js';
 import type { Config } from './config.js';
 import { createHealth } from './http/health.js';
+import { outageSource } from './http/outage.js';
 import { createRateLimits } from './http/rate-limit.js';
 import { errorHandler, pageOrJson, plainErrorPage, renderJson } from './http/render.js';
+import { requestIds } from './http/request-id.js';
 import { isolatedPageHeaders, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
 import { systemClock, type Clock } from './login/clock.js';
@@ -24,6 +28,9 @@ import { interactionErrors, interactionRoutes } from './oidc/interaction-routes.
 import { loadKeyMaterial, signingAlgorithms, type KeyMaterial } from './oidc/keys.js';
 import { oauthErrorHandler } from './oidc/oauth-errors.js';
 import { createOidcProvider } from './oidc/provider.js';
+import { metricsRoutes, registrySource, type MetricsSource } from './metrics/endpoint.js';
+import { httpMetrics, routeLabel } from './metrics/http.js';
+import { createMetrics } from './metrics/metrics.js';
 import { createServices } from './services.js';
 import { openDatabase, type Database } from './storage/database.js';
 import type { EphemeralStore } from './storage/ephemeral.js';
@@ -45,8 +52,17 @@ const WAITS_PER_LOGIN = 4;
  * surfaces — each mounting its routes and its error renderer — in front of oidc-provider's own.
  * Tests build it the same way (`clock` lets them move time instead of sleeping).
  */
-export async function createSaoma(config: Config, log: Logger, opts: { inMemoryDatabase?: boolean; keys?: KeyMaterial; clock?: Clock } = {}) {
+export interface SaomaOptions {
+  inMemoryDatabase?: boolean;
+  keys?: KeyMaterial;
+  clock?: Clock;
+  /** Where /metrics reads from: this process's registry, or (a cluster worker) every worker's (metrics/endpoint.ts). */
+  metricsSource?: (registry: Registry) => MetricsSource;
+}
+
+export async function createSaoma(config: Config, log: Logger, opts: SaomaOptions = {}) {
   const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics();
   const db: Database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.dataDir,
@@ -76,9 +92,14 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   // oidc-provider, then everything Saoma changes inside it (oidc/extensions.ts), in one place.
   const provider = createOidcProvider({ issuer: config.issuer, keys, store, payloads, clients, users, trustProxy: config.TRUST_PROXY });
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
-  const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log });
+  const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log, onRefused: metrics.rateLimited });
   const tombstones = createTombstones(store);
   installExtensions(provider, { clients, limits, tombstones, authMethod: createAuthMethodCheck({ clients, apps, audit, log }), log });
+  // Outages inside oidc-provider never reach an express error handler: counted here.
+  provider.on('server_error', (_ctx, err) => {
+    const source = outageSource(err);
+    if (source) metrics.backendError(source);
+  });
 
   // The login core, and what it needs from oidc-provider (the grant port).
   const grants = createGrantIssuer(provider, payloads);
@@ -90,7 +111,10 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     clock,
     timing: { qrTtlMs: config.QR_TTL * 1000, completeTtlMs: config.QR_COMPLETE_TTL * 1000, retentionMs: 10 * 60 * 1000 },
     waiting: { perLogin: WAITS_PER_LOGIN, perAddress: config.WAITING_PER_ADDRESS },
+    onStage: metrics.loginStage,
+    onNotified: metrics.notified,
   });
+  metrics.setSources({ waiting: () => logins.waiting(), ping: { database: () => db.ping(), store: () => store.ping() } });
   const images = createQrImages(config.issuer, store);
   const embeds = createEmbeds({ logins, store, clients, grants });
   const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: keys.identifierSecret, tombstones });
@@ -99,6 +123,8 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   app.disable('x-powered-by');
   // One proxy hop: the address it appends to X-Forwarded-For, not the client-supplied left-most one.
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
+  app.use(requestIds({ trustProxy: config.TRUST_PROXY }));
+  app.use(httpMetrics(metrics, log));
   // Behind the proxy, an https PUBLIC_URL means the browser spoke https even when the proxy
   // forgets X-Forwarded-Proto: cookies (oidc-provider's and the console's) stay Secure.
   if (config.TRUST_PROXY && new URL(config.issuer).protocol === 'https:') {
@@ -109,9 +135,13 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
   }
   app.use(securityHeaders({ issuer: config.issuer }));
   app.use(limits.context);
-  app.use('/static', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
+  app.use('/static', routeLabel('/static/*'), express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   const health = createHealth({ db, store, log });
   app.use(health.routes); // /healthz, /readyz
+
+  // Operators: Prometheus metrics behind an admin token (or on METRICS_PORT: main.ts).
+  const metricsSource = opts.metricsSource?.(metrics.registry) ?? registrySource(metrics.registry);
+  app.use(metricsRoutes(metricsSource, [limits.adminLogin, requireAdminToken(administration.tokens)], log));
 
   // Surfaces: each adapts the services to its protocol and renders its own errors.
   // OAuth (oidc-provider's endpoints): limits in front, rendered in OAuth's shape.
@@ -149,6 +179,7 @@ export async function createSaoma(config: Config, log: Logger, opts: { inMemoryD
     clock,
     /** Readiness first: /readyz answers 503 "shutting down" while everything else still serves. */
     beginDraining: () => health.beginDraining(),
+    metrics,
     /** Ends streams and wakes long-polls; call when the server stops accepting connections. */
     beginShutdown: () => logins.shutdown(),
     async close() {

@@ -79,6 +79,9 @@ export const configSchema = z.object({
   /** First start only: when no admin exists, create this one (both or neither). */
   ADMIN_BOOTSTRAP_USERNAME: z.string().optional(),
   ADMIN_BOOTSTRAP_PASSWORD: z.string().optional(),
+  /** A separate listener serving /metrics without a token (a private network's scraper); unset: only /metrics with an admin token on PORT. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PHONE_LOGIN: rateLimit('10/900'),
   RATE_LIMIT_PHONE_LOGIN_IP: rateLimit('50/900'),
