@@ -28,6 +28,10 @@ import { interactionErrors, interactionRoutes } from './oidc/interaction-routes.
 import { loadKeyMaterial, signingAlgorithms, type KeyMaterial } from './oidc/keys.js';
 import { oauthErrorHandler } from './oidc/oauth-errors.js';
 import { createOidcProvider } from './oidc/provider.js';
+import { createProviderHost } from './oidc/provider-host.js';
+import { cookieSigner } from './oidc/cookie-keys.js';
+import { keyCipher } from './keys/cipher.js';
+import { createKeyring } from './keys/keyring.js';
 import { metricsRoutes, registrySource, type MetricsSource } from './metrics/endpoint.js';
 import { httpMetrics, routeLabel } from './metrics/http.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -78,10 +82,19 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
       })
     : null;
   const store: EphemeralStore = redisStore ?? createMemoryStore({ now: () => clock.now() });
-  const keys = opts.keys ?? (await loadKeyMaterial(config, log));
+  const material = opts.keys ?? (await loadKeyMaterial(config, log));
   const { prisma } = db;
 
-  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks) });
+  // Signing and cookie keys live in the database, shared by every instance (keys/keyring.ts);
+  // the configured ones (JWKS, COOKIE_KEYS or keys.json) only seed an empty one.
+  const keyring = createKeyring({ prisma, store, cipher: keyCipher(material.identifierSecret), clock });
+  const { ignoredKids } = await keyring.seed(material);
+  if (config.JWKS && ignoredKids.length) {
+    log.warn({ kids: ignoredKids }, 'JWKS names keys the database does not have: the database keys are used (JWKS only seeds an empty database; rotate with keys:rotate)');
+  }
+  let keys = await keyring.current();
+
+  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks), keyring });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
   const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId), { idleMs: config.DEVICE_SESSION_IDLE_DAYS * 24 * 3600_000 });
@@ -89,17 +102,38 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   // Revocations published while pub/sub was down are lost: start the cache afresh.
   const stopResubscribed = store.onResubscribed(() => tokens.forgetAll());
 
-  // oidc-provider, then everything Saoma changes inside it (oidc/extensions.ts), in one place.
-  const provider = createOidcProvider({ issuer: config.issuer, keys, store, payloads, clients, users, trustProxy: config.TRUST_PROXY });
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log, onRefused: metrics.rateLimited });
   const tombstones = createTombstones(store);
-  installExtensions(provider, { clients, limits, tombstones, authMethod: createAuthMethodCheck({ clients, apps, audit, log }), log });
-  // Outages inside oidc-provider never reach an express error handler: counted here.
-  provider.on('server_error', (_ctx, err) => {
-    const source = outageSource(err);
-    if (source) metrics.backendError(source);
-  });
+  const authMethod = createAuthMethodCheck({ clients, apps, audit, log });
+  const cookies = cookieSigner(() => keys.cookieKeys);
+  // oidc-provider, then everything Saoma changes inside it (oidc/extensions.ts), in one place;
+  // built again whenever the signing keys change (oidc/provider-host.ts).
+  const providers = createProviderHost((jwks) => {
+    const built = createOidcProvider({ issuer: config.issuer, jwks, cookies, identifierSecret: material.identifierSecret, store, payloads, clients, users, trustProxy: config.TRUST_PROXY });
+    installExtensions(built, { clients, limits, tombstones, authMethod, log });
+    // Outages inside oidc-provider never reach an express error handler: counted here.
+    built.on('server_error', (_ctx, err) => {
+      const source = outageSource(err);
+      if (source) metrics.backendError(source);
+    });
+    return built;
+  }, keys.jwks);
+  const stopKeys = await keyring.watch(
+    keys,
+    (next) => {
+      const signingChanged = next.signingFingerprint !== keys.signingFingerprint;
+      keys = next; // cookie keys: the signer reads them on every call
+      if (!signingChanged) return;
+      providers.replace(next.jwks);
+      log.info({ kids: next.jwks.keys.map((k) => k.kid) }, 'signing keys changed');
+    },
+    log,
+  );
+  // Below, the models and interactions of the first instance: any instance serves them alike
+  // (shared storage and cookie signer). Only the endpoints sign, and providers.callback serves
+  // those with the instance holding the current keys.
+  const provider = providers.current;
 
   // The login core, and what it needs from oidc-provider (the grant port).
   const grants = createGrantIssuer(provider, payloads);
@@ -117,7 +151,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   metrics.setSources({ waiting: () => logins.waiting(), ping: { database: () => db.ping(), store: () => store.ping() } });
   const images = createQrImages(config.issuer, store);
   const embeds = createEmbeds({ logins, store, clients, grants });
-  const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: keys.identifierSecret, tombstones });
+  const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: material.identifierSecret, tombstones });
 
   const app = express();
   app.disable('x-powered-by');
@@ -162,14 +196,17 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's
   // stack page. Errors skip provider.callback() anyway; it stays the last layer.
   app.use(errorHandler(log, pageOrJson(plainErrorPage)));
-  app.use(provider.callback());
+  app.use(providers.callback);
 
   return {
     app,
-    provider: provider as Provider,
+    /** The oidc-provider instance serving now (rebuilt on a signing key rotation). */
+    get provider(): Provider {
+      return providers.current;
+    },
     db,
     store,
-    keys,
+    keyring,
     apps,
     users,
     admin: administration.api,
@@ -184,6 +221,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
     beginShutdown: () => logins.shutdown(),
     async close() {
       logins.shutdown();
+      await stopKeys();
       stopResubscribed();
       await stopDeviceListener().catch(() => {});
       await services.close();

@@ -12,6 +12,7 @@ import { accountRoutes } from './routes-accounts.js';
 import type { AdminTokens } from '../tokens.js';
 import type { Usage } from '../usage.js';
 import type { AdminUsers } from '../people.js';
+import type { Keyring } from '../../keys/keyring.js';
 
 // Printable ASCII: a NUL would reach PostgreSQL (which refuses it in text) as a 500.
 const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
@@ -23,6 +24,7 @@ export interface AdminServices {
   tokens: AdminTokens;
   usage: Usage;
   users: AdminUsers;
+  keyring: Keyring;
 }
 
 /**
@@ -94,6 +96,18 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       const appId = appIdOf(req.params);
       await apps.get(appId); // 404 for an unknown app, not an empty list
       res.json({ authorizations: await users.ofApp(appId) });
+    });
+  }
+  const { keyring } = deps;
+  if (keyring) {
+    // The provider's signing and cookie keys: never their private material.
+    router.get('/keys', async (_req, res) => {
+      res.json({ keys: await keyring.list() });
+    });
+    router.post('/keys/rotate', async (req, res) => {
+      const rotated = await keyring.rotate(req.body ?? {});
+      await record('keys.rotated', actorOf(res), { detail: { created: rotated.created.map((k) => k.id), replaced: rotated.replaced.map((k) => k.id) } });
+      res.status(201).json(rotated);
     });
   }
   const { developers, admins, tokens } = deps;
