@@ -24,7 +24,8 @@ export function toAppError(err: unknown): AppError {
     // The router's own 4xx (e.g. a path parameter that is not valid percent-encoding: URIError, 400).
     return new AppError('invalid_request', status, err instanceof URIError ? 'The request path is not valid percent-encoding.' : 'Bad request.');
   }
-  if (isOutage(err)) return unavailable();
+  // The cause stays attached: metrics (metrics/http.ts) count the outage by the service it names.
+  if (isOutage(err)) return Object.assign(unavailable(), { cause: err });
   return commonError('server_error');
 }
 
