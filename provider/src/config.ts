@@ -160,6 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  WORKERS > 1 needs DATABASE_URL and Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; the embedded database and memory store live in one process)',
     );
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    throw new Error('Invalid configuration:\n  METRICS_PORT: must differ from PORT (it is a second listener, serving /metrics without a token)');
+  }
   const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
   const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
   return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis };
