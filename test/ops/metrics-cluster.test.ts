@@ -24,7 +24,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
     http
       .get(url, { agent: false, headers: { connection: 'close', ...headers } }, (res) => {
         let body = '';
-        res.on('data', (c) => (body += c));
+        res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       })
       .on('error', reject);
@@ -51,11 +51,24 @@ describe.skipIf(skip)('/metrics with WORKERS=2', () => {
     base = `http://127.0.0.1:${port}`;
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     child = spawn(path.resolve('node_modules/.bin/tsx'), ['provider/src/main.ts'], {
-      env: { ...process.env, ...HIGH_LIMITS, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, LOG_LEVEL: 'info', WORKERS: '2', METRICS_PORT: String(metricsPort) },
+      env: {
+        ...process.env,
+        ...HIGH_LIMITS,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: base,
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        REDIS_PREFIX: prefix,
+        LOG_LEVEL: 'info',
+        WORKERS: '2',
+        METRICS_PORT: String(metricsPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 60_000;
     while ((output.match(/provider listening/g) ?? []).length < 2) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`cluster did not start:\n${output}`);
@@ -63,11 +76,12 @@ describe.skipIf(skip)('/metrics with WORKERS=2', () => {
     }
   }, 90_000);
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+    const running = child;
+    if (running && running.exitCode === null) {
+      const exited = new Promise<'exited'>((r) => running.once('exit', () => r('exited')));
+      running.kill('SIGTERM');
+      const outcome = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+      if (outcome === 'late') running.kill('SIGKILL');
     }
     await db?.drop();
     await deleteRedisPrefix(prefix).catch(() => undefined);

@@ -80,7 +80,11 @@ describe.skipIf(skip)('/metrics', () => {
   it('counts rate-limit refusals by limit, and shows both backing services up', async () => {
     const before = total((await scrape()).samples, 'saoma_rate_limit_refusals_total', { limit: 'phone-login' });
     const wrong = () =>
-      fetch(`${p.issuer}/api/mobile/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nobody-here', password: 'wrong password' }) });
+      fetch(`${p.issuer}/api/mobile/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'nobody-here', password: 'wrong password' }),
+      });
     expect((await wrong()).status).toBe(401);
     expect((await wrong()).status).toBe(429);
     const { samples } = await scrape();

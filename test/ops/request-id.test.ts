@@ -46,7 +46,9 @@ describe.skipIf(skip)('request ids behind a trusted proxy (TRUST_PROXY=1)', () =
     const from = lines.length;
     const ids = Array.from({ length: 8 }, (_, i) => `concurrent-${i}`);
     await Promise.all(ids.map((id) => fetch(`${p.issuer}/api/mobile/me`, { headers: { 'x-request-id': id } })));
-    const requestLines = logged().slice(from).filter((l) => l.msg === 'request');
+    const requestLines = logged()
+      .slice(from)
+      .filter((l) => l.msg === 'request');
     expect(requestLines.map((l) => l.requestId).sort()).toEqual(ids);
   });
 
@@ -86,11 +88,15 @@ describe.skipIf(skip)('request ids without a trusted proxy', () => {
     const body = (await sns.json()) as { errcode: number; errmsg: string };
     expect(body).toEqual({ errcode: 40013, errmsg: `invalid appid, rid: ${sns.headers.get('x-request-id')}` });
 
-    const page = await fetch(`${p.issuer}/connect/qrconnect?appid=wx0123456789abcdef&redirect_uri=https%3A%2F%2Fx.test%2F&response_type=code&scope=snsapi_login`);
+    const page = await fetch(
+      `${p.issuer}/connect/qrconnect?appid=wx0123456789abcdef&redirect_uri=https%3A%2F%2Fx.test%2F&response_type=code&scope=snsapi_login`,
+    );
     expect(page.status).toBe(400);
     expect(await page.text()).toContain(`<code>${page.headers.get('x-request-id')}</code>`);
 
-    const oidcPage = await fetch(`${p.issuer}/auth?client_id=unknown&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fx.test%2F`, { headers: { accept: 'text/html' } });
+    const oidcPage = await fetch(`${p.issuer}/auth?client_id=unknown&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fx.test%2F`, {
+      headers: { accept: 'text/html' },
+    });
     expect(oidcPage.status).toBe(400);
     expect(await oidcPage.text()).toContain(`<code>${oidcPage.headers.get('x-request-id')}</code>`);
   });

@@ -68,16 +68,23 @@ export function createApiSpec(info: { title: string; version: string; descriptio
     for (const op of operations) {
       const item = (paths[opts.basePath + openApiPath(op.path)] ??= {});
       item[op.method] = {
-        operationId: `${op.method}${openApiPath(op.path).replace(/[{}]/g, '').replace(/(^|[/_-])(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
+        operationId: `${op.method}${openApiPath(op.path)
+          .replace(/[{}]/g, '')
+          .replace(/(^|[/_-])(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
         summary: op.summary,
         ...(op.description ? { description: op.description } : {}),
         ...(op.tags ? { tags: op.tags } : {}),
         parameters: [...parameters(op.params, 'path'), ...parameters(op.query, 'query')],
         // Optional when an empty object passes (the routes read a missing body as {}).
-        ...(op.body ? { requestBody: { required: !op.body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
+        ...(op.body
+          ? { requestBody: { required: !op.body.safeParse({}).success, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }
+          : {}),
         responses: {
           ...Object.fromEntries(
-            Object.entries(op.responses).map(([status, r]) => [status, { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}) }]),
+            Object.entries(op.responses).map(([status, r]) => [
+              status,
+              { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}) },
+            ]),
           ),
           default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },

@@ -50,7 +50,7 @@ export type Render = (req: Request, res: Response, e: AppError) => void;
 export function errorHandler(log: Logger, render: Render): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toAppError(err);
-    res.locals.thrown = err; // for whoever observes the response (metrics/http.ts counts outages)
+    res.locals.thrown = err as unknown; // for whoever observes the response (metrics/http.ts counts outages)
     if (e.status >= 500) log.error({ err, method: req.method, url: redactUrl(req.originalUrl) }, 'request failed');
     if (res.headersSent) return void res.end();
     res.status(e.status).set(e.headers).set('Cache-Control', 'no-store');

@@ -116,7 +116,8 @@ export function createKeyring(deps: KeyringDeps) {
   }
 
   function cipher(): KeyCipher {
-    if (!deps.cipher) throw commonError('invalid_request', 'Keys cannot be read or made here: IDENTIFIER_SECRET is unknown (set it, or run this where DATA_DIR/keys.json is).');
+    if (!deps.cipher)
+      throw commonError('invalid_request', 'Keys cannot be read or made here: IDENTIFIER_SECRET is unknown (set it, or run this where DATA_DIR/keys.json is).');
     return deps.cipher;
   }
 
@@ -129,7 +130,13 @@ export function createKeyring(deps: KeyringDeps) {
     publishAt: new Date(at),
     activeAt: new Date(at),
   });
-  const cookieRow = (id: string, secret: string, at: number) => ({ id, kind: 'cookie', material: cipher().seal(id, secret), publishAt: new Date(at), activeAt: new Date(at) });
+  const cookieRow = (id: string, secret: string, at: number) => ({
+    id,
+    kind: 'cookie',
+    material: cipher().seal(id, secret),
+    publishAt: new Date(at),
+    activeAt: new Date(at),
+  });
 
   async function publish() {
     await deps.store?.publish(KEYS_CHANGED, String(clock.now())).catch(() => undefined); // the others also poll

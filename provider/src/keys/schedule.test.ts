@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { inUse, nextChange, planRotation, stateOf, type ScheduledKey } from './schedule.js';
 
 const H = 3600_000;
-const key = (id: string, over: Partial<ScheduledKey> = {}): ScheduledKey => ({ id, kind: 'signing', slot: 'RSA::RS256', publishAt: 0, activeAt: 0, retireAt: null, ...over });
+const key = (id: string, over: Partial<ScheduledKey> = {}): ScheduledKey => ({
+  id,
+  kind: 'signing',
+  slot: 'RSA::RS256',
+  publishAt: 0,
+  activeAt: 0,
+  retireAt: null,
+  ...over,
+});
 
 describe('key schedule', () => {
   it('publishes a rotated key before it signs, then signs with it and keeps the old one until it retires', () => {
@@ -38,7 +46,12 @@ describe('key schedule', () => {
 
   it('drops a key still pending when the slot is rotated again (it never signed), and limits to chosen slots', () => {
     const keys = [key('rs'), key('rs-pending', { publishAt: H, activeAt: 5 * H }), key('es', { slot: 'EC:P-256:ES256' })];
-    const [plan] = planRotation(keys, 2 * H, { kinds: ['signing'], leadMs: { signing: 0, cookie: 0 }, retireAfterMs: { signing: H, cookie: H }, onlySlot: (s) => s.startsWith('RSA') });
+    const [plan] = planRotation(keys, 2 * H, {
+      kinds: ['signing'],
+      leadMs: { signing: 0, cookie: 0 },
+      retireAfterMs: { signing: H, cookie: H },
+      onlySlot: (s) => s.startsWith('RSA'),
+    });
     expect(plan.slots.map((s) => s.like)).toEqual(['rs']);
     expect(plan.retire).toEqual([
       { id: 'rs', retireAt: 3 * H },
@@ -48,7 +61,11 @@ describe('key schedule', () => {
 
   it('rotates cookie keys on their own lead and lifetime', () => {
     const keys = [key('rs'), key('ck', { kind: 'cookie', slot: 'cookie' })];
-    const plans = planRotation(keys, 0, { kinds: ['signing', 'cookie'], leadMs: { signing: 24 * H, cookie: 5 * 60_000 }, retireAfterMs: { signing: H, cookie: 2 * H } });
+    const plans = planRotation(keys, 0, {
+      kinds: ['signing', 'cookie'],
+      leadMs: { signing: 24 * H, cookie: 5 * 60_000 },
+      retireAfterMs: { signing: H, cookie: 2 * H },
+    });
     expect(plans.map((p) => [p.activeAt, p.retire])).toEqual([
       [24 * H, [{ id: 'rs', retireAt: 25 * H }]],
       [5 * 60_000, [{ id: 'ck', retireAt: 5 * 60_000 + 2 * H }]],

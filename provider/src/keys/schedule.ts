@@ -23,8 +23,8 @@ export interface ScheduledKey {
 }
 
 /** The newest active key of each slot: the one that signs. */
-function signers<K extends ScheduledKey>(keys: K[], now: number): Set<string> {
-  const newest = new Map<string, K>();
+function signers(keys: ScheduledKey[], now: number): Set<string> {
+  const newest = new Map<string, ScheduledKey>();
   for (const k of keys) {
     if (k.publishAt > now || k.activeAt > now || (k.retireAt !== null && k.retireAt <= now)) continue;
     const seen = newest.get(k.slot);
@@ -48,9 +48,7 @@ export function stateOf(key: ScheduledKey, all: ScheduledKey[], now: number): Ke
 export function inUse<K extends ScheduledKey>(keys: K[], now: number): K[] {
   const signing = signers(keys, now);
   const rank = (k: K) => (signing.has(k.id) ? 0 : k.activeAt > now ? 1 : 2);
-  return keys
-    .filter((k) => k.publishAt <= now && (k.retireAt === null || k.retireAt > now))
-    .sort((a, b) => rank(a) - rank(b) || b.activeAt - a.activeAt);
+  return keys.filter((k) => k.publishAt <= now && (k.retireAt === null || k.retireAt > now)).sort((a, b) => rank(a) - rank(b) || b.activeAt - a.activeAt);
 }
 
 /** The next moment the keys in use change by time alone (an activation, a retirement), if any. */

@@ -77,7 +77,10 @@ export function workerSource(registry: Registry): MetricsSource {
     new Promise<Exposition>((resolve, reject) => {
       const id = next++;
       const timer = setTimeout(() => done({ type: ANSWER, id, error: 'the primary did not answer' }), 10_000);
-      const onMessage = (message: Answer) => message?.type === ANSWER && message.id === id && done(message);
+      const onMessage = (message: unknown) => {
+        const answer = message as Partial<Answer> | null;
+        if (answer?.type === ANSWER && answer.id === id) done(answer as Answer);
+      };
       function done(answer: Answer) {
         clearTimeout(timer);
         process.off('message', onMessage);
@@ -93,12 +96,13 @@ export function workerSource(registry: Registry): MetricsSource {
 export function primarySource(): MetricsSource {
   const aggregator = new AggregatorRegistry();
   const gather: MetricsSource = async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() });
-  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
-    if (message?.type !== ASK || typeof message.id !== 'number') return;
-    const id = message.id;
+  cluster.on('message', (worker, message: unknown) => {
+    const asked = message as { type?: unknown; id?: unknown } | null;
+    if (asked?.type !== ASK || typeof asked.id !== 'number') return;
+    const id = asked.id;
     gather().then(
       ({ body, contentType }) => worker.send({ type: ANSWER, id, body, contentType } satisfies Answer),
-      (err: Error) => worker.send({ type: ANSWER, id, error: err.message } satisfies Answer),
+      (err: unknown) => worker.send({ type: ANSWER, id, error: err instanceof Error ? err.message : String(err) } satisfies Answer),
     );
   });
   return gather;

@@ -27,9 +27,10 @@ export const routeLabel =
 
 export const UNMATCHED = 'unmatched';
 
-const pathOf = (route: { path?: unknown } | undefined) => {
+const pathOf = (route: { path?: unknown } | undefined): string => {
   const p = route?.path;
-  return Array.isArray(p) ? p.join('|') : String(p ?? '');
+  if (Array.isArray(p)) return p.map(String).join('|');
+  return typeof p === 'string' || p instanceof RegExp ? String(p) : '';
 };
 
 /**

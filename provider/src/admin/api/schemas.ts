@@ -41,7 +41,13 @@ export const appSchema = z.object({
   updatedAt: time,
 });
 export const createdAppSchema = appSchema.extend({ appSecret: z.string().describe('Shown this once; only its hash is kept') });
-export const deletedAppSchema = z.object({ appId: z.string(), name: z.string(), deleted: z.literal(true), authorizations: z.number().int(), grants: z.number().int() });
+export const deletedAppSchema = z.object({
+  appId: z.string(),
+  name: z.string(),
+  deleted: z.literal(true),
+  authorizations: z.number().int(),
+  grants: z.number().int(),
+});
 export const rotatedSecretSchema = z.object({
   appId: z.string(),
   appSecret: z.string(),
@@ -49,7 +55,13 @@ export const rotatedSecretSchema = z.object({
   tokensRevoked: z.boolean(),
   revokedGrants: z.number().int(),
 });
-const counts = z.object({ scanned: z.number().int(), confirmed: z.number().int(), denied: z.number().int(), expired: z.number().int(), completed: z.number().int() });
+const counts = z.object({
+  scanned: z.number().int(),
+  confirmed: z.number().int(),
+  denied: z.number().int(),
+  expired: z.number().int(),
+  completed: z.number().int(),
+});
 export const usageSchema = z.object({ appId: z.string(), at: time, last24h: counts, last30d: counts });
 export const auditTrailSchema = z.object({
   events: z.array(
@@ -67,7 +79,14 @@ export const auditTrailSchema = z.object({
   next: nullable(z.string()).describe('Pass as `before` for older events'),
 });
 
-export const userSchema = z.object({ id: z.string(), username: z.string(), nickname: z.string(), picture: nullable(z.string()), locale: nullable(z.string()), createdAt: time });
+export const userSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  nickname: z.string(),
+  picture: nullable(z.string()),
+  locale: nullable(z.string()),
+  createdAt: time,
+});
 export const appAuthorizationsSchema = z.object({
   authorizations: z.array(z.object({ user: userSchema, scopes: z.array(z.string()), createdAt: time, lastUsedAt: time })),
 });
@@ -101,7 +120,13 @@ export const tokenSchema = z.object({
 });
 export const createdTokenSchema = tokenSchema.extend({ token: z.string().describe('sat_…: shown this once; only its hash is kept') });
 
-export const adminSchema = z.object({ id: z.string(), username: z.string(), status: z.enum(['active', 'disabled']), createdAt: time, disabledAt: nullable(time) });
+export const adminSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  status: z.enum(['active', 'disabled']),
+  createdAt: time,
+  disabledAt: nullable(time),
+});
 export const deletedAdminSchema = adminSchema.extend({ deleted: z.literal(true) });
 
 export const keySchema = z.object({

@@ -1,6 +1,16 @@
 import { columns, UsageError, type Command } from './kit.js';
 
-type Key = { id: string; kind: string; alg: string | null; kty: string | null; crv: string | null; state: string; publishAt: string; activeAt: string; retireAt: string | null };
+type Key = {
+  id: string;
+  kind: string;
+  alg: string | null;
+  kty: string | null;
+  crv: string | null;
+  state: string;
+  publishAt: string;
+  activeAt: string;
+  retireAt: string | null;
+};
 
 const rows = (keys: Key[]) =>
   columns(
@@ -35,7 +45,11 @@ export const keyCommands: Command[] = [
     async run(ctx) {
       const { kind, lead, alg } = ctx.values;
       if (lead !== undefined && !/^\d+$/.test(String(lead))) throw new UsageError('--lead is a whole number of seconds.');
-      const body = { ...(kind !== undefined ? { kind } : {}), ...(lead !== undefined ? { leadSeconds: Number(lead) } : {}), ...(alg !== undefined ? { alg, kind: kind ?? 'signing' } : {}) };
+      const body = {
+        ...(kind !== undefined ? { kind } : {}),
+        ...(lead !== undefined ? { leadSeconds: Number(lead) } : {}),
+        ...(alg !== undefined ? { alg, kind: kind ?? 'signing' } : {}),
+      };
       const out = await ctx.api.request<{ created: Key[]; replaced: Key[] }>('POST', '/keys/rotate', body);
       const text = [
         `New keys (published now; each signs from the time shown, on every instance):\n${rows(out.created)}`,
