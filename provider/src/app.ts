@@ -88,11 +88,12 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   // Signing and cookie keys live in the database, shared by every instance (keys/keyring.ts);
   // the configured ones (JWKS, COOKIE_KEYS or keys.json) only seed an empty one.
   const keyring = createKeyring({ prisma, store, cipher: keyCipher(material.identifierSecret), clock });
-  const { ignoredKids } = await keyring.seed(material);
+  const started = await keyring.start(material, log);
+  const { ignoredKids } = started;
   if (config.JWKS && ignoredKids.length) {
     log.warn({ kids: ignoredKids }, 'JWKS names keys the database does not have: the database keys are used (JWKS only seeds an empty database; rotate with keys:rotate)');
   }
-  let keys = await keyring.current();
+  let keys = started.view;
 
   const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks), keyring });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
@@ -129,6 +130,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
       log.info({ kids: next.jwks.keys.map((k) => k.kid) }, 'signing keys changed');
     },
     log,
+    started.pending ? material : undefined,
   );
   // Below, the models and interactions of the first instance: any instance serves them alike
   // (shared storage and cookie signer). Only the endpoints sign, and providers.callback serves

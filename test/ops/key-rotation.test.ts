@@ -12,6 +12,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../provider/src/config.js';
+import { openDatabase } from '../../provider/src/storage/database.js';
 import { createLogger } from '../../provider/src/log.js';
 import { createTestClock } from '../../provider/src/login/clock.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
@@ -182,5 +183,39 @@ describe.skipIf(skip)('keys:rotate with two instances (shared PostgreSQL and Red
     expect(fromB.kid).toBe(newRs.id);
     const fromA = await idToken({ issuer: a.issuer, saoma: a.saoma });
     expect(fromA.kid).toBe(newRs.id);
+  });
+});
+
+describe.skipIf(skip)('keys before their table exists (MIGRATE_ON_START=0, migrations still to come)', () => {
+  it('starts on the configured keys, and puts those same keys in the table once it is there', async () => {
+    const db = await createTestDatabase();
+    const clock = createTestClock();
+    const keys = await generateKeyMaterial();
+    const configuredKids = keys.jwks.keys.map((k) => k.kid);
+    let p: TestProvider | undefined;
+    try {
+      p = await startTestProvider(
+        'embedded',
+        {
+          DATABASE_URL: db.url,
+          MIGRATE_ON_START: '0',
+          JWKS: JSON.stringify(keys.jwks),
+          COOKIE_KEYS: keys.cookieKeys.join(','),
+          IDENTIFIER_SECRET: keys.identifierSecret,
+        },
+        { clock },
+      );
+      expect(await kids(p.issuer)).toEqual(configuredKids);
+      const migrator = await openDatabase({ databaseUrl: db.url, dataDir: p.dataDir, migrate: true });
+      await migrator.close();
+      clock.advance(61_000); // the next periodic check finds the table and seeds it
+      const seeded = p.saoma.db.prisma.providerKey;
+      await until('the keys seeded', async () => (await seeded.count({ where: { kind: 'signing' } })) === 2);
+      expect((await seeded.findMany({ where: { kind: 'signing' }, orderBy: { activeAt: 'desc' } })).map((k) => k.id)).toEqual(configuredKids);
+      expect(await kids(p.issuer)).toEqual(configuredKids);
+    } finally {
+      await p?.close();
+      await db.drop();
+    }
   });
 });

@@ -29,6 +29,8 @@ export const KEYS_CHANGED = 'keys-changed';
 
 /** The longest a change can go unseen by an instance that missed its message. */
 const POLL_MS = 60_000;
+/** Prisma's "the table does not exist". */
+const MISSING_TABLE = 'P2021';
 /** Seeding and rotating are serialised across instances by this PostgreSQL advisory lock. */
 const LOCK = 'SELECT 1 FROM (SELECT pg_advisory_xact_lock(5361706)) AS locked';
 
@@ -144,10 +146,12 @@ export function createKeyring(deps: KeyringDeps) {
 
   /** The keys in use now, decrypted, in the order oidc-provider needs. */
   async function current(): Promise<KeyView> {
-    const keys = await load();
-    const now = clock.now();
+    return viewOf(await load(), clock.now(), (k) => cipher().open(k.id, k.material));
+  }
+
+  /** The keys in use at `now` among `keys`, whose secret `open` gives. */
+  function viewOf<K extends ScheduledKey>(keys: K[], now: number, open: (key: K) => string): KeyView {
     const used = inUse(keys, now);
-    const open = (k: Row) => cipher().open(k.id, k.material);
     const signing = used.filter((k) => k.kind === 'signing');
     return {
       jwks: { keys: signing.map((k) => JSON.parse(open(k)) as JWK) },
@@ -175,7 +179,38 @@ export function createKeyring(deps: KeyringDeps) {
     }));
   }
 
-  return {
+  /**
+   * The view `seed` would give from `material`, computed without the database: what an instance
+   * signs with while its database lacks the ProviderKey table (MIGRATE_ON_START=0, migrations
+   * still to come). No other instance can have rotated anything then; the same keys, kids and
+   * order are seeded once the table is there, so nothing changes at that moment.
+   */
+  function unseeded(material: Pick<KeyMaterial, 'jwks' | 'cookieKeys'>): KeyView {
+    const now = clock.now();
+    const keys = [
+      ...material.jwks.keys.map((jwk, i) => ({
+        id: jwk.kid ?? `imported-${i}`,
+        kind: 'signing' as const,
+        slot: signingSlot(jwk),
+        publishAt: now - i,
+        activeAt: now - i,
+        retireAt: null,
+        plain: JSON.stringify(jwk),
+      })),
+      ...material.cookieKeys.map((secret, i) => ({
+        id: `ck-imported-${i}`,
+        kind: 'cookie' as const,
+        slot: COOKIE_SLOT,
+        publishAt: now - i,
+        activeAt: now - i,
+        retireAt: null,
+        plain: secret,
+      })),
+    ];
+    return viewOf(keys, now, (k) => k.plain);
+  }
+
+  const keyring = {
     /**
      * First start on an empty table: import the configured keys, in their order (each earlier
      * one activated a millisecond later, so the first still signs). Returns the configured
@@ -203,6 +238,22 @@ export function createKeyring(deps: KeyringDeps) {
     current,
 
     list,
+
+    /**
+     * At start: seeds an empty table and returns the keys in use. Without the table (its
+     * migration not applied yet: /readyz says so) the configured keys are used and `pending`
+     * tells `watch` to seed once the table appears.
+     */
+    async start(material: Pick<KeyMaterial, 'jwks' | 'cookieKeys'>, log: Logger): Promise<{ view: KeyView; pending: boolean; ignoredKids: string[] }> {
+      try {
+        const { ignoredKids } = await keyring.seed(material);
+        return { view: await current(), pending: false, ignoredKids };
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== MISSING_TABLE) throw err;
+        log.warn('the ProviderKey table is not there yet (migrations pending): signing with the configured keys until it is');
+        return { view: unseeded(material), pending: true, ignoredKids: [] };
+      }
+    },
 
     /**
      * Rotates: a new key for each slot of `kind` (or only `alg`'s), published now and signing
@@ -255,8 +306,14 @@ export function createKeyring(deps: KeyringDeps) {
      * Hands `apply` the keys in use whenever they change (starting after `initial`), until the
      * returned function is called. Deletes retired keys as it finds them.
      */
-    async watch(initial: KeyView, apply: (view: KeyView) => void, log: Logger): Promise<() => Promise<void>> {
+    async watch(
+      initial: KeyView,
+      apply: (view: KeyView) => void,
+      log: Logger,
+      seedFirst?: Pick<KeyMaterial, 'jwks' | 'cookieKeys'>,
+    ): Promise<() => Promise<void>> {
       let last = initial.fingerprint;
+      let toSeed = seedFirst;
       let cancel: (() => void) | undefined;
       let stopped = false;
       let running: Promise<void> = Promise.resolve();
@@ -267,6 +324,10 @@ export function createKeyring(deps: KeyringDeps) {
         cancel = clock.setTimer(() => void refresh(), wait);
       };
       const check = async () => {
+        if (toSeed) {
+          await keyring.seed(toSeed);
+          toSeed = undefined;
+        }
         const view = await current();
         if (view.fingerprint !== last) {
           last = view.fingerprint;
@@ -278,7 +339,9 @@ export function createKeyring(deps: KeyringDeps) {
       // One check at a time: a message and a timer at once run one after the other.
       const refresh = () =>
         (running = running.then(check).catch((err: unknown) => {
-          log.warn({ err }, 'reading the keys failed; keeping the ones in use');
+          // Still no table (migrations pending): said once at start.
+          if ((err as { code?: unknown }).code === MISSING_TABLE) log.debug('the ProviderKey table is still not there');
+          else log.warn({ err }, 'reading the keys failed; keeping the ones in use');
           schedule(null);
         }));
       const stopListening = deps.store ? await deps.store.subscribe(KEYS_CHANGED, () => void refresh()) : async () => {};
@@ -293,4 +356,5 @@ export function createKeyring(deps: KeyringDeps) {
       };
     },
   };
+  return keyring;
 }
