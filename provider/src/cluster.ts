@@ -3,10 +3,11 @@ import { serveAdminSocket } from './admin/api/socket.js';
 import { createSaoma } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { primarySource, serveMetrics } from './metrics/endpoint.js';
 
 // Passed in rather than imported: main.ts awaits main() at top level, so importing it from a
 // worker would wait on itself.
-type StartProvider = (config: Config, log: Logger, opts: { adminSocket?: boolean }) => Promise<{ close(): Promise<void> }>;
+type StartProvider = (config: Config, log: Logger, opts: { adminSocket?: boolean; clusterWorker?: boolean }) => Promise<{ close(): Promise<void> }>;
 
 /**
  * WORKERS > 1: node:cluster workers share the port and use both (all) cores. They keep no
@@ -16,7 +17,7 @@ type StartProvider = (config: Config, log: Logger, opts: { adminSocket?: boolean
  */
 export async function runCluster(config: Config, log: Logger, startProvider: StartProvider): Promise<void> {
   if (!cluster.isPrimary) {
-    const running = await startProvider({ ...config, MIGRATE_ON_START: false }, log, { adminSocket: false });
+    const running = await startProvider({ ...config, MIGRATE_ON_START: false }, log, { adminSocket: false, clusterWorker: true });
     process.once('SIGTERM', () => void running.close().then(() => process.exit(0), () => process.exit(1)));
     process.once('SIGINT', () => {}); // the primary decides; a terminal's Ctrl-C reaches us too
     return;
@@ -24,6 +25,9 @@ export async function runCluster(config: Config, log: Logger, startProvider: Sta
 
   const saoma = await createSaoma(config, log); // migrates, once
   const adminSocket = await serveAdminSocket(config.dataDir, saoma.admin, log);
+  // Every worker's metrics, gathered here: for METRICS_PORT and for workers answering /metrics.
+  const metrics = primarySource();
+  const metricsServer = config.METRICS_PORT ? await serveMetrics(metrics, { host: config.METRICS_HOST, port: config.METRICS_PORT, log }) : null;
   let stopping = false;
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
@@ -43,6 +47,7 @@ export async function runCluster(config: Config, log: Logger, startProvider: Sta
     );
     await Promise.all(exited);
     await adminSocket.close();
+    await metricsServer?.close();
     await saoma.close();
     process.exit(0);
   };

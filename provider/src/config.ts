@@ -79,6 +79,9 @@ export const configSchema = z.object({
   /** First start only: when no admin exists, create this one (both or neither). */
   ADMIN_BOOTSTRAP_USERNAME: z.string().optional(),
   ADMIN_BOOTSTRAP_PASSWORD: z.string().optional(),
+  /** A separate listener serving /metrics without a token (a private network's scraper); unset: only /metrics with an admin token on PORT. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_PHONE_LOGIN: rateLimit('10/900'),
   RATE_LIMIT_PHONE_LOGIN_IP: rateLimit('50/900'),
@@ -156,6 +159,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(
       'Invalid configuration:\n  WORKERS > 1 needs DATABASE_URL and Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES; the embedded database and memory store live in one process)',
     );
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    throw new Error('Invalid configuration:\n  METRICS_PORT: must differ from PORT (it is a second listener, serving /metrics without a token)');
   }
   const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
   const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');

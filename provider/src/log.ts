@@ -1,4 +1,19 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino } from 'pino';
+
+/**
+ * The request being served, for code that has no `req` at hand: set once per request by
+ * http/request-id.ts and read by every log line (the `requestId` mixin below) and every error
+ * body. AsyncLocalStorage rather than a child logger passed down: the services hold the root
+ * logger, and oidc-provider's handlers run inside our chain, so this reaches all of them.
+ */
+const requestContext = new AsyncLocalStorage<string>();
+
+/** Runs `fn` as part of the request `requestId`. */
+export const withRequestId = <T>(requestId: string, fn: () => T): T => requestContext.run(requestId, fn);
+
+/** The id of the request being served, if any. */
+export const currentRequestId = (): string | undefined => requestContext.getStore();
 
 /** Paths that may carry secrets; pino replaces them so they never reach a log line. */
 const redact = [
@@ -33,6 +48,11 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
     level,
     redact: { paths: redact, censor: '[redacted]' },
     base: { service: 'saoma' },
+    // Every line logged while serving a request names it, whichever logger wrote it.
+    mixin: () => {
+      const requestId = requestContext.getStore();
+      return requestId ? { requestId } : {};
+    },
     formatters: { log: (object) => scrub(object, 0) as Record<string, unknown> },
   };
   return destination ? pino(options, destination) : pino(options);

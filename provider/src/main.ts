@@ -6,6 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { createServer, schemeOf } from './http/tls.js';
 import { createLogger, type Logger } from './log.js';
 import type { Clock } from './login/clock.js';
+import { registrySource, serveMetrics, workerSource } from './metrics/endpoint.js';
 
 export interface RunningProvider {
   url: string;
@@ -20,15 +21,18 @@ export interface RunningProvider {
 export async function startProvider(
   config: Config = loadConfig(),
   log: Logger = createLogger(config.LOG_LEVEL),
-  opts: { adminSocket?: boolean; clock?: Clock } = {},
+  opts: { adminSocket?: boolean; clock?: Clock; clusterWorker?: boolean } = {},
 ): Promise<RunningProvider> {
-  const saoma = await createSaoma(config, log, { clock: opts.clock });
+  // A cluster worker's /metrics covers every worker; the primary serves METRICS_PORT (cluster.ts).
+  const saoma = await createSaoma(config, log, { clock: opts.clock, ...(opts.clusterWorker ? { metricsSource: workerSource } : {}) });
   const tls = { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE };
   const server = createServer(saoma.app, tls);
   // SSE streams and long-polls hold connections; keep-alive past typical proxy idle timeouts.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
   const adminSocket = opts.adminSocket === false ? null : await serveAdminSocket(config.dataDir, saoma.admin, log);
+  const metricsServer =
+    config.METRICS_PORT && !opts.clusterWorker ? await serveMetrics(registrySource(saoma.metrics.registry), { host: config.METRICS_HOST, port: config.METRICS_PORT, log }) : null;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ issuer: config.issuer, port, database: saoma.db.kind, store: saoma.store.kind }, 'provider listening');
@@ -44,6 +48,7 @@ export async function startProvider(
         saoma.beginDraining();
         if (config.SHUTDOWN_DELAY > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DELAY * 1000));
         await adminSocket?.close();
+        await metricsServer?.close();
         // Stop accepting, let requests in flight finish, end idle and streaming connections.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         saoma.beginShutdown(); // SSE streams end, long-polls answer with the current status

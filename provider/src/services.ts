@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { IdTokenAlg } from './oidc/keys.js';
 import { createPayloads } from './oidc/payloads.js';
+import type { Keyring } from './keys/keyring.js';
 import type { EphemeralStore } from './storage/ephemeral.js';
 import type { PrismaClient } from './storage/generated/client.ts';
 
@@ -24,6 +25,8 @@ export async function createServices(deps: {
   shared?: boolean;
   /** The ID token algorithms there are keys for (oidc/keys.ts): what an app may pick. */
   signingAlgs: readonly IdTokenAlg[];
+  /** The provider's signing and cookie keys (keys/keyring.ts), for the admin API. */
+  keyring: Keyring;
   log: Logger;
 }) {
   const { prisma, store, log } = deps;
@@ -32,7 +35,7 @@ export async function createServices(deps: {
   const users = createUsers(prisma);
   const audit = createAudit(prisma, log);
   const authorizations = createAuthorizations(prisma, store, payloads);
-  const administration = createAdministration({ prisma, apps: registry.apps, audit, authorizations, qrTtlSeconds: deps.config.QR_TTL });
+  const administration = createAdministration({ prisma, apps: registry.apps, audit, authorizations, keyring: deps.keyring, qrTtlSeconds: deps.config.QR_TTL });
   return {
     payloads,
     registry,

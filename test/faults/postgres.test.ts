@@ -11,6 +11,7 @@ import { CALLBACK, qrconnectUrl, wechatApp } from '../wechat/support.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessRedis } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
+import { parseSamples, total } from '../ops/prometheus.js';
 import { skipUnlessPostgresServer, startOwnPostgres, type OwnPostgres } from './servers.js';
 
 const skip = (await skipUnlessRedis()) || skipUnlessPostgresServer();
@@ -57,6 +58,8 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
 
   it('answers 503 on the phone API and writes nothing; registering works again afterwards', async () => {
     const phone = await signedInPhone(p);
+    const scrape = async () => parseSamples(await p.saoma.metrics.registry.metrics());
+    const errorsBefore = total(await scrape(), 'saoma_backend_errors_total', { backend: 'database' });
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     await outage(async () => {
@@ -64,7 +67,13 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
       await expectUnavailable(await post('/login', { username: phone.username, password: phone.password }), 'login');
       await expectUnavailable(await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${phone.token}` } }), 'me');
       expect((await fetch(`${p.issuer}/readyz`)).status).toBe(503);
+      // Metrics say which service is down and count the requests it failed.
+      const during = await scrape();
+      expect(total(during, 'saoma_backend_up', { backend: 'database' })).toBe(0);
+      expect(total(during, 'saoma_backend_up', { backend: 'store' })).toBe(1);
+      expect(total(during, 'saoma_backend_errors_total', { backend: 'database' }) - errorsBefore).toBeGreaterThanOrEqual(3);
     });
+    expect(total(await scrape(), 'saoma_backend_up', { backend: 'database' })).toBe(1);
     expect(await p.saoma.db.prisma.user.findUnique({ where: { username: 'outage_user' } })).toBeNull();
     expect((await post('/register', { username: 'outage_user', password: 'long enough pw' })).status).toBe(201);
     expect((await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${phone.token}` } })).status).toBe(200);

@@ -16,6 +16,7 @@ import { beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../suppor
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
+import { parseSamples, total } from '../ops/prometheus.js';
 import { skipUnlessRedisServer, startOwnRedis, type OwnRedis } from './servers.js';
 
 const skip = (await skipUnlessPostgres()) || skipUnlessRedisServer();
@@ -104,6 +105,11 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
       expect([200, 503], `held long-poll answered ${held.status}`).toContain(held.status);
       expect(ms).toBeLessThan(15_000);
       expect((await fetch(`${p.issuer}/readyz`)).status).toBe(503);
+      // Metrics say the store is down and count the requests it failed (the 503s above).
+      const samples = parseSamples(await p.saoma.metrics.registry.metrics());
+      expect(total(samples, 'saoma_backend_up', { backend: 'store' })).toBe(0);
+      expect(total(samples, 'saoma_backend_up', { backend: 'database' })).toBe(1);
+      expect(total(samples, 'saoma_backend_errors_total', { backend: 'store' })).toBeGreaterThanOrEqual(3);
     } finally {
       await redis.start();
     }

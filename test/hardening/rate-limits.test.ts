@@ -242,7 +242,7 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     expect((await token('203.0.113.1', app.appId, 'wrong-3')).status).toBe(401);
     const locked = await token('203.0.113.1', app.appId, app.appSecret);
     expect(locked.status).toBe(429);
-    expect(locked.body).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/too many failed client authentications/i) });
+    expect(locked.body).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/too many failed client authentications/i), request_id: expect.any(String) });
     expect(Number(locked.retryAfter)).toBeGreaterThan(0);
     // Another address with the right secret authenticates (and reaches the grant: invalid_grant).
     const other = await token('203.0.113.2', app.appId, app.appSecret);

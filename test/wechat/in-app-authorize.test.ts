@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { Phone } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';
-import { CALLBACK, signedInPhone, sns, wechatApp } from './support.js';
+import { CALLBACK, signedInPhone, sns, wechatApp, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';
 
 /**
@@ -54,7 +54,7 @@ describe('GET /connect/oauth2/authorize (embedded default)', () => {
     expect(scopes).not.toContain('profile');
     const tokens = await exchange(code);
     expect(tokens).toMatchObject({ openid: expect.any(String), scope: 'snsapi_base' });
-    expect((await sns(p, 'userinfo', { access_token: tokens.access_token, openid: tokens.openid })).body).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });
+    expect((await sns(p, 'userinfo', { access_token: tokens.access_token, openid: tokens.openid })).body).toEqual(wechatError(48001, 'api unauthorized'));
     expect((await sns(p, 'auth', { access_token: tokens.access_token, openid: tokens.openid })).body).toEqual({ errcode: 0, errmsg: 'ok' });
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, wechatApp, wechatLogin } from './support.js';
+import { CALLBACK, qrconnectUrl, signedInPhone, SITE, sns, wechatApp, wechatLogin, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -148,7 +148,7 @@ describe.skipIf(servicesMissing)('GET /connect/qrconnect: WeChat website login i
     expect([page.status, page.location]).toEqual([400, null]);
     expect(page.html).toContain('AppID 参数错误');
     const exchange = await sns(p, 'oauth2/access_token', { appid: other.appId, secret: other.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
-    expect(exchange.body).toEqual({ errcode: 40013, errmsg: 'invalid appid' });
+    expect(exchange.body).toEqual(wechatError(40013, 'invalid appid'));
   });
 
   it('without a callback domain, accepts exactly the registered redirect URIs', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { CALLBACK, signedInPhone, sns, viaModels, wechatApp, wechatLogin } from './support.js';
+import { CALLBACK, signedInPhone, sns, viaModels, wechatApp, wechatLogin, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -35,9 +35,9 @@ describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens,
     const code = await freshCode();
     const first = await exchange(code);
     expect(first.body.access_token).toBeTruthy();
-    expect((await exchange(code)).body).toEqual({ errcode: 40163, errmsg: 'code been used' });
+    expect((await exchange(code)).body).toEqual(wechatError(40163, 'code been used'));
     // The reuse swept the grant, and with it the code itself: every later reuse still says 40163.
-    expect((await exchange(code)).body).toEqual({ errcode: 40163, errmsg: 'code been used' });
+    expect((await exchange(code)).body).toEqual(wechatError(40163, 'code been used'));
     const auth = await sns(p, 'auth', { access_token: String(first.body.access_token), openid: String(first.body.openid) });
     expect(auth.body.errcode).toBe(40001);
     const refresh = await sns(p, 'oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token', refresh_token: String(first.body.refresh_token) });
@@ -66,30 +66,30 @@ describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens,
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK }),
     });
     expect(res.status).toBe(200);
-    expect((await exchange(code)).body).toEqual({ errcode: 40163, errmsg: 'code been used' });
+    expect((await exchange(code)).body).toEqual(wechatError(40163, 'code been used'));
   });
 
   it('answers 42003 for an expired code, both while the store holds it and after the store dropped it', async () => {
     const { code } = await viaModels(p, app.appId, phone.user.id, { expiredSecondsAgo: 5 });
     const value = await code();
-    expect((await exchange(value)).body).toEqual({ errcode: 42003, errmsg: 'code expired' });
+    expect((await exchange(value)).body).toEqual(wechatError(42003, 'code expired'));
     await new Promise((r) => setTimeout(r, 1300)); // the store keeps an expired model ≤ 1 s
     expect(await p.saoma.provider.AuthorizationCode.find(value, { ignoreExpiration: true })).toBeUndefined();
-    expect((await exchange(value)).body).toEqual({ errcode: 42003, errmsg: 'code expired' });
+    expect((await exchange(value)).body).toEqual(wechatError(42003, 'code expired'));
   });
 
   it('answers 40029 for an unknown or malformed code, and for a code of another app without burning it', async () => {
-    expect((await exchange('A'.repeat(43))).body).toEqual({ errcode: 40029, errmsg: 'invalid code' });
-    expect((await exchange('not a code!')).body).toEqual({ errcode: 40029, errmsg: 'invalid code' });
+    expect((await exchange('A'.repeat(43))).body).toEqual(wechatError(40029, 'invalid code'));
+    expect((await exchange('not a code!')).body).toEqual(wechatError(40029, 'invalid code'));
     const other = await wechatApp(p, { name: 'Other' });
     const code = await freshCode();
-    expect((await exchange(code, { appid: other.appId, secret: other.appSecret })).body).toEqual({ errcode: 40029, errmsg: 'invalid code' });
+    expect((await exchange(code, { appid: other.appId, secret: other.appSecret })).body).toEqual(wechatError(40029, 'invalid code'));
     expect((await exchange(code)).body.access_token).toBeTruthy();
   });
 
   it('checks the AppSecret against its stored hash: 40125 for a wrong or rotated-away secret', async () => {
     const code = await freshCode();
-    expect((await exchange(code, { secret: 'wrong' })).body).toEqual({ errcode: 40125, errmsg: 'invalid appsecret' });
+    expect((await exchange(code, { secret: 'wrong' })).body).toEqual(wechatError(40125, 'invalid appsecret'));
     const rotated = await wechatApp(p, { name: 'Rotating' });
     const { appSecret } = await p.saoma.apps.rotateSecret(rotated.appId);
     const phoneCode = (await wechatLogin(p, rotated.appId, phone)).landed.searchParams.get('code')!;
@@ -101,16 +101,16 @@ describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens,
   });
 
   it('answers 40013 for an unknown AppID', async () => {
-    expect((await exchange('x'.repeat(43), { appid: 'wx0123456789abcdef' })).body).toEqual({ errcode: 40013, errmsg: 'invalid appid' });
+    expect((await exchange('x'.repeat(43), { appid: 'wx0123456789abcdef' })).body).toEqual(wechatError(40013, 'invalid appid'));
   });
 
   it('names the missing parameter: 41002 appid, 41004 secret, 41008 code, 40002 grant_type', async () => {
     const all = { appid: app.appId, secret: app.appSecret, code: 'c'.repeat(43), grant_type: 'authorization_code' };
     const without = (key: keyof typeof all) => sns(p, 'oauth2/access_token', Object.fromEntries(Object.entries(all).filter(([k]) => k !== key)));
-    expect((await without('appid')).body).toEqual({ errcode: 41002, errmsg: 'appid missing' });
-    expect((await without('secret')).body).toEqual({ errcode: 41004, errmsg: 'appsecret missing' });
-    expect((await without('code')).body).toEqual({ errcode: 41008, errmsg: 'missing code' });
-    expect((await without('grant_type')).body).toEqual({ errcode: 40002, errmsg: 'invalid grant_type' });
+    expect((await without('appid')).body).toEqual(wechatError(41002, 'appid missing'));
+    expect((await without('secret')).body).toEqual(wechatError(41004, 'appsecret missing'));
+    expect((await without('code')).body).toEqual(wechatError(41008, 'missing code'));
+    expect((await without('grant_type')).body).toEqual(wechatError(40002, 'invalid grant_type'));
     expect((await exchange('c'.repeat(43), { grant_type: 'client_credentials' })).body.errcode).toBe(40002);
     expect((await exchange('', {})).body.errcode).toBe(41008);
   });
@@ -127,9 +127,9 @@ describe.skipIf(servicesMissing)('/sns/* never answers with a 500 or an HTML pag
   it('answers a repeated or oversized parameter with 40097, an unknown path with 40066, a PUT or DELETE with 43001', async () => {
     expect((await raw('/sns/oauth2/access_token?appid=a&appid=b&secret=s&code=c&grant_type=authorization_code')).body.errcode).toBe(40097);
     expect((await raw(`/sns/oauth2/access_token?appid=a&secret=s&code=${'c'.repeat(5000)}&grant_type=authorization_code`)).body.errcode).toBe(40097);
-    expect((await raw('/sns/oauth2/nope')).body).toEqual({ errcode: 40066, errmsg: 'invalid url' });
-    expect((await raw('/sns/userinfo', { method: 'PUT' })).body).toEqual({ errcode: 43001, errmsg: 'require GET method' });
-    expect((await raw('/sns/oauth2/access_token', { method: 'DELETE' })).body).toEqual({ errcode: 43001, errmsg: 'require GET method' });
+    expect((await raw('/sns/oauth2/nope')).body).toEqual(wechatError(40066, 'invalid url'));
+    expect((await raw('/sns/userinfo', { method: 'PUT' })).body).toEqual(wechatError(43001, 'require GET method'));
+    expect((await raw('/sns/oauth2/access_token', { method: 'DELETE' })).body).toEqual(wechatError(43001, 'require GET method'));
   });
 
   it('answers HTTP 200 JSON with an errcode for every odd input', async () => {
@@ -154,7 +154,7 @@ describe.skipIf(servicesMissing)('/sns/* never answers with a 500 or an HTML pag
     };
     try {
       const r = await raw(`/sns/auth?access_token=${'a'.repeat(43)}&openid=o1`);
-      expect(r).toMatchObject({ status: 200, body: { errcode: -1, errmsg: 'system error' } });
+      expect(r).toMatchObject({ status: 200, body: wechatError(-1, 'system error') });
     } finally {
       provider.AccessToken.find = find;
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import type { Phone } from '../support/flow.js';
-import { signedInPhone, sns, wechatApp, wechatLogin } from './support.js';
+import { signedInPhone, sns, wechatApp, wechatLogin, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';
 
 /**
@@ -44,7 +44,7 @@ describe('the WeChat API over POST (embedded default)', () => {
     const refreshed = await post('oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token', refresh_token });
     expect(refreshed.body).toMatchObject({ openid, access_token: expect.any(String) });
     // A reuse revokes what the first redemption issued, over POST as over GET.
-    expect((await post('oauth2/access_token', form)).body).toEqual({ errcode: 40163, errmsg: 'code been used' });
+    expect((await post('oauth2/access_token', form)).body).toEqual(wechatError(40163, 'code been used'));
     expect((await post('auth', { access_token, openid })).body.errcode).toBe(40001);
   });
 
@@ -60,7 +60,7 @@ describe('the WeChat API over POST (embedded default)', () => {
   it('takes the AppID and AppSecret from Basic alone; a wrong secret there is 40125', async () => {
     const c = await code();
     const wrong = await post('oauth2/access_token', { grant_type: 'authorization_code', code: c }, { headers: { authorization: basic(app.appId, 'not-the-secret') } });
-    expect(wrong.body).toEqual({ errcode: 40125, errmsg: 'invalid appsecret' });
+    expect(wrong.body).toEqual(wechatError(40125, 'invalid appsecret'));
     const right = await post('oauth2/access_token', { grant_type: 'authorization_code', code: c }, { headers: { authorization: basic(app.appId, app.appSecret) } });
     expect(right.body).toMatchObject({ access_token: expect.any(String) });
   });
@@ -80,10 +80,10 @@ describe('the WeChat API over POST (embedded default)', () => {
 
   it('answers 40097 when query, body and Basic disagree, or the body is too large', async () => {
     const conflicting = await post('oauth2/access_token', { appid: 'wx-other', secret: app.appSecret, code: 'c', grant_type: 'authorization_code' }, { query: { appid: app.appId } });
-    expect(conflicting.body).toEqual({ errcode: 40097, errmsg: 'invalid args' });
+    expect(conflicting.body).toEqual(wechatError(40097, 'invalid args'));
     const basicDisagrees = await post('oauth2/access_token', { appid: app.appId, code: 'c', grant_type: 'authorization_code' }, { headers: { authorization: basic('wx-other', 'x') } });
     expect(basicDisagrees.body.errcode).toBe(40097);
     const huge = await post('oauth2/access_token', { appid: app.appId, pad: 'x'.repeat(40_000) });
-    expect(huge).toEqual({ status: 200, body: { errcode: 40097, errmsg: 'invalid args' } });
+    expect(huge).toEqual({ status: 200, body: wechatError(40097, 'invalid args') });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { signedInPhone, sns, viaModels, wechatApp, wechatTokens } from './support.js';
+import { signedInPhone, sns, viaModels, wechatApp, wechatTokens, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -35,25 +35,25 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
     it('binds the refresh token to its AppID: another app presenting it gets 40030', async () => {
       const { tokens } = await wechatTokens(p, app, phone);
       const other = await wechatApp(p, { name: 'Other app' });
-      expect((await refresh(tokens.refresh_token, { appid: other.appId })).body).toEqual({ errcode: 40030, errmsg: 'invalid refresh_token' });
+      expect((await refresh(tokens.refresh_token, { appid: other.appId })).body).toEqual(wechatError(40030, 'invalid refresh_token'));
       expect((await refresh(tokens.refresh_token)).body.access_token).toBeTruthy();
     });
 
     it('answers 40030 for an unknown or malformed refresh token, and 40013 for an unknown AppID', async () => {
-      expect((await refresh('R'.repeat(43))).body).toEqual({ errcode: 40030, errmsg: 'invalid refresh_token' });
+      expect((await refresh('R'.repeat(43))).body).toEqual(wechatError(40030, 'invalid refresh_token'));
       expect((await refresh('bad token')).body.errcode).toBe(40030);
-      expect((await refresh('R'.repeat(43), { appid: 'wx0123456789abcdef' })).body).toEqual({ errcode: 40013, errmsg: 'invalid appid' });
+      expect((await refresh('R'.repeat(43), { appid: 'wx0123456789abcdef' })).body).toEqual(wechatError(40013, 'invalid appid'));
     });
 
     it('answers 42002 for an expired refresh token', async () => {
       const { refreshToken } = await viaModels(p, app.appId, phone.user.id, { expiredSecondsAgo: 5 });
-      expect((await refresh(await refreshToken())).body).toEqual({ errcode: 42002, errmsg: 'refresh_token expired' });
+      expect((await refresh(await refreshToken())).body).toEqual(wechatError(42002, 'refresh_token expired'));
     });
 
     it('names the missing parameter: 41002 appid, 41003 refresh_token, 40002 grant_type', async () => {
-      expect((await sns(p, 'oauth2/refresh_token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) })).body).toEqual({ errcode: 41002, errmsg: 'appid missing' });
-      expect((await sns(p, 'oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token' })).body).toEqual({ errcode: 41003, errmsg: 'refresh_token missing' });
-      expect((await refresh('x'.repeat(43), { grant_type: 'authorization_code' })).body).toEqual({ errcode: 40002, errmsg: 'invalid grant_type' });
+      expect((await sns(p, 'oauth2/refresh_token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) })).body).toEqual(wechatError(41002, 'appid missing'));
+      expect((await sns(p, 'oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token' })).body).toEqual(wechatError(41003, 'refresh_token missing'));
+      expect((await refresh('x'.repeat(43), { grant_type: 'authorization_code' })).body).toEqual(wechatError(40002, 'invalid grant_type'));
     });
   });
 
@@ -67,27 +67,27 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
       const { tokens } = await wechatTokens(p, app, phone);
       const other = await wechatApp(p, { name: 'Openid elsewhere' });
       const there = await wechatTokens(p, other, phone);
-      expect((await auth(tokens.access_token, there.tokens.openid)).body).toEqual({ errcode: 40003, errmsg: 'invalid openid' });
+      expect((await auth(tokens.access_token, there.tokens.openid)).body).toEqual(wechatError(40003, 'invalid openid'));
     });
 
     it('answers 40014 for a malformed token and 40001 for an unknown one', async () => {
-      expect((await auth('not a token', 'o1')).body).toEqual({ errcode: 40014, errmsg: 'invalid access_token' });
-      expect((await auth('T'.repeat(43), 'o1')).body).toEqual({ errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' });
+      expect((await auth('not a token', 'o1')).body).toEqual(wechatError(40014, 'invalid access_token'));
+      expect((await auth('T'.repeat(43), 'o1')).body).toEqual(wechatError(40001, 'invalid credential, access_token is invalid or not latest'));
     });
 
     it('answers 42001 for an expired access token, both while stored and after the store dropped it', async () => {
       const { accessToken } = await viaModels(p, app.appId, phone.user.id, { expiredSecondsAgo: 5 });
       const value = await accessToken();
       const { tokens } = await wechatTokens(p, app, phone);
-      expect((await auth(value, tokens.openid)).body).toEqual({ errcode: 42001, errmsg: 'access_token expired' });
+      expect((await auth(value, tokens.openid)).body).toEqual(wechatError(42001, 'access_token expired'));
       await new Promise((r) => setTimeout(r, 1300));
       expect(await p.saoma.provider.AccessToken.find(value, { ignoreExpiration: true })).toBeUndefined();
-      expect((await auth(value, tokens.openid)).body).toEqual({ errcode: 42001, errmsg: 'access_token expired' });
+      expect((await auth(value, tokens.openid)).body).toEqual(wechatError(42001, 'access_token expired'));
     });
 
     it('names the missing parameter: 41001 access_token, 41009 openid', async () => {
-      expect((await sns(p, 'auth', { openid: 'o1' })).body).toEqual({ errcode: 41001, errmsg: 'access_token missing' });
-      expect((await sns(p, 'auth', { access_token: 'T'.repeat(43) })).body).toEqual({ errcode: 41009, errmsg: 'missing openid' });
+      expect((await sns(p, 'auth', { openid: 'o1' })).body).toEqual(wechatError(41001, 'access_token missing'));
+      expect((await sns(p, 'auth', { access_token: 'T'.repeat(43) })).body).toEqual(wechatError(41009, 'missing openid'));
     });
 
     it('stops accepting the tokens once the person revokes the app on the phone (40001, 40030)', async () => {
@@ -131,7 +131,7 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
       const { tokens } = await wechatTokens(p, app, phone);
       const value = await accessToken();
       expect((await auth(value, tokens.openid)).body).toEqual({ errcode: 0, errmsg: 'ok' });
-      expect((await userinfo(value, tokens.openid)).body).toEqual({ errcode: 48001, errmsg: 'api unauthorized' });
+      expect((await userinfo(value, tokens.openid)).body).toEqual(wechatError(48001, 'api unauthorized'));
     });
 
     it('answers the same errors as /sns/auth: 41001, 41009, 40014, 40001, 40003', async () => {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { nanoid } from 'nanoid';
 import { asWechat } from '../../provider/src/oidc/flows.js';
 import { TestBrowser } from '../support/browser.js';
@@ -84,3 +85,12 @@ async function expectOk(res: Promise<Response>) {
 }
 
 export { signedInPhone };
+
+/**
+ * A WeChat error body: its errcode, and its errmsg followed by the request id as WeChat appends
+ * its own (`invalid code, rid: …`).
+ */
+export const wechatError = (errcode: number, errmsg: string) => ({
+  errcode,
+  errmsg: expect.stringMatching(new RegExp(`^${errmsg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, rid: [A-Za-z0-9._-]+$`)),
+});

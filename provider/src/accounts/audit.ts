@@ -28,7 +28,8 @@ export type AuditType =
   | 'admin.sign_in_failed'
   | 'admin.signed_out'
   | 'admin.token_created'
-  | 'admin.token_revoked';
+  | 'admin.token_revoked'
+  | 'keys.rotated';
 
 export interface AuditEntry {
   userId?: string | null;

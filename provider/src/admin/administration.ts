@@ -1,5 +1,6 @@
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
+import type { Keyring } from '../keys/keyring.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import { createAdminAccounts } from './admins.js';
 import type { Apps } from '../apps/registry.js';
@@ -14,6 +15,7 @@ export interface AdministrationDeps {
   apps: Apps;
   audit: Audit;
   authorizations: Authorizations;
+  keyring: Keyring;
   /** QR_TTL in seconds: a scan undecided for longer counts as expired. */
   qrTtlSeconds: number;
 }
@@ -33,6 +35,7 @@ export function createAdministration(deps: AdministrationDeps) {
     tokens: createAdminTokens(prisma),
     usage: createUsage(prisma, { qrTtlMs: deps.qrTtlSeconds * 1000 }),
     users: createAdminUsers(prisma, deps.authorizations),
+    keyring: deps.keyring,
   };
   const api = adminRoutes({ ...services, audit });
 

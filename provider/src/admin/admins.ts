@@ -10,8 +10,8 @@ import type { PrismaClient } from '../storage/generated/client.ts';
 
 /** Admins guard every app's secrets: longer passwords than phone users'. */
 export const adminPasswordSchema = z.string().min(12, 'password must be at least 12 characters').max(256, 'password must be at most 256 characters');
-const createSchema = z.strictObject({ username: usernameSchema, password: adminPasswordSchema });
-const passwordBody = z.strictObject({ password: adminPasswordSchema });
+export const adminCreateSchema = z.strictObject({ username: usernameSchema, password: adminPasswordSchema });
+export const adminPasswordBody = z.strictObject({ password: adminPasswordSchema });
 
 type Row = { id: string; username: string; createdAt: Date; disabledAt: Date | null };
 const publicAdmin = (a: Row) => ({
@@ -36,7 +36,7 @@ export function createAdminAccounts(prisma: PrismaClient) {
 
   return {
     async create(raw: unknown) {
-      const input = parseWith(createSchema, raw ?? {});
+      const input = parseWith(adminCreateSchema, raw ?? {});
       try {
         const row = await prisma.adminAccount.create({
           data: { id: `adm_${nanoid(16)}`, username: input.username.toLowerCase(), passwordHash: await hashPassword(input.password) },
@@ -90,7 +90,7 @@ export function createAdminAccounts(prisma: PrismaClient) {
 
     /** A new password; every console session that admin had ends (sessions re-read the account). */
     async setPassword(ref: string, raw: unknown) {
-      const { password } = parseWith(passwordBody, raw ?? {});
+      const { password } = parseWith(adminPasswordBody, raw ?? {});
       const row = await mustFind(ref);
       await prisma.adminAccount.update({ where: { id: row.id }, data: { passwordHash: await hashPassword(password), passwordChangedAt: new Date() } });
       return publicAdmin(row);

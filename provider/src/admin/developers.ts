@@ -11,8 +11,8 @@ import type { PrismaClient } from '../storage/generated/client.ts';
  * (accounts/identifiers.ts derives it from the account id, so ids never change).
  */
 const developerId = z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'developer id: 3–64 letters, digits, "_" or "-"');
-const createSchema = z.strictObject({ id: developerId.optional(), name: z.string().trim().min(1, 'name is required').max(100) });
-const updateSchema = z.strictObject({ name: z.string().trim().min(1, 'name is required').max(100) });
+export const developerCreateSchema = z.strictObject({ id: developerId.optional(), name: z.string().trim().min(1, 'name is required').max(100) });
+export const developerUpdateSchema = z.strictObject({ name: z.string().trim().min(1, 'name is required').max(100) });
 
 type Row = { id: string; name: string; createdAt: Date; _count?: { apps: number } };
 const publicDeveloper = (d: Row) => ({ id: d.id, name: d.name, createdAt: d.createdAt.toISOString(), apps: d._count?.apps ?? 0 });
@@ -31,7 +31,7 @@ export function createDevelopers(prisma: PrismaClient) {
 
   return {
     async create(raw: unknown) {
-      const input = parseWith(createSchema, raw ?? {});
+      const input = parseWith(developerCreateSchema, raw ?? {});
       try {
         const row = await prisma.developerAccount.create({ data: { id: input.id ?? `dev_${randomBytes(6).toString('hex')}`, name: input.name }, include: withCount });
         return publicDeveloper(row);
@@ -50,7 +50,7 @@ export function createDevelopers(prisma: PrismaClient) {
     },
 
     async update(id: string, raw: unknown) {
-      const input = parseWith(updateSchema, raw ?? {});
+      const input = parseWith(developerUpdateSchema, raw ?? {});
       await mustFind(id);
       return publicDeveloper(await prisma.developerAccount.update({ where: { id }, data: { name: input.name }, include: withCount }));
     },

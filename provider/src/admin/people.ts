@@ -5,7 +5,7 @@ import { AppError, notFound } from '../errors.js';
 import { parseWith } from '../http/guard.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
-const searchQuery = z.object({
+export const userSearchQuery = z.object({
   q: z.string().trim().max(100, 'q is at most 100 characters').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -26,7 +26,7 @@ export function createAdminUsers(prisma: PrismaClient, authorizations: Authoriza
   return {
     /** Username, nickname or id contains `q` (case-insensitive); newest first. */
     async search(rawQuery: unknown = {}) {
-      const { q, limit } = parseWith(searchQuery, rawQuery ?? {});
+      const { q, limit } = parseWith(userSearchQuery, rawQuery ?? {});
       const where = q
         ? { OR: [{ username: { contains: q, mode: 'insensitive' as const } }, { nickname: { contains: q, mode: 'insensitive' as const } }, { id: q }] }
         : {};

@@ -10,7 +10,7 @@ import type { PrismaClient } from '../storage/generated/client.ts';
 export const ADMIN_TOKEN_PATTERN = /^sat_[A-Za-z0-9_-]{43}$/;
 /** The longest an admin token may be made to last when it is given an expiry: two years. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 365 * 24 * 3600;
-const createSchema = z.strictObject({
+export const tokenCreateSchema = z.strictObject({
   name: z.string().trim().min(1, 'name is required').max(100, 'name is at most 100 characters'),
   /** Optional: the token stops working this many seconds from now. */
   expiresInSeconds: z.coerce
@@ -62,7 +62,7 @@ export function createAdminTokens(prisma: PrismaClient) {
   return {
     /** The token is in the answer this once; only its hash is kept. */
     async create(raw: unknown, createdBy: string, ownerId: string | null) {
-      const { name, expiresInSeconds } = parseWith(createSchema, raw ?? {});
+      const { name, expiresInSeconds } = parseWith(tokenCreateSchema, raw ?? {});
       const token = `sat_${newSecret(32)}`;
       const expiresAt = expiresInSeconds ? new Date(Date.now() + expiresInSeconds * 1000) : null;
       const row = await prisma.adminToken.create({ data: { id: `tok_${nanoid(12)}`, name, tokenHash: hashSecret(token), createdBy, ownerId, expiresAt } });

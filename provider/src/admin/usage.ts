@@ -18,7 +18,7 @@ export interface LoginCounts {
 
 export const USAGE_WINDOWS = { '24h': 24 * 3600 * 1000, '30d': 30 * 24 * 3600 * 1000 } as const;
 
-const auditQuery = z.object({
+export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** An event id: only older events (paging backwards). */
   // Event ids are PostgreSQL bigints: a larger number is not an id (and would overflow the query).

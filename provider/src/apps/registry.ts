@@ -58,7 +58,7 @@ export const DEFAULT_DEVELOPER_ID = 'dev_default';
 
 /** Longest grace period a rotated-out AppSecret may keep working: a week. */
 export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
-const rotateInputSchema = z.object({
+export const secretRotationSchema = z.object({
   /**
    * Keep the tokens issued so far. By default a rotation without a grace period revokes them
    * (a leaked secret is the usual reason to rotate); with a grace period they are kept.
@@ -188,7 +188,7 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
      * during one ends the older secret at once.
      */
     async rotateSecret(appId: string, raw: unknown = {}) {
-      const { graceSeconds, keepTokens } = parseWith(rotateInputSchema, raw ?? {});
+      const { graceSeconds, keepTokens } = parseWith(secretRotationSchema, raw ?? {});
       const current = await mustFind(appId);
       const appSecret = newSecret();
       const previousSecretExpiresAt = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;

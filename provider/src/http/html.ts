@@ -1,3 +1,5 @@
+import { currentRequestId } from '../log.js';
+
 /** Minimal server-side HTML helpers: every dynamic value goes through escapeHtml. */
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -27,11 +29,12 @@ ${body}
 
 /**
  * The one error card every HTML surface shows (QR page, provider errors, rate limits, the
- * fallback): a title, the error code and what to do. Pages wrap it in their own layout.
+ * fallback): a title, the error code, what to do, and the request id (log.ts) to quote when
+ * reporting it. Pages wrap it in their own layout.
  */
 export function errorCard(e: { code: string; description: string }, opts: { title: Text; hint?: Text }): string {
   const hint = opts.hint ? `<p class="hint">${bilingual(opts.hint)}</p>` : '';
-  return `<main class="card error"><h1>${bilingual(opts.title)}</h1><p class="code">${escapeHtml(e.code)}</p><p>${escapeHtml(e.description)}</p>${hint}</main>`;
+  return `<main class="card error"><h1>${bilingual(opts.title)}</h1><p class="code">${escapeHtml(e.code)}</p><p>${escapeHtml(e.description)}</p>${hint}${requestIdLine()}</main>`;
 }
 
 /** A text in one language, or English and Chinese side by side (`[en, zh]`). */
@@ -42,3 +45,9 @@ export const bilingual = (text: Text) => (typeof text === 'string' ? escapeHtml(
 
 /** The same as plain text (a page <title>). */
 export const plainText = (text: Text) => (typeof text === 'string' ? text : `${text[0]} · ${text[1]}`);
+
+/** "Request id: …" under an error, while a request is served. */
+export function requestIdLine(): string {
+  const id = currentRequestId();
+  return id ? `<p class="request-id">${bilingual(['Request id', '请求编号'])}: <code>${escapeHtml(id)}</code></p>` : '';
+}

@@ -69,9 +69,12 @@ export interface RateLimitOptions {
   /** Key namespace, normally REDIS_PREFIX. */
   prefix?: string;
   log?: Logger;
+  /** A request refused by the limit named `limit` (metrics). */
+  onRefused?: (limit: string) => void;
 }
 
 type Limiter = {
+  readonly name: string;
   consume(key: string): Promise<RateLimiterRes>;
   reward(key: string): Promise<unknown>;
   get(key: string): Promise<RateLimiterRes | null>;
@@ -108,7 +111,8 @@ export function createRateLimits(opts: RateLimitOptions) {
     const base = { points: r.points, duration: r.seconds, keyPrefix: `${prefix}:${name}` };
     const memory = new RateLimiterMemory(base);
     // rejectIfRedisNotReady: while Redis is down, count in memory at once instead of queueing.
-    return redis ? new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
+    const counter = redis ? new RateLimiterRedis({ ...base, storeClient: redis, rejectIfRedisNotReady: true, insuranceLimiter: memory }) : memory;
+    return Object.assign(counter, { name });
   }
 
   /**
@@ -127,6 +131,7 @@ export function createRateLimits(opts: RateLimitOptions) {
       } catch (err) {
         if (err instanceof RateLimiterRes) {
           taken.push([l, key]); // counted even when over: a success still gives it back
+          opts.onRefused?.(l.name);
           return { taken, limited: rateLimited(retryAfterOf429(err)) };
         }
         log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
@@ -142,21 +147,30 @@ export function createRateLimits(opts: RateLimitOptions) {
    * costs a read (no take-and-give-back). Concurrent failures may overshoot by the number in
    * flight, harmless for 256-bit secrets and tokens; passwords keep take-first (`take`).
    */
-  async function overLimit(limiters: Array<[Limiter | null, string | null]>): Promise<AppError | undefined> {
+  async function overLimit(limiters: Array<[Limiter | null, string | null]>): Promise<(AppError & { limit: string }) | undefined> {
     let worst = 0;
+    let limit = '';
     await Promise.all(
       limiters.map(async ([l, key]) => {
         if (!l || key === null) return;
         try {
           const state = await l.get(key);
-          if (state && state.consumedPoints >= l.points) worst = Math.max(worst, retryAfterOf429(state));
+          if (state && state.consumedPoints >= l.points && retryAfterOf429(state) > worst) {
+            worst = retryAfterOf429(state);
+            limit = l.name;
+          }
         } catch (err) {
           log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
         }
       }),
     );
-    return worst ? rateLimited(worst) : undefined;
+    return worst ? Object.assign(rateLimited(worst), { limit }) : undefined;
   }
+  /** A refusal about to be answered, counted by its limit (metrics). */
+  const refused = (limited: AppError & { limit: string }) => {
+    opts.onRefused?.(limited.limit);
+    return limited;
+  };
   const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => {
     await Promise.all(limiters.map(([l, key]) => (l && key !== null ? l.consume(key).catch(() => undefined) : undefined)));
   };
@@ -166,7 +180,7 @@ export function createRateLimits(opts: RateLimitOptions) {
     return async (req: Request, res: Response, next: NextFunction) => {
       const keyed = limiters.map(([l, key]) => [l, key(req, res)] as [Limiter | null, string | null]);
       const limited = await overLimit(keyed);
-      if (limited) return next(limited);
+      if (limited) return next(refused(limited));
       res.on('finish', () => void (isFailure(res) && countFailure(keyed)));
       next();
     };
@@ -225,12 +239,12 @@ export function createRateLimits(opts: RateLimitOptions) {
     const pair: [Limiter | null, string] = [L.clientAuth, `${digest(appId)}:${ipKey(ip)}`];
     const app: [Limiter | null, string] = [L.clientAuthApp, digest(appId)];
     const [pairLimited, appLimited] = await Promise.all([overLimit([pair]), overLimit([app])]);
-    if (pairLimited) throw pairLimited;
+    if (pairLimited) throw refused(pairLimited);
     const ok = await check();
     if (ok) return true;
     await countFailure([pair, app]);
     log?.warn({ appId, ip }, 'client authentication failed');
-    if (appLimited) throw appLimited;
+    if (appLimited) throw refused(appLimited);
     return false;
   }
 

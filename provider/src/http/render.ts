@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { AppError, commonError, unavailable } from '../errors.js';
-import type { Logger } from '../log.js';
+import { currentRequestId, type Logger } from '../log.js';
 import { errorCard, layout, plainText } from './html.js';
 import { isOutage } from './outage.js';
 
@@ -24,7 +24,8 @@ export function toAppError(err: unknown): AppError {
     // The router's own 4xx (e.g. a path parameter that is not valid percent-encoding: URIError, 400).
     return new AppError('invalid_request', status, err instanceof URIError ? 'The request path is not valid percent-encoding.' : 'Bad request.');
   }
-  if (isOutage(err)) return unavailable();
+  // The cause stays attached: metrics (metrics/http.ts) count the outage by the service it names.
+  if (isOutage(err)) return Object.assign(unavailable(), { cause: err });
   return commonError('server_error');
 }
 
@@ -49,6 +50,7 @@ export type Render = (req: Request, res: Response, e: AppError) => void;
 export function errorHandler(log: Logger, render: Render): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toAppError(err);
+    res.locals.thrown = err as unknown; // for whoever observes the response (metrics/http.ts counts outages)
     if (e.status >= 500) log.error({ err, method: req.method, url: redactUrl(req.originalUrl) }, 'request failed');
     if (res.headersSent) return void res.end();
     res.status(e.status).set(e.headers).set('Cache-Control', 'no-store');
@@ -56,7 +58,16 @@ export function errorHandler(log: Logger, render: Render): ErrorRequestHandler {
   };
 }
 
-export const renderJson: Render = (_req, res, e) => void res.json(e.toJSON());
+/**
+ * An error as our JSON APIs answer it: `{error, error_description}`, plus `request_id` while a
+ * request is served (log.ts), so the person reporting it can quote the id its log lines carry.
+ */
+export function errorBody(e: AppError, body: Record<string, unknown> = e.toJSON()): Record<string, unknown> {
+  const requestId = currentRequestId();
+  return requestId ? { ...body, request_id: requestId } : body;
+}
+
+export const renderJson: Render = (_req, res, e) => void res.json(errorBody(e));
 
 /** A page: `page(e, req)` is the whole HTML document. */
 export const renderPage =

@@ -2,7 +2,7 @@ import { unavailable } from '../errors.js';
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Clock } from './clock.js';
 import { loginError } from './error-codes.js';
-import { loginChannel, type LoginStore, type QrSnapshot } from './store.js';
+import { loginChannel, type LoginStore, type PublishedSnapshot, type QrSnapshot } from './store.js';
 
 /**
  * Pages waiting on a login: Server-Sent Events (`stream`) and long-polls (`watch`), for every
@@ -35,8 +35,15 @@ export interface StreamOptions {
 
 export type LoginEvents = ReturnType<typeof createLoginEvents>;
 
-export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginStore; clock: Clock; limits: WaitLimits }) {
+/** A page sent a decision it heard published `ms` earlier (metrics). */
+export type OnNotified = (outcome: 'confirmed' | 'denied', ms: number) => void;
+
+export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginStore; clock: Clock; limits: WaitLimits; onNotified?: OnNotified }) {
   const { store, logins, clock, limits } = deps;
+  /** Counts a decision reaching a page: only one that was published (not a page opened after it). */
+  const notified = (s: QrSnapshot, publishedAt: number | undefined) => {
+    if (publishedAt !== undefined && (s.status === 'confirmed' || s.status === 'denied')) deps.onNotified?.(s.status, clock.now() - publishedAt);
+  };
   const rechecks = new Set<() => void>();
   const shutdown = new AbortController();
   const perLogin = new Map<string, number>();
@@ -74,10 +81,14 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
       const release = admit(id, opts.address);
       let wake: () => void = () => {};
       const changed = new Promise<void>((resolve) => (wake = resolve));
+      let publishedAt: number | undefined;
       let unsubscribe: (() => Promise<void>) | undefined;
       let cancelTimer: (() => void) | undefined;
       try {
-        unsubscribe = await store.subscribe(loginChannel(id), () => wake());
+        unsubscribe = await store.subscribe(loginChannel(id), (message) => {
+          publishedAt = (JSON.parse(message) as PublishedSnapshot).publishedAt;
+          wake();
+        });
         rechecks.add(wake);
         const session = await logins.qrOf(id);
         if (!session) return null;
@@ -87,7 +98,10 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
         const timedOut = new Promise<void>((resolve) => (cancelTimer = clock.setTimer(resolve, until)));
         await Promise.race([changed, timedOut, aborted(opts.closed), aborted(shutdown.signal)]);
         const after = await logins.qrOf(id);
-        return after ? logins.snapshot(after) : now;
+        if (!after) return now;
+        const snapshot = logins.snapshot(after);
+        notified(snapshot, publishedAt);
+        return snapshot;
       } finally {
         cancelTimer?.();
         rechecks.delete(wake);
@@ -103,12 +117,13 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
       let last = '';
       let cancelExpiry: (() => void) | undefined;
       let done = false;
-      const send = (s: QrSnapshot) => {
+      const send = (s: QrSnapshot, publishedAt?: number) => {
         if (done) return;
         const data = JSON.stringify(s);
         if (data === last) return;
         last = data;
         opts.send(s);
+        notified(s, publishedAt);
         cancelExpiry?.();
         cancelExpiry = undefined;
         if (s.status === 'pending' || s.status === 'scanned') {
@@ -117,7 +132,10 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
       };
       let unsubscribe: () => Promise<void>;
       try {
-        unsubscribe = await store.subscribe(loginChannel(id), (message) => send(JSON.parse(message) as QrSnapshot));
+        unsubscribe = await store.subscribe(loginChannel(id), (message) => {
+          const { publishedAt, ...snapshot } = JSON.parse(message) as PublishedSnapshot;
+          send(snapshot, publishedAt);
+        });
       } catch (err) {
         release();
         throw err;

@@ -1,7 +1,7 @@
 import type { EphemeralStore } from '../storage/ephemeral.js';
 import { systemClock, type Clock } from './clock.js';
 import { loginError } from './error-codes.js';
-import { createLoginEvents, type WaitLimits } from './events.js';
+import { createLoginEvents, type OnNotified, type WaitLimits } from './events.js';
 import * as machine from './machine.js';
 import type { QrUser, Requester, Timing } from './machine.js';
 import type { Approval, ApprovalLog, GrantIssuer, LoginAudit, Who } from './ports.js';
@@ -32,6 +32,7 @@ export interface LoginDeps {
   waiting: WaitLimits;
   clock?: Clock;
   onStage?: (stage: LoginStage, clientId: string) => void;
+  onNotified?: OnNotified;
 }
 
 /** How a login ended, for the surface to answer its browser. */
@@ -44,7 +45,7 @@ export type Logins = ReturnType<typeof createLogins>;
 export function createLogins(deps: LoginDeps) {
   const clock = deps.clock ?? systemClock;
   const store = createLoginStore(deps.store, { ...deps.timing, clock, onStage: deps.onStage });
-  const events = createLoginEvents({ store: deps.store, logins: store, clock, limits: deps.waiting });
+  const events = createLoginEvents({ store: deps.store, logins: store, clock, limits: deps.waiting, onNotified: deps.onNotified });
   const { audit } = deps;
 
   return {

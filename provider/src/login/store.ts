@@ -59,6 +59,9 @@ const qrKey = (qrId: string) => `qr:${qrId}`;
 /** Pub/sub channel of one login: a snapshot on every change of its QR. */
 export const loginChannel = (id: string) => `qr-events:${id}`;
 
+/** What travels on a login's channel: the snapshot, and when it was published (metrics: how long until a page sends it). */
+export type PublishedSnapshot = QrSnapshot & { publishedAt: number };
+
 export function snapshotOf(s: QrSession, now: number): QrSnapshot {
   const status = machine.statusOf(s, now);
   return { qrId: s.qrId, status, expiresAt: s.expiresAt, ...(s.user && status !== 'pending' ? { user: s.user } : {}) };
@@ -82,7 +85,10 @@ export function createLoginStore(store: EphemeralStore, opts: LoginStoreOptions)
 
   const keepMs = (s: QrSession, at: number) => Math.max(s.expiresAt - at, 0) + opts.retentionMs;
 
-  const publish = (s: QrSession) => store.publish(loginChannel(s.loginId), JSON.stringify(snapshotOf(s, clock.now())));
+  const publish = (s: QrSession) => {
+    const at = clock.now();
+    return store.publish(loginChannel(s.loginId), JSON.stringify({ ...snapshotOf(s, at), publishedAt: at } satisfies PublishedSnapshot));
+  };
 
   /**
    * Apply a transition with compare-and-set: re-read and retry when another writer got in

@@ -19,4 +19,15 @@ describe('cookie signer', () => {
     expect(ours.verify('c=1', ours.sign('c=1').slice(0, -1))).toBe(false);
     expect(ours.verify('c=1', '')).toBe(false);
   });
+
+  it('follows a key list that changes (rotation): signs with the new first key, still verifies the old', () => {
+    let list = ['old-key-0123456789abc'];
+    const signer = cookieSigner(() => list);
+    const before = signer.sign('c=1');
+    list = ['new-key-0123456789abc', 'old-key-0123456789abc'];
+    expect(signer.sign('c=1')).toBe(new Keygrip(['new-key-0123456789abc']).sign('c=1'));
+    expect(signer.index('c=1', before)).toBe(1);
+    list = ['new-key-0123456789abc'];
+    expect(signer.verify('c=1', before)).toBe(false);
+  });
 });

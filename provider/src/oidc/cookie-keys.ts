@@ -5,13 +5,25 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
  * interface and output (HMAC-SHA1, base64url without padding), so cookies signed by either
  * verify with the other. keygrip compares through tsscmp, which HMACs both sides again with a
  * fresh random key (three HMACs and a KeyObject per check, ~20 per login); here the keys are
- * KeyObjects made once and the comparison is `timingSafeEqual`.
+ * KeyObjects made once per key list and the comparison is `timingSafeEqual`. `keys` may be a
+ * function: the list in force now (the first signs, all verify).
  */
-export function cookieSigner(keys: string[]) {
-  if (!keys.length) throw new Error('cookie keys must not be empty');
-  const secrets: KeyObject[] = keys.map((k) => createSecretKey(Buffer.from(k)));
+export function cookieSigner(keys: string[] | (() => string[])) {
+  const list = typeof keys === 'function' ? keys : () => keys;
+  // Rotation (keys/keyring.ts) swaps the list: the KeyObjects are remade when it changes.
+  let made: { from: string[]; secrets: KeyObject[] } | undefined;
+  const current = (): KeyObject[] => {
+    const from = list();
+    if (made?.from !== from) {
+      if (!from.length) throw new Error('cookie keys must not be empty');
+      made = { from, secrets: from.map((k) => createSecretKey(Buffer.from(k))) };
+    }
+    return made.secrets;
+  };
+  current(); // an empty list fails here, at start, not on the first request
   const sign = (data: string, key: KeyObject) => createHmac('sha1', key).update(data).digest('base64url');
   const index = (data: string, digest: string): number => {
+    const secrets = current();
     const given = Buffer.from(String(digest));
     for (let i = 0; i < secrets.length; i++) {
       const expected = Buffer.from(sign(data, secrets[i]));
@@ -21,7 +33,7 @@ export function cookieSigner(keys: string[]) {
     return -1;
   };
   return {
-    sign: (data: string) => sign(data, secrets[0]),
+    sign: (data: string) => sign(data, current()[0]),
     verify: (data: string, digest: string) => index(data, digest) > -1,
     index,
   };

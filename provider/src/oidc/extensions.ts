@@ -6,12 +6,13 @@ import type { ClientDirectory } from '../apps/directory.js';
 import { rateLimited } from '../errors.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { retryAfterOf } from '../http/rate-limit.js';
-import type { Logger } from '../log.js';
+import { currentRequestId, type Logger } from '../log.js';
 import type { PageErrorName } from '../wechat/errcodes.js';
 import { renderErrorPage as renderWechatErrorPage } from '../wechat/pages.js';
 import type { Tombstones } from '../wechat/tombstones.js';
 import { callbackUrl, langOf, redirectAllowed, WECHAT_RESPONSE_MODE } from '../wechat/translate.js';
 import type { AuthMethodCheck } from './client-auth.js';
+import { nameRoute } from '../metrics/http.js';
 import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
 
 /**
@@ -33,7 +34,9 @@ import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
  *    whoever calls it (token, introspection, revocation, the WeChat API); inside oidc-provider
  *    the app's registered authentication method is enforced (client-auth.ts).
  * 4. The `wechat` response mode: shapes the last hop of a WeChat-style login the WeChat way.
- * 5. Listeners: server errors logged; outages answered 503 (oauth-errors.ts); tombstones for
+ * 5. The request: its JSON error bodies name it (`request_id`, as ours do: http/render.ts), and
+ *    metrics count it under the endpoint's path template (`/auth/:uid`, not the URL).
+ * 6. Listeners: server errors logged; outages answered 503 (oauth-errors.ts); tombstones for
  *    codes and access tokens so the WeChat API can still say "expired" or "used".
  */
 export const PINNED_MAJOR = 9;
@@ -162,7 +165,20 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
     ctx.body = renderWechatErrorPage(reason, langOf(params?.ui_locales, ctx.get('accept-language')));
   });
 
-  // 5. Listeners.
+  // 5. The request. Registered before the 503 middleware below, so it runs outermost and sees
+  //    the final body.
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = (ctx.oidc as { route?: string } | undefined)?.route;
+    if (route) nameRoute(ctx.req, endpointPath(provider, route));
+    const body = ctx.body as Record<string, unknown> | undefined;
+    const requestId = currentRequestId();
+    if (requestId && ctx.status >= 400 && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string') {
+      ctx.body = { ...body, request_id: requestId };
+    }
+  });
+
+  // 6. Listeners.
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
   serveOutagesAs503(provider);
   // A tombstone write that fails only costs the nicer WeChat error code later: never the login.
@@ -173,4 +189,13 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
   provider.on('authorization_code.saved', (code: TokenLike) => remember('code', code));
   provider.on('authorization_code.consumed', (code: TokenLike) => remember('code', code, true));
   provider.on('access_token.saved', (token: TokenLike) => remember('access_token', token));
+}
+
+/** An endpoint's path template (`resume` → `/auth/:uid`), or its name when it has none. */
+function endpointPath(provider: Provider, route: string): string {
+  try {
+    return provider.pathFor(route);
+  } catch {
+    return `oidc:${route}`;
+  }
 }

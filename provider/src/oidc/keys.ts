@@ -80,6 +80,13 @@ export function configuredSigningAlgorithms(config: Config): IdTokenAlg[] {
   return ['RS256', 'ES256'];
 }
 
+/** IDENTIFIER_SECRET without generating anything (the admin CLI): the environment's, else keys.json's, else null. */
+export function configuredIdentifierSecret(config: Config): string | null {
+  if (config.IDENTIFIER_SECRET) return config.IDENTIFIER_SECRET;
+  const file = path.join(config.dataDir, 'keys.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as KeyMaterial).identifierSecret : null;
+}
+
 export async function loadKeyMaterial(config: Config, log?: Logger): Promise<KeyMaterial> {
   const file = path.join(config.dataDir, 'keys.json');
   let stored: KeyMaterial | undefined;

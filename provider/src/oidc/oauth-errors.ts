@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Logger } from '../log.js';
-import { errorHandler, plainErrorPage, toAppError } from '../http/render.js';
+import { errorBody, errorHandler, plainErrorPage, toAppError } from '../http/render.js';
 
 /**
  * The OAuth surface's errors (oidc-provider's endpoints: /token, introspection, revocation,
@@ -18,7 +18,7 @@ import { errorHandler, plainErrorPage, toAppError } from '../http/render.js';
 export const oauthErrorHandler = (log: Logger): ErrorRequestHandler =>
   errorHandler(log, (_req, res, e) => {
     res.set('Pragma', 'no-cache');
-    res.json(e.code === 'rate_limited' ? { error: 'invalid_request', error_description: e.description } : e.toJSON());
+    res.json(errorBody(e, e.code === 'rate_limited' ? { error: 'invalid_request', error_description: e.description } : e.toJSON()));
   });
 
 /** Inside oidc-provider (client authentication): a limit as its own 429 OAuth error. */
@@ -45,7 +45,7 @@ export function serveOutagesAs503(provider: Provider): void {
       ctx.type = 'html';
       ctx.body = plainErrorPage(e);
     } else {
-      ctx.body = e.toJSON();
+      ctx.body = errorBody(e);
     }
   });
 }

@@ -6,8 +6,9 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { Payloads } from './payloads.js';
 import { createAdapterFactory } from './adapter.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import { cookieSigner } from './cookie-keys.js';
-import { signingAlgorithms, type KeyMaterial } from './keys.js';
+import type { cookieSigner } from './cookie-keys.js';
+import type { JWK } from 'jose';
+import { signingAlgorithms } from './keys.js';
 import { renderErrorPage } from './error-page.js';
 import { isWechatRequest } from './extensions.js';
 import { requireOpenidScope } from './openid-required.js';
@@ -40,7 +41,12 @@ function policy() {
 
 export interface ProviderDeps {
   issuer: string;
-  keys: KeyMaterial;
+  /** The private signing keys in use (keys/keyring.ts), signers first. */
+  jwks: { keys: JWK[] };
+  /** Cookie signing: one signer shared by every instance built, following key rotations. */
+  cookies: ReturnType<typeof cookieSigner>;
+  /** Derives openid and unionid. */
+  identifierSecret: string;
   store: EphemeralStore;
   payloads: Payloads;
   clients: ClientDirectory;
@@ -49,12 +55,13 @@ export interface ProviderDeps {
 }
 
 export function createOidcProvider(deps: ProviderDeps): Provider {
-  const { keys, clients, users } = deps;
+  const { jwks, clients, users, identifierSecret } = deps;
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
-    jwks: keys.jwks as Configuration['jwks'],
-    cookies: { keys: cookieSigner(keys.cookieKeys) as unknown as string[] },
+    // A copy: oidc-provider takes the keys over.
+    jwks: structuredClone(jwks) as Configuration['jwks'],
+    cookies: { keys: deps.cookies as unknown as string[] },
     claims: {
       openid: ['sub'],
       // What the phone shows as "nickname and avatar": no global login name (preferred_username
@@ -69,7 +76,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     subjectTypes: ['public', 'pairwise'],
     // openid = pairwise sub per AppID (not per redirect host), the same value the WeChat API returns.
-    pairwiseIdentifier: async (_ctx, accountId, client) => openid(keys.identifierSecret, client.clientId, accountId),
+    pairwiseIdentifier: async (_ctx, accountId, client) => openid(identifierSecret, client.clientId, accountId),
     sectorIdentifierUriValidate: () => false,
     async findAccount(ctx, id) {
       const user = await users.profile(id);
@@ -85,7 +92,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
             name: user.nickname,
             ...(user.picture ? { picture: user.picture } : {}),
             ...(user.locale ? { locale: user.locale } : {}),
-            ...(developerId ? { unionid: unionid(keys.identifierSecret, developerId, id) } : {}),
+            ...(developerId ? { unionid: unionid(identifierSecret, developerId, id) } : {}),
           };
         },
       };
@@ -117,7 +124,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       ctx.body = renderErrorPage(out as unknown as Record<string, string>, error);
     },
     // Exactly the algorithms there is a key for; each app picks one (apps/directory.ts).
-    enabledJWA: { idTokenSigningAlgValues: signingAlgorithms(keys.jwks) },
+    enabledJWA: { idTokenSigningAlgValues: signingAlgorithms(jwks) },
     // What an app can use: a secret, in HTTP Basic or in the form body (one per app, enforced in
     // oidc/client-auth.ts). No JWT methods (the secret is stored hashed, no key can be
     // registered) and no public clients.

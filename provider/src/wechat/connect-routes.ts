@@ -4,7 +4,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { z } from 'zod';
 import type { ClientDirectory } from '../apps/directory.js';
 import { noStore } from '../http/guard.js';
-import { errorHandler } from '../http/render.js';
+import { errorBody, errorHandler } from '../http/render.js';
 import { setFramedPageHeaders } from '../http/security.js';
 import type { Logger } from '../log.js';
 import type { QrImages } from '../login/images.js';
@@ -134,7 +134,7 @@ export function connectRoutes(deps: ConnectDeps): Router {
 
   router.use('/connect/embed/:token', noStore, deps.embedTokens);
 
-  const gone = (res: Response) => res.status(404).json(pageError('login_expired').toJSON());
+  const gone = (res: Response) => res.status(404).json(errorBody(pageError('login_expired')));
 
   router.get('/connect/embed/:token/qr', deps.qrCreate, async (req, res) => {
     const session = await embeds.currentQr(String(req.params.token));
@@ -161,7 +161,7 @@ export function connectRoutes(deps: ConnectDeps): Router {
   router.use(
     '/connect',
     errorHandler(log, (req, res, e) => {
-      if (/^\/embed\/[^/]+\/(qr|status)$/.test(req.path)) return void res.json(e.toJSON());
+      if (/^\/embed\/[^/]+\/(qr|status)$/.test(req.path)) return void res.json(errorBody(e));
       // An error page carries no capability: any site may see it in its iframe.
       setFramedPageHeaders(res, security, { ancestors: ['*'] });
       const lang = langOf(typeof req.query.lang === 'string' ? req.query.lang : undefined, req.get('accept-language'));

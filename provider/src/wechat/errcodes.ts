@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { AppError, defineErrors } from '../errors.js';
-import type { Logger } from '../log.js';
+import { currentRequestId, type Logger } from '../log.js';
 import { errorHandler } from '../http/render.js';
 
 /**
@@ -46,11 +46,16 @@ export const snsError = defineErrors(
   },
 );
 
-/** WeChat's `{errcode, errmsg}` for any AppError: ours by name, a limit as 45011, else -1. */
+/**
+ * WeChat's `{errcode, errmsg}` for any AppError: ours by name, a limit as 45011, else -1. The
+ * request id ends the errmsg as WeChat ends its own (`invalid code, rid: …`): sites already log
+ * errmsg, and no library reads a field WeChat does not send.
+ */
 export function wechatBody(e: AppError): { errcode: number; errmsg: string } {
   const known = SNS[e.code as SnsErrorName];
   const [errcode, errmsg] = known ?? SNS[e.status === 429 ? 'rate_limited' : 'system_error'];
-  return { errcode, errmsg };
+  const requestId = currentRequestId();
+  return { errcode, errmsg: requestId ? `${errmsg}, rid: ${requestId}` : errmsg };
 }
 
 /** Renders anything thrown below /sns as WeChat does: HTTP 200 `{errcode, errmsg}`, never a 500 or a page. */

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../http/html.js';
+import { escapeHtml, requestIdLine } from '../http/html.js';
 import { PAGE_ERRORS, type PageErrorName } from './errcodes.js';
 import type { Lang } from './translate.js';
 
@@ -68,6 +68,7 @@ export function renderErrorPage(reason: PageErrorName, lang: Lang): string {
       <h1>${escapeHtml(t.unreachable)}</h1>
       <p class="wx-reason">${escapeHtml(text)}</p>
       <p class="wx-hint">${escapeHtml(t.back)}</p>
+      ${requestIdLine()}
     </main>`,
   );
 }

@@ -17,7 +17,10 @@ import { pino } from 'pino';
 import type { Config } from '../../config.js';
 import { errorHandler, renderJson } from '../../http/render.js';
 import { openDatabase } from '../../storage/database.js';
-import { configuredSigningAlgorithms } from '../../oidc/keys.js';
+import { keyCipher } from '../../keys/cipher.js';
+import { createKeyring } from '../../keys/keyring.js';
+import { systemClock } from '../../login/clock.js';
+import { configuredIdentifierSecret, configuredSigningAlgorithms } from '../../oidc/keys.js';
 import { createServices } from '../../services.js';
 import { createMemoryStore } from '../../storage/ephemeral.memory.js';
 import { createRedisStore } from '../../storage/ephemeral.redis.js';
@@ -89,7 +92,10 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // nothing else can be running on this database, and a private memory store stands in.
   const redis = config.redis ? createRedisStore({ connection: config.redis, prefix: config.REDIS_PREFIX }) : null;
   const store = redis ?? createMemoryStore();
-  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config) });
+  // Keys are sealed with IDENTIFIER_SECRET: without it (no keys.json here) they can be listed, not made.
+  const secret = configuredIdentifierSecret(config);
+  const keyring = createKeyring({ prisma: db.prisma, store: redis, cipher: secret ? keyCipher(secret) : null, clock: systemClock });
+  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config), keyring });
   const { administration } = services;
   const app = express();
   app.use('/api/admin', administration.api);

@@ -117,6 +117,7 @@ function limitedAsPage(limiter: RequestHandler): RequestHandler {
 function pageErrorHandler(deps: ConsoleDeps): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toAppError(err);
+    res.locals.thrown = err as unknown; // metrics/http.ts counts outages
     if (e.status >= 500) deps.log.error({ err, url: req.originalUrl }, 'admin console request failed');
     if (res.headersSent) return void res.end();
     const signedIn = res.locals.console ? ctxOf(res) : {};
