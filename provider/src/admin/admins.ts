@@ -134,7 +134,7 @@ export async function bootstrapAdmin(prisma: PrismaClient, env: BootstrapEnv, lo
   } catch (err) {
     if (err instanceof AppError && err.code === 'admin_exists') return 'exists';
     // A bad bootstrap password must stop the start, saying why (not print a stack of zod).
-    if (err instanceof AppError) throw new Error(`ADMIN_BOOTSTRAP_*: ${err.description}`);
+    if (err instanceof AppError) throw new Error(`ADMIN_BOOTSTRAP_*: ${err.description}`, { cause: err });
     throw err;
   }
 }
