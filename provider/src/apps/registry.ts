@@ -24,7 +24,7 @@ export const redirectUriSchema = z.string().superRefine((value, ctx) => {
   }
 });
 
-const optionalUrl = z.string().url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
+const optionalUrl = z.url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
 
 /** How an app authenticates at the token endpoint (one per app, enforced: oidc/client-auth.ts). */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
