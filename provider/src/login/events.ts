@@ -158,7 +158,10 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
       rechecks.add(recheck);
       opts.closed.addEventListener('abort', close, { once: true });
       shutdown.signal.addEventListener('abort', end, { once: true });
-      if (opts.closed.aborted) return close();
+      if (opts.closed.aborted) {
+        close();
+        return;
+      }
       opts.open();
       const session = await logins.qrOf(id).catch(() => null);
       if (session) send(logins.snapshot(session));
