@@ -131,7 +131,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
     }
-    let pid = NaN;
+    let pid: number;
     try {
       pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
     } catch {
