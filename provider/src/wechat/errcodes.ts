@@ -52,8 +52,8 @@ export const snsError = defineErrors(
  * errmsg, and no library reads a field WeChat does not send.
  */
 export function wechatBody(e: AppError): { errcode: number; errmsg: string } {
-  const known = SNS[e.code as SnsErrorName];
-  const [errcode, errmsg] = known ?? SNS[e.status === 429 ? 'rate_limited' : 'system_error'];
+  const name: SnsErrorName = Object.hasOwn(SNS, e.code) ? (e.code as SnsErrorName) : e.status === 429 ? 'rate_limited' : 'system_error';
+  const [errcode, errmsg] = SNS[name];
   const requestId = currentRequestId();
   return { errcode, errmsg: requestId ? `${errmsg}, rid: ${requestId}` : errmsg };
 }

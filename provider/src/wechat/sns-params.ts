@@ -25,7 +25,7 @@ function formDecode(value: string): string {
 export function basicCredentials(header: string | undefined): { appid: string; secret: string } | null {
   const match = /^basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '');
   if (!match) return null;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw snsError('invalid_args');
   return { appid: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };

@@ -25,7 +25,7 @@ export function langOf(hint: unknown, acceptLanguage?: string): Lang {
   // The first named language decides; `*` (what non-browser clients send) names none.
   const first = (acceptLanguage ?? '')
     .split(',')
-    .map((part) => part.split(';')[0]!.trim())
+    .map((part) => part.split(';')[0].trim())
     .find((tag) => tag && tag !== '*');
   if (first) return /^zh/i.test(first) ? 'zh' : 'en';
   return 'zh';
