@@ -102,7 +102,7 @@ export const configSchema = z.object({
   RATE_LIMIT_ADMIN_LOGIN_IP: rateLimit('20/900'),
 });
 
-export type Env = z.infer<typeof configSchema>;
+type Env = z.infer<typeof configSchema>;
 
 export interface Config extends Env {
   issuer: string;

@@ -17,8 +17,8 @@ interface OAuthInstance {
 type TokenStore = (openid: string, ...rest: unknown[]) => void;
 const OAuth = createRequire(import.meta.url)('wechat-oauth') as new (appid: string, secret: string, getToken?: TokenStore, saveToken?: TokenStore) => OAuthInstance;
 
-export const WECHAT_OPEN = 'https://open.weixin.qq.com';
-export const WECHAT_API = 'https://api.weixin.qq.com';
+const WECHAT_OPEN = 'https://open.weixin.qq.com';
+const WECHAT_API = 'https://api.weixin.qq.com';
 
 /** A failure the WeChat API reported (`{errcode, errmsg}`), as wechat-oauth surfaces it. */
 export class WechatApiError extends Error {

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 /** Admins guard every app's secrets: longer passwords than phone users'. */
-export const adminPasswordSchema = z.string().min(12, 'password must be at least 12 characters').max(256, 'password must be at most 256 characters');
+const adminPasswordSchema = z.string().min(12, 'password must be at least 12 characters').max(256, 'password must be at most 256 characters');
 export const adminCreateSchema = z.strictObject({ username: usernameSchema, password: adminPasswordSchema });
 export const adminPasswordBody = z.strictObject({ password: adminPasswordSchema });
 

@@ -23,7 +23,7 @@ export interface SecurityOptions {
 }
 
 /** The strict policy, by directive (exported for tests and for the docs). */
-export function strictDirectives(opts: SecurityOptions): Record<string, string[]> {
+function strictDirectives(opts: SecurityOptions): Record<string, string[]> {
   const tls = new URL(opts.issuer).protocol === 'https:';
   return {
     'default-src': ["'self'"],

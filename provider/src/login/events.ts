@@ -33,8 +33,6 @@ export interface StreamOptions {
   end(): void;
 }
 
-export type LoginEvents = ReturnType<typeof createLoginEvents>;
-
 /** A page sent a decision it heard published `ms` earlier (metrics). */
 export type OnNotified = (outcome: 'confirmed' | 'denied', ms: number) => void;
 

@@ -39,7 +39,7 @@ import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
  * 6. Listeners: server errors logged; outages answered 503 (oauth-errors.ts); tombstones for
  *    codes and access tokens so the WeChat API can still say "expired" or "used".
  */
-export const PINNED_MAJOR = 9;
+const PINNED_MAJOR = 9;
 
 interface ClientLike {
   clientId: string;
@@ -63,7 +63,7 @@ interface TokenLike {
 const CALLBACK_DOMAIN = Symbol('saoma.callbackDomain');
 
 /** The installed oidc-provider has every API the extensions below replace or call. */
-export function checkExtensionPoints(provider: Provider): void {
+function checkExtensionPoints(provider: Provider): void {
   const version = (createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version;
   const Client = provider.Client as unknown as Partial<ClientClass>;
   const missing = [

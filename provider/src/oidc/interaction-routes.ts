@@ -31,7 +31,7 @@ export interface InteractionRouteDeps {
   qrCreate: RequestHandler;
 }
 
-export const interactionError = defineErrors({
+const interactionError = defineErrors({
   interaction_not_found: [400, 'This login request has expired or belongs to another browser. Go back to the site and start again.'],
 });
 

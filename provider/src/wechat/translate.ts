@@ -7,7 +7,7 @@
  * - the callback: `redirect_uri?code=CODE&state=STATE`, or `redirect_uri?state=STATE` when the
  *   person said no (WeChat's shape, not OAuth's `error=access_denied`).
  */
-export const WECHAT_SCOPE = 'snsapi_login';
+const WECHAT_SCOPE = 'snsapi_login';
 export const WECHAT_SCOPES = ['openid', 'profile', 'offline_access'];
 
 /** The WeChat scope a grant amounts to: `snsapi_login` needs the profile, `snsapi_base` is the openid alone. */

@@ -38,7 +38,7 @@ export interface AdminServices {
 export type AdminRouteDeps = { apps: Apps; audit: Audit } & Partial<Omit<AdminServices, 'apps'>>;
 
 /** The admin API's OpenAPI document, for every transport: served at /api/admin/openapi.json. */
-export function adminApiSpec(): ApiSpec {
+function adminApiSpec(): ApiSpec {
   return createApiSpec(
     {
       title: 'Saoma admin API',
