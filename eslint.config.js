@@ -11,6 +11,8 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
+  // A disable comment that no longer silences anything is an error: exceptions do not outlive their reason.
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   { ignores: ['node_modules/**', 'dist/**', 'provider/src/storage/generated/**', 'test-artifacts/**', 'coverage/**', '.saoma/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
