@@ -20,22 +20,27 @@ fs.writeFileSync(derivedPath, derived);
 const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/saoma");
 // The schema engine's catalog queries return `"char"` columns (OID 18), which @prisma/adapter-pg
 // rejects ("Column type 'char' could not be deserialized"); report them as text (OID 25).
-const fixTypes = (res: any) => {
-  for (const f of res?.fields ?? []) if (f.dataTypeID === 18) f.dataTypeID = 25;
+const fixTypes = <T>(res: T): T => {
+  for (const f of (res as { fields?: { dataTypeID: number }[] } | undefined)?.fields ?? []) if (f.dataTypeID === 18) f.dataTypeID = 25;
   return res;
 };
+const isThenable = (v: unknown): v is Promise<unknown> => typeof (v as { then?: unknown } | null | undefined)?.then === "function";
 class CatalogSafeClient extends pg.Client {
-  query(...args: any[]): any {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one override for every overload of pg's query (text, config, callback, promise): only any fits them all
+  query(...args: unknown[]): any {
     const cb = args.findIndex((a) => typeof a === "function"); // pg.Pool#query uses callbacks
-    if (cb >= 0) { const orig = args[cb]; args[cb] = (err: any, res: any) => orig(err, fixTypes(res)); }
-    const r = (super.query as any)(...args);
-    return r && typeof r.then === "function" ? r.then(fixTypes) : r;
+    if (cb >= 0) {
+      const orig = args[cb] as (err: unknown, res: unknown) => void;
+      args[cb] = (err: unknown, res: unknown) => orig(err, fixTypes(res));
+    }
+    const r = (super.query as (...a: unknown[]) => unknown)(...args);
+    return isThenable(r) ? r.then(fixTypes) : r;
   }
 }
 const cfg: pg.PoolConfig = {
   host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1),
   user: decodeURIComponent(url.username), password: decodeURIComponent(url.password),
-  Client: CatalogSafeClient as any,
+  Client: CatalogSafeClient,
   idleTimeoutMillis: 50, allowExitOnIdle: true, // let the CLI exit promptly (default 10s idle timeout keeps it alive)
 };
 
@@ -61,7 +66,7 @@ class MigrateFactory extends PrismaPg {
 export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
-  adapter: async () => new MigrateFactory(),
+  adapter: () => Promise.resolve(new MigrateFactory()),
   schema: derivedPath,
   migrations: { path: "prisma/migrations" },
 });

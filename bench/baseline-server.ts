@@ -105,7 +105,7 @@ async function start(): Promise<{ url: string; close(): Promise<void> }> {
     // oidc-provider's default lifetimes, spelled out (its defaults print a notice per worker).
     ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 14 * 24 * 3600, IdToken: 3600, Interaction: 3600, Session: 14 * 24 * 3600 },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    findAccount: async (_ctx, accountId) => ({ accountId, claims: async () => ({ sub: accountId }) }),
+    findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
   };
   const provider = new Provider(env.PUBLIC_URL!, configuration);
 

@@ -121,7 +121,7 @@ export function startLoad(): LoadChild {
         child.once('exit', onExit);
       }),
     stop: async () => {
-      child.disconnect?.();
+      if (child.connected) child.disconnect(); // disconnecting twice emits an 'error'
       await stop(child, undefined, 10_000);
     },
   };

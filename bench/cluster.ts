@@ -56,7 +56,7 @@ async function primary(count: number) {
     const w = cluster.fork({ BENCH_WORKER_INDEX: String(index) });
     w.on('exit', (code, signal) => {
       if (stopping) return;
-      console.error(`[bench] worker ${index} exited unexpectedly (${signal ?? code})`);
+      console.error(`[bench] worker ${index} exited unexpectedly (${(signal as string | null) ?? code})`); // null after a plain exit, whatever the types say
       process.exit(1);
     });
     url = await new Promise<string>((resolve) => {
@@ -95,7 +95,10 @@ async function primary(count: number) {
       workers.map(
         (w) =>
           new Promise<void>((resolve) => {
-            if (w.isDead()) return resolve();
+            if (w.isDead()) {
+              resolve();
+              return;
+            }
             const timer = setTimeout(() => w.kill('SIGKILL'), 15_000);
             w.once('exit', () => {
               clearTimeout(timer);
@@ -117,7 +120,7 @@ function onShutdown(close: () => Promise<void>) {
     started = true;
     close().then(
       () => process.exit(0),
-      (err) => {
+      (err: unknown) => {
         console.error('[bench] shutdown failed', err);
         process.exit(1);
       },

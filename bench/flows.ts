@@ -98,7 +98,10 @@ export async function openQrPage(origin: Origin, site: Site) {
   const statusAt = (status: string, timeoutMs = 10_000) =>
     new Promise<number>((resolve, reject) => {
       const already = seen.get(status);
-      if (already !== undefined) return resolve(already);
+      if (already !== undefined) {
+        resolve(already);
+        return;
+      }
       const timer = setTimeout(() => reject(new Error(`no "${status}" event within ${timeoutMs} ms`)), timeoutMs);
       waiters.set(status, (at) => {
         clearTimeout(timer);

@@ -95,7 +95,8 @@ export class Origin {
       const req = http.request({ host: this.url.hostname, port: this.url.port, method: 'GET', path, headers, agent: this.agent }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
-          return reject(new Error(`SSE ${path}: HTTP ${res.statusCode}`));
+          reject(new Error(`SSE ${path}: HTTP ${res.statusCode}`));
+          return;
         }
         res.setEncoding('utf8');
         let buffer = '';

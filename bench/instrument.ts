@@ -47,7 +47,7 @@ function keyShape(command: { name?: string; args?: unknown[] }): string {
   const name = command.name?.toLowerCase();
   const raw = name === 'evalsha' || name === 'eval' ? command.args?.[2] : name === 'multi' || name === 'exec' ? '' : command.args?.[0];
   if (raw === undefined || raw === null) return '';
-  return ` ${String(raw)
+  return ` ${String(raw as string | number | Buffer)
     .replace(/^saoma-bench:[^:]+:/, '')
     .split(':')
     .map((part) => (/^[\w-]{12,}$/.test(part) || /^\d+(\.\d+)*$/.test(part) ? '*' : part))
@@ -72,7 +72,7 @@ const originalQuery = pgProto.query;
 pgProto.query = function countedQuery(this: unknown, ...args: unknown[]) {
   sqlQueries++;
   if (tracing) {
-    const q = args[0] as string | { text?: string };
+    const q = args[0] as string | { text?: string } | undefined;
     tally(`sql ${(typeof q === 'string' ? q : (q?.text ?? '?')).replace(/\s+/g, ' ').slice(0, 140)}`);
   }
   return originalQuery.apply(this, args);

@@ -59,7 +59,7 @@ async function run(cmd: Extract<LoadCommand, { type: 'run' }>): Promise<PointRes
         if (t.notifyMs !== undefined) result.notifyMs.push(t.notifyMs);
       } catch (err) {
         if (measuring) result.errors++;
-        if (result.errorSamples.length < 5) result.errorSamples.push(String((err as Error).message ?? err));
+        if (result.errorSamples.length < 5) result.errorSamples.push(err instanceof Error ? err.message : String(err));
         await sleep(20);
       }
     }
@@ -98,7 +98,7 @@ async function hold(cmd: Extract<LoadCommand, { type: 'hold' }>) {
         held.push((await openQrPage(origin, cmd.site)).events);
       } catch (err) {
         failed++;
-        if (errorSamples.length < 5) errorSamples.push(String((err as Error).message ?? err));
+        if (errorSamples.length < 5) errorSamples.push(err instanceof Error ? err.message : String(err));
       }
     }
   }
@@ -113,17 +113,18 @@ process.on('message', (cmd: LoadCommand) => {
   if (cmd.type === 'run') {
     run(cmd).then(
       (result) => send({ type: 'result', result }),
-      (err) => {
+      (err: unknown) => {
         console.error('[load] run failed', err);
         process.exit(1);
       },
     );
   } else if (cmd.type === 'hold') {
-    hold(cmd).catch((err) => {
+    hold(cmd).catch((err: unknown) => {
       console.error('[load] hold failed', err);
       process.exit(1);
     });
-  } else if (cmd.type === 'release') {
+  } else {
+    // release
     for (const events of held.splice(0)) events.close();
     holdOrigin?.close();
     send({ type: 'released' });

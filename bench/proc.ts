@@ -154,7 +154,7 @@ export function busiestOthers(before: Map<number, number>, after: Map<number, nu
     if (exclude.has(pid)) continue;
     const cores = (ticks - (before.get(pid) ?? 0)) / TICKS_PER_SECOND / seconds;
     if (cores < 0.02) continue;
-    let command = '';
+    let command: string;
     try {
       command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().slice(0, 90);
       // Kernel threads have no command line: their name, bracketed as ps shows it.

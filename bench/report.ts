@@ -173,7 +173,7 @@ export interface Target {
 
 /** Issue 7's targets, judged on this run at concurrency 64 (or the highest measured). */
 export function loadTargets(ours: Point[], r: Ratio[]): Target[] {
-  const top = ours.find((p) => p.concurrency === 64) ?? ours[ours.length - 1];
+  const top = ours.find((p) => p.concurrency === 64) ?? ours.at(-1);
   const ratio = r.find((x) => x.concurrency === top?.concurrency);
   if (!top) return [];
   const out: Target[] = [

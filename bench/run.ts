@@ -114,9 +114,9 @@ async function main() {
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await probe?.clean().catch((e) => log(`[bench] redis cleanup failed: ${e}`));
+      await probe?.clean().catch((e: unknown) => log(`[bench] redis cleanup failed: ${String(e)}`));
       probe?.close();
-      await database?.drop().catch((e) => log(`[bench] dropping ${database.name} failed: ${e}`));
+      await database?.drop().catch((e: unknown) => log(`[bench] dropping ${database.name} failed: ${String(e)}`));
       fs.rmSync(tmp, { recursive: true, force: true });
     })());
   // Ctrl-C reaches us twice (the terminal's process group, and tsx relaying it): clean up once, ignore the rest.
@@ -189,7 +189,7 @@ async function loginBench(ctx: BenchContext) {
   log(pointsTable('\nSaoma: complete QR logins', ours));
   if (baseline) log(pointsTable(`\nBaseline: plain oidc-provider, free login step (${args['baseline-alg']} ID tokens)`, base));
   for (const [title, list] of [['Saoma', ours], ['baseline', base]] as const) {
-    const last = list[list.length - 1];
+    const last = list.at(-1);
     if (last?.trace) log(`\n${traceTable(`${title}: per login at c=${last.concurrency}`, last.trace)}`);
   }
   const r = ratios(ours, base);
@@ -197,7 +197,7 @@ async function loginBench(ctx: BenchContext) {
   const targets = loadTargets(ours, r);
   log(`\n${targetsTable(targets)}`);
   // The busiest point's measured window only: no start-up, warm-up or other points.
-  const profiled = ours[ours.length - 1];
+  const profiled = ours.at(-1);
   if (profileDir && profiled) {
     log(`\nprofile of the provider at c=${profiled.concurrency} (${profileDir}, --from ${profiled.windowUs.from} --to ${profiled.windowUs.to}):`);
     log(summarizeProfiles(profileDir, 25, profiled.windowUs));

@@ -32,5 +32,5 @@ await serve(workers, async (index) => {
     throw new Error('several workers need REDIS_URL and DATABASE_URL (embedded storage is single-process)');
   }
   const running = await startProvider(config, createLogger(config.LOG_LEVEL));
-  return { url: running.url, close: running.close };
+  return { url: running.url, close: () => running.close() };
 });

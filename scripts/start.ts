@@ -35,7 +35,7 @@ async function seed(saoma: Saoma, demoUrl: string, password: string) {
 
   const callback = `${demoUrl}/callback`;
   const callbackDomain = wechatCallbackDomain(demoUrl);
-  const existing = await saoma.apps.get(DEMO_APP_ID).catch((err) => {
+  const existing = await saoma.apps.get(DEMO_APP_ID).catch((err: unknown) => {
     if (err instanceof AppError && err.status === 404) return null;
     throw err;
   });
@@ -120,7 +120,7 @@ try {
   await provider.close();
   process.exit(1);
 }
-const demo = await startDemo({ ...demoOpts, issuer: config.issuer, clientId: DEMO_APP_ID, clientSecret: appSecret }).catch(async (err) => {
+const demo = await startDemo({ ...demoOpts, issuer: config.issuer, clientId: DEMO_APP_ID, clientSecret: appSecret }).catch(async (err: unknown) => {
   console.error(`Could not start the demo site on ${demoOpts.host}:${demoOpts.port}: ${err instanceof Error ? err.message : String(err)}`);
   await provider.close();
   process.exit(1);
@@ -138,7 +138,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       .then(() => provider.close())
       .then(
         () => process.exit(0),
-        (err) => {
+        (err: unknown) => {
           console.error('shutdown failed:', err);
           process.exit(1);
         },

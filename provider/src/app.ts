@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type Provider from 'oidc-provider';
@@ -233,13 +232,9 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   };
 }
 
-export type Saoma = Awaited<ReturnType<typeof createSaoma>>;
-
 /** /token: OAuth's JSON errors; /auth: a page for people, JSON for scripts (it never reaches a site). */
 function oauthOrPageErrors(log: Logger): express.ErrorRequestHandler {
   const oauth = oauthErrorHandler(log);
   const page = errorHandler(log, pageOrJson(plainErrorPage));
   return (err, req, res, next) => (req.baseUrl === '/token' ? oauth(err, req, res, next) : page(err, req, res, next));
 }
-
-export const publicDir = () => path.resolve(PUBLIC_DIR);

@@ -43,7 +43,15 @@ export async function runCluster(config: Config, log: Logger, startProvider: Sta
     stopping = true;
     log.info({ signal }, 'shutting down workers');
     const exited = Object.values(cluster.workers ?? {}).map(
-      (w) => new Promise<void>((resolve) => (w!.isDead() ? resolve() : (w!.once('exit', () => resolve()), w!.kill('SIGTERM')))),
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w!.isDead()) {
+            resolve();
+            return;
+          }
+          w!.once('exit', () => resolve());
+          w!.kill('SIGTERM');
+        }),
     );
     await Promise.all(exited);
     await adminSocket.close();

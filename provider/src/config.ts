@@ -41,7 +41,7 @@ export const configSchema = z.object({
   /** Interface to listen on; 0.0.0.0 to let a phone on the LAN reach it. */
   HOST: z.string().default('127.0.0.1'),
   /** The public base URL (the OIDC issuer, and what QR codes point at). */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: z.url().optional(),
   /** Unset: embedded PGlite in DATA_DIR/pglite. */
   DATABASE_URL: z.string().optional(),
   /** Unset (and no sentinels or cluster nodes): in-memory ephemeral store (one process). */
@@ -102,7 +102,7 @@ export const configSchema = z.object({
   RATE_LIMIT_ADMIN_LOGIN_IP: rateLimit('20/900'),
 });
 
-export type Env = z.infer<typeof configSchema>;
+type Env = z.infer<typeof configSchema>;
 
 export interface Config extends Env {
   issuer: string;

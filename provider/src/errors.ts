@@ -44,7 +44,6 @@ export const commonError = defineErrors({
   temporarily_unavailable: [503, 'A backing service is unavailable; try again shortly.'],
 });
 
-export const badRequest = (description: string, code: 'invalid_request' = 'invalid_request') => commonError(code, description);
 export const unauthorized = (description = 'A valid bearer token is required') =>
   commonError('invalid_token', description, { 'WWW-Authenticate': 'Bearer' });
 export const notFound = (description = 'Not found') => commonError('not_found', description);

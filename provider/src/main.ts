@@ -73,7 +73,7 @@ export async function main(config: Config = loadConfig()) {
       log.info({ signal, delaySeconds: config.SHUTDOWN_DELAY }, 'shutting down');
       running.close().then(
         () => process.exit(0),
-        (err) => {
+        (err: unknown) => {
           log.error({ err }, 'shutdown failed');
           process.exit(1);
         },

@@ -14,6 +14,7 @@ import type { PrismaClient } from './storage/generated/client.ts';
 /**
  * The services behind every surface, wired once, without HTTP: the running provider (app.ts)
  * and the admin CLI with no provider running (admin/cli/transport.ts) build the same ones.
+ * @public for the phone surfaces (issue 14, in flight); unexport if that does not land.
  */
 export type Services = Awaited<ReturnType<typeof createServices>>;
 

@@ -10,7 +10,7 @@ export interface RunningDemo {
 
 /** Starts the demo site's HTTP server. `npm start` calls this in-process with a freshly issued secret. */
 export async function startDemo(opts: DemoSiteOptions & { port: number; host: string }): Promise<RunningDemo> {
-  const app = await createDemoSite(opts);
+  const app = createDemoSite(opts);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(opts.port, opts.host, resolve));
   let closing: Promise<void> | undefined;

@@ -133,7 +133,7 @@ export function profilePage(s: SignedIn): string {
   const picture = safePicture(userinfo.picture);
   const avatar = picture
     ? `<img class="avatar" src="${esc(picture)}" alt="" referrerpolicy="no-referrer">`
-    : `<div class="avatar" aria-hidden="true">${esc(String(userinfo.nickname ?? '?').slice(0, 1))}</div>`;
+    : `<div class="avatar" aria-hidden="true">${esc((typeof userinfo.nickname === 'string' ? userinfo.nickname : '?').slice(0, 1))}</div>`;
   const expires = s.accessTokenExpiresAt
     ? `${esc(new Date(s.accessTokenExpiresAt).toISOString())} <span class="muted">(in ${esc(Math.max(0, Math.round((s.accessTokenExpiresAt - Date.now()) / 60000)))} min)</span>`
     : '<span class="muted">not stated</span>';

@@ -24,7 +24,7 @@ export interface DemoSiteOptions {
  * "log in with Saoma" — discovery, PKCE + state + nonce, code exchange, userinfo. Beside it,
  * the WeChat-style path (wechat.ts): the same app through the WeChat-compatible API.
  */
-export async function createDemoSite(opts: DemoSiteOptions): Promise<express.Express> {
+export function createDemoSite(opts: DemoSiteOptions): express.Express {
   const publicUrl = opts.publicUrl.replace(/\/+$/, '');
   const redirectUri = `${publicUrl}/callback`;
   const discover = lazyDiscovery(opts);
@@ -110,7 +110,10 @@ export async function createDemoSite(opts: DemoSiteOptions): Promise<express.Exp
 
   app.get('/profile', (req, res) => {
     const user = session(req).user;
-    if (!user) return void res.redirect('/');
+    if (!user) {
+      res.redirect('/');
+      return;
+    }
     res.type('html').send(profilePage(user));
   });
 
@@ -149,7 +152,7 @@ function lazyDiscovery(opts: DemoSiteOptions) {
       }
     }
   }
-  return () => (pending ??= withRetry().catch((err) => {
+  return () => (pending ??= withRetry().catch((err: unknown) => {
     pending = undefined; // try again on the next request
     throw err;
   }));

@@ -17,8 +17,8 @@ interface OAuthInstance {
 type TokenStore = (openid: string, ...rest: unknown[]) => void;
 const OAuth = createRequire(import.meta.url)('wechat-oauth') as new (appid: string, secret: string, getToken?: TokenStore, saveToken?: TokenStore) => OAuthInstance;
 
-export const WECHAT_OPEN = 'https://open.weixin.qq.com';
-export const WECHAT_API = 'https://api.weixin.qq.com';
+const WECHAT_OPEN = 'https://open.weixin.qq.com';
+const WECHAT_API = 'https://api.weixin.qq.com';
 
 /** A failure the WeChat API reported (`{errcode, errmsg}`), as wechat-oauth surfaces it. */
 export class WechatApiError extends Error {
@@ -65,11 +65,11 @@ function pointedAt(issuer: string, appid: string, secret: string, tokens: Map<st
 function settle<T>(issuer: string, fn: (cb: Callback<T>) => void): Promise<T> {
   return new Promise((resolve, reject) =>
     fn((err, result) => {
-      if (!err) return resolve(result);
       // wechat-oauth names WeChat's own errors WeChatAPIError with `code` = errcode; anything
       // else (WeChatAPIRequestError, a non-JSON body...) is the transport.
-      if (err.name === 'WeChatAPIError' && typeof err.code === 'number') return reject(new WechatApiError(err.code, err.message));
-      reject(new WechatUnreachable(issuer, err));
+      if (!err) resolve(result);
+      else if (err.name === 'WeChatAPIError' && typeof err.code === 'number') reject(new WechatApiError(err.code, err.message));
+      else reject(new WechatUnreachable(issuer, err));
     }),
   );
 }
@@ -95,7 +95,7 @@ export function createWechatClient(opts: { issuer: string; appid: string; secret
         token: {
           openid,
           unionid: typeof data.unionid === 'string' ? data.unionid : null,
-          scope: String(data.scope ?? ''),
+          scope: typeof data.scope === 'string' ? data.scope : '',
           expiresIn: typeof data.expires_in === 'number' ? data.expires_in : null,
           refreshTokenIssued: Boolean(data.refresh_token),
         },

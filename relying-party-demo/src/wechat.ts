@@ -98,7 +98,10 @@ export function wechatRoutes(opts: { issuer: string; appid: string; publicUrl: s
 
   router.get('/wechat/profile', (req, res) => {
     const user = session(req).wechat;
-    if (!user) return void res.redirect('/');
+    if (!user) {
+      res.redirect('/');
+      return;
+    }
     res.type('html').send(wechatProfilePage(user, LIBRARY));
   });
 

@@ -3,7 +3,7 @@
  * and admin accounts, over HTTP with a bearer token on PostgreSQL + Redis.
  */
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
 import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
 import { desktopContext, freePort, launchChromium, screenshot, skipUnlessChromium } from '../browser/support.js';
 import { signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { ADMIN } from './support.js';
 
@@ -29,9 +29,7 @@ describe.skipIf(skip)('admin console in Chromium', { timeout: 120_000 }, () => {
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await demo?.close();
-    await p?.close();
+    await closeStarted(browser, demo, p);
   });
 
   async function newPage(): Promise<Page> {

@@ -3,7 +3,7 @@
  * session cookie, CSRF (Origin check + synchronizer token), the secret shown once, delete
  * confirmation, sign-out and disabled admins. Sessions live in Redis here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bootstrapAdmin, createAdminAccounts } from '../../provider/src/admin/admins.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';

@@ -7,7 +7,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIRECT_URI, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { adminApi, adminToken, ensureAdmin, type AdminApi } from './support.js';
 
@@ -62,7 +62,7 @@ describe.skipIf(skip)('the admin API and its OpenAPI document', () => {
     doc = res.body;
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('is OpenAPI 3.1, behind the admin token like the rest, and documents every route', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
-import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type StorageKind, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { adminApi, adminToken, type AdminApi } from './support.js';
 
@@ -27,7 +27,7 @@ describe.each<[StorageKind, boolean]>([
     phone = await signedInPhone(p);
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it.skipIf(skip)('counts scanned, confirmed, denied, expired (scanned, undecided past QR_TTL) and completed logins per window', async () => {

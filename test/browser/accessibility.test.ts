@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
 import { ADMIN } from '../admin/support.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { AxeAudit, focusIndicator } from './axe.js';
 import { desktopContext, enterLinkOnPhone, freePort, launchChromium, phoneContext, signUpOnPhone, skipUnlessChromium, uniqueName } from './support.js';
@@ -44,9 +44,7 @@ describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; k
   afterAll(async () => {
     audit.save();
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await demo?.close();
-    await p?.close();
+    await closeStarted(browser, demo, p);
   });
 
   async function desktop(): Promise<Page> {
@@ -79,7 +77,7 @@ describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; k
       ([sel, fn]) => {
         const el = document.querySelector(sel)!;
         const tell = (window as unknown as Record<string, (text: string) => void>)[fn];
-        new MutationObserver(() => el.textContent?.trim() && tell(el.textContent.trim())).observe(el, { childList: true, characterData: true, subtree: true });
+        new MutationObserver(() => el.textContent.trim() && tell(el.textContent.trim())).observe(el, { childList: true, characterData: true, subtree: true });
       },
       [selector, name] as const,
     );

@@ -101,7 +101,7 @@ export async function focusIndicator(page: Page): Promise<{ tag: string; text: s
     const [top, bottom] = [Math.max(0, box.top), Math.min(innerHeight, box.bottom)];
     const [left, right] = [Math.max(0, box.left), Math.min(innerWidth, box.right)];
     const onTop = bottom > top && right > left ? document.elementFromPoint((left + right) / 2, (top + bottom) / 2) : null;
-    const text = (el.textContent ?? '').trim().slice(0, 40) || el.id;
+    const text = el.textContent.trim().slice(0, 40) || el.id;
     return {
       tag: el.tagName.toLowerCase(),
       text,

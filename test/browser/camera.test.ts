@@ -11,6 +11,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { decodeQrOnPage, desktopContext, launchChromium, phoneContext, screenshot, signUpOnPhone, skipUnlessChromium, startStack, uniqueName, type Stack } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -49,9 +50,7 @@ describe.skipIf(skip)('scanning with the phone camera (Chromium fake camera play
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await phoneBrowser?.close();
-    await desktopBrowser?.close();
-    await stack?.close();
+    await closeStarted(phoneBrowser, desktopBrowser, stack);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -19,6 +19,7 @@ import {
   uniqueName,
   type Stack,
 } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -32,8 +33,7 @@ describe.skipIf(skip)('QR login in Chromium: demo site on one origin, provider o
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
+    await closeStarted(browser, stack);
   });
 
   async function desktopAtQrPage(cspViolations?: string[]) {

@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beginLogin, finishAtSite, registerSite } from '../support/flow.js';
-import { startTestProvider } from '../support/harness.js';
+import { startTestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import {
   decodeQrOnPage,
@@ -39,8 +39,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
+    await closeStarted(browser, stack);
   });
 
   async function phone(opts: Parameters<typeof phoneContext>[1] = {}): Promise<Page> {

@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import * as format from '../../provider/public/app/format.js';
 
 const { summariseUserAgent, formatCountdown, looksLikeLoginCode, qrIdFromPath, formatTime } = format as {
-  summariseUserAgent(ua: string): { browser: string | null; os: string | null };
-  formatCountdown(ms: number): string;
-  looksLikeLoginCode(text: string): boolean;
-  qrIdFromPath(path: string): string | null;
-  formatTime(iso: string, lang: string, withSeconds?: boolean, now?: number): string;
+  summariseUserAgent: (ua: string) => { browser: string | null; os: string | null };
+  formatCountdown: (ms: number) => string;
+  looksLikeLoginCode: (text: string) => boolean;
+  qrIdFromPath: (path: string) => string | null;
+  formatTime: (iso: string, lang: string, withSeconds?: boolean, now?: number) => string;
 };
 
 describe('the confirm screen summarises the requesting browser in plain words', () => {

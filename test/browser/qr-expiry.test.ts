@@ -7,6 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { decodeQrOnPage, desktopContext, enterLinkOnPhone, launchChromium, phoneContext, screenshot, signUpOnPhone, skipUnlessChromium, startStack, uniqueName, type Stack } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -20,8 +21,7 @@ describe.skipIf(skip)('the QR page refreshes an expired QR by itself (QR_TTL=3)'
   });
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await stack?.close();
+    await closeStarted(browser, stack);
   });
 
   async function qrPage(): Promise<Page> {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'node_modules/.bin');
@@ -43,7 +43,7 @@ describe('admin CLI: keys:list and keys:rotate', () => {
     p = await startTestProvider('embedded');
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('rotates the signing key of one algorithm with a lead time, and lists it pending beside the one still signing', async () => {

@@ -32,8 +32,8 @@ function admin(args: string[], env: Record<string, string>, stdin = ''): Promise
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.stdin.end(stdin);
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
@@ -44,9 +44,9 @@ function admin(args: string[], env: Record<string, string>, stdin = ''): Promise
   });
 }
 
-const json = <T = Record<string, any>>(out: Run): T => {
+const json = (out: Run): Record<string, any> => {
   if (out.code !== 0) throw new Error(`admin CLI exited ${out.code}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as T;
+  return JSON.parse(out.stdout) as Record<string, any>;
 };
 const failed = (out: Run, message: RegExp) => {
   expect(out.code, out.stdout).toBe(1);
@@ -66,8 +66,10 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
     env = { DATABASE_URL: db.url, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-cli-')) };
   });
   afterAll(async () => {
-    await db?.drop();
-    if (env) fs.rmSync(env.DATA_DIR, { recursive: true, force: true });
+    // Unassigned if beforeAll failed, whatever the types say.
+    await (db as typeof db | undefined)?.drop();
+    const dataDir = (env as typeof env | undefined)?.DATA_DIR;
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('developers:create/list/show/update, apps:create --developer and apps:list --developer', async () => {
@@ -150,7 +152,7 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
 describe.skipIf(servicesMissing)('admin CLI against a running provider: socket and HTTP with an admin token', { timeout: 180_000 }, () => {
   const p = useProvider('services');
   let socketEnv: Record<string, string>;
-  beforeAll(async () => {
+  beforeAll(() => {
     socketEnv = { DATA_DIR: p.dataDir };
   });
 

@@ -33,8 +33,8 @@ function admin(args: string[], env: Record<string, string>): Promise<{ code: num
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -46,9 +46,9 @@ function admin(args: string[], env: Record<string, string>): Promise<{ code: num
 
 const postgresMissing = await skipUnlessPostgres();
 
-const json = <T = Record<string, unknown>>(out: { code: number | null; stdout: string; stderr: string }): T => {
+const json = (out: { code: number | null; stdout: string; stderr: string }): Record<string, unknown> => {
   if (out.code !== 0) throw new Error(`admin CLI exited ${out.code}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as T;
+  return JSON.parse(out.stdout) as Record<string, unknown>;
 };
 
 /** The OAuth error code openid-client surfaced: a 401 comes as a WWW-Authenticate challenge, others as a body. */
@@ -68,9 +68,9 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   });
 
   it('apps:create --json prints an AppID and AppSecret a site can log people in with', async () => {
-    const created = json<{ appId: string; appSecret: string; name: string }>(
+    const created = json(
       await admin(['apps:create', '--name', 'CLI Site', '--redirect-uri', REDIRECT_URI, '--homepage', 'https://cli.example', '--json'], env),
-    );
+    ) as { appId: string; appSecret: string; name: string };
     expect(created.appId).toMatch(/^sm[0-9a-f]{16}$/);
     expect(created.appSecret.length).toBeGreaterThanOrEqual(32);
     const { claims, profile } = await fullLogin(p, await siteConfig(p, created.appId, created.appSecret), phone);
@@ -93,7 +93,7 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   });
 
   it('apps:rotate-secret: the old secret is refused at the token endpoint (invalid_client), the new one works', async () => {
-    const created = json<{ appId: string; appSecret: string }>(await admin(['apps:create', '--name', 'Rotating', '--redirect-uri', REDIRECT_URI, '--json'], env));
+    const created = json(await admin(['apps:create', '--name', 'Rotating', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
     const oldConfig = await siteConfig(p, created.appId, created.appSecret);
     const login = await beginLogin(p, oldConfig);
     const { body } = await login.qr();
@@ -101,7 +101,7 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
     expect((await phone.confirm(body.qrId)).status).toBe(200);
     const { url: callback } = await login.complete();
 
-    const rotated = json<{ appId: string; appSecret: string; tokensRevoked: boolean }>(await admin(['apps:rotate-secret', created.appId, '--keep-tokens', '--json'], env));
+    const rotated = json(await admin(['apps:rotate-secret', created.appId, '--keep-tokens', '--json'], env)) as { appId: string; appSecret: string; tokensRevoked: boolean };
     expect(rotated.appId).toBe(created.appId);
     expect(rotated.appSecret).not.toBe(created.appSecret);
     expect(rotated.tokensRevoked).toBe(false);
@@ -118,7 +118,7 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
     expect((await phone.scan(qr.body.payload)).status).toBe(200);
     expect((await phone.confirm(qr.body.qrId)).status).toBe(200);
     const { url: pending } = await again.complete();
-    const revoking = json<{ appSecret: string; tokensRevoked: boolean; revokedGrants: number }>(await admin(['apps:rotate-secret', created.appId, '--json'], env));
+    const revoking = json(await admin(['apps:rotate-secret', created.appId, '--json'], env)) as { appSecret: string; tokensRevoked: boolean; revokedGrants: number };
     expect(revoking).toMatchObject({ tokensRevoked: true, revokedGrants: 2 });
     const stale = await finishAtSite(await siteConfig(p, created.appId, revoking.appSecret), pending, again).then(() => null, (err: unknown) => err);
     expect(oauthErrorCode(stale)).toBe('invalid_grant');
@@ -147,8 +147,8 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   });
 
   it('apps:list --json lists every app; apps:update and apps:disable/enable change what the provider does', async () => {
-    const created = json<{ appId: string; appSecret: string }>(await admin(['apps:create', '--name', 'Listed', '--redirect-uri', REDIRECT_URI, '--json'], env));
-    const { apps } = json<{ apps: { appId: string; name: string; status: string }[] }>(await admin(['apps:list', '--json'], env));
+    const created = json(await admin(['apps:create', '--name', 'Listed', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
+    const { apps } = json(await admin(['apps:list', '--json'], env)) as { apps: { appId: string; name: string; status: string }[] };
     expect(apps.map((a) => a.appId)).toContain(created.appId);
     expect(apps.find((a) => a.appId === created.appId)).toMatchObject({ name: 'Listed', status: 'active' });
     expect(JSON.stringify(apps)).not.toMatch(/secretHash|appSecret/);
@@ -194,10 +194,10 @@ describe('admin CLI with no provider running (it opens the database itself)', ()
     const db = await createTestDatabase();
     try {
       const env = { DATABASE_URL: db.url, DATA_DIR: tempDir() };
-      const created = json<{ appId: string; appSecret: string }>(await admin(['apps:create', '--name', 'Direct PG', '--redirect-uri', REDIRECT_URI, '--json'], env));
-      const { apps } = json<{ apps: { appId: string }[] }>(await admin(['apps:list', '--json'], env));
+      const created = json(await admin(['apps:create', '--name', 'Direct PG', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
+      const { apps } = json(await admin(['apps:list', '--json'], env)) as { apps: { appId: string }[] };
       expect(apps.map((a) => a.appId)).toEqual([created.appId]);
-      const rotated = json<{ appSecret: string }>(await admin(['apps:rotate-secret', created.appId, '--json'], env));
+      const rotated = json(await admin(['apps:rotate-secret', created.appId, '--json'], env)) as { appSecret: string };
 
       const check = await openDatabase({ databaseUrl: db.url, dataDir: env.DATA_DIR, migrate: false });
       try {
@@ -216,16 +216,16 @@ describe('admin CLI with no provider running (it opens the database itself)', ()
 
   it('on the embedded default: writes DATA_DIR itself, releases it, and a provider started there afterwards has the app', async () => {
     const dataDir = tempDir();
-    const created = json<{ appId: string; appSecret: string }>(
+    const created = json(
       await admin(['apps:create', '--name', 'Before Start', '--redirect-uri', REDIRECT_URI, '--json'], { DATA_DIR: dataDir }),
-    );
+    ) as { appId: string; appSecret: string };
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
     const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
     const running = await startProvider(config, createLogger('silent'));
     try {
       expect(await running.saoma.apps.get(created.appId)).toMatchObject({ name: 'Before Start', status: 'active' });
       // And with the provider up, the same command goes through its socket instead of the (now locked) database.
-      const { apps } = json<{ apps: { appId: string }[] }>(await admin(['apps:list', '--json'], { DATA_DIR: dataDir }));
+      const { apps } = json(await admin(['apps:list', '--json'], { DATA_DIR: dataDir })) as { apps: { appId: string }[] };
       expect(apps.map((a) => a.appId)).toEqual([created.appId]);
     } finally {
       await running.close();

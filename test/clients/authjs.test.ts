@@ -3,7 +3,7 @@ import WeChat from '@auth/express/providers/wechat';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
@@ -38,17 +38,17 @@ async function signIn(site: string, providerId: string) {
 
 describe.skipIf(skip)('Auth.js against Saoma (PostgreSQL + Redis)', () => {
   let p: TestProvider;
+  let site: Awaited<ReturnType<typeof authSite>>;
   let origin: string;
-  let close: () => Promise<void>;
   const config: ExpressAuthConfig = { providers: [], secret: 'a-test-secret-of-at-least-32-characters', trustHost: true, basePath: '/auth' };
 
   beforeAll(async () => {
     p = await startTestProvider('services');
-    ({ origin, close } = await authSite(config));
+    site = await authSite(config);
+    origin = site.origin;
   });
   afterAll(async () => {
-    await close?.();
-    await p?.close();
+    await closeStarted(site, p);
   });
 
   it('WeChat provider (WebsiteApp, its URLs pointed at Saoma): QR login, code exchanged by POST, name and picture in the session', async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as o from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
@@ -60,9 +60,9 @@ async function oauth4webapiSite(issuer: string, app: { appId: string; appSecret:
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     try {
-      if (url.pathname === '/login') return await login(res, url.searchParams.get('scope') ?? undefined);
-      if (url.pathname === '/callback') return await callback(res, url);
-      json(res, 404, { error: 'not found' });
+      if (url.pathname === '/login') await login(res, url.searchParams.get('scope') ?? undefined);
+      else if (url.pathname === '/callback') await callback(res, url);
+      else json(res, 404, { error: 'not found' });
     } catch (err) {
       json(res, 500, { error: (err as Error).name, message: (err as Error).message, cause: (err as { cause?: unknown }).cause ?? null });
     }
@@ -82,8 +82,7 @@ describe.skipIf(skip)('oauth4webapi against Saoma (PostgreSQL + Redis)', () => {
     handler = await oauth4webapiSite(p.issuer, app, () => s.origin);
   });
   afterAll(async () => {
-    await s?.close();
-    await p?.close();
+    await closeStarted(s, p);
   });
 
   it('PAR → QR → phone confirms → code → ID token (with the approved profile) and userinfo', async () => {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import express from 'express';
 import { Passport } from 'passport';
 import { Strategy as OpenIDConnectStrategy } from 'passport-openidconnect';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useProvider } from '../support/harness.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 

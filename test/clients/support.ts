@@ -38,7 +38,7 @@ export async function registerApp(p: TestProvider, input: Record<string, unknown
     return await p.saoma.apps.create(body);
   } catch (err) {
     // Before the requirePkce switch exists, the strict schema refuses the unknown field.
-    if (opts.pkce === false && /requirePkce/.test(String((err as Error).message))) return p.saoma.apps.create({ name: 'Library Site', ...input });
+    if (opts.pkce === false && /requirePkce/.test((err as Error).message)) return p.saoma.apps.create({ name: 'Library Site', ...input });
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useProvider } from '../support/harness.js';
 import { jsonOf, loginThroughSite, personWithPhone, registerApp, startSite } from './support.js';
 
@@ -50,7 +50,7 @@ describe('WeChat client libraries against Saoma (embedded default)', () => {
         res.redirect(to);
       });
       app.get('/callback', async (req, res) => {
-        const token = await api!.getAccessToken(String(req.query.code));
+        const token = await api!.getAccessToken(req.query.code as string);
         const openid = String(token.data.openid);
         const user = await api!.getUser(openid);
         const verified = await api!.verifyToken(openid, String(token.data.access_token));
@@ -98,7 +98,7 @@ describe('WeChat client libraries against Saoma (embedded default)', () => {
           access_url: `${p.issuer}/sns/oauth2/access_token`,
           profile_url: `${p.issuer}/sns/userinfo`,
         },
-      }) as unknown as express.RequestHandler;
+      });
       const person = await personWithPhone(p);
       const { res, url } = await loginThroughSite(p, person, `${site.origin}/connect/wechat`);
       const { body } = await jsonOf(res);

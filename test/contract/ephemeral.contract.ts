@@ -11,7 +11,7 @@ export interface ContractOptions {
    * Two stores sharing one namespace, as two processes would (Redis: same prefix, separate
    * connections). Omitted for stores that only live in one process.
    */
-  makePair?: () => Promise<[EphemeralStore, EphemeralStore]>;
+  makePair?: () => [EphemeralStore, EphemeralStore] | Promise<[EphemeralStore, EphemeralStore]>;
 }
 
 /** A TTL that is short to wait out, and a wait that outlasts it with margin for a loaded CI box. */
@@ -35,7 +35,7 @@ function recorder() {
   return { heard, listener: (message: string) => void heard.push(message) };
 }
 
-export function ephemeralContract(name: string, make: () => Promise<EphemeralStore>, opts: ContractOptions = {}): void {
+export function ephemeralContract(name: string, make: () => EphemeralStore | Promise<EphemeralStore>, opts: ContractOptions = {}): void {
   describe(`EphemeralStore contract: ${name}`, () => {
     let opened: EphemeralStore[] = [];
     let store: EphemeralStore;

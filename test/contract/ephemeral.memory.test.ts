@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../provider/src/storage/ephemeral.memory.js';
 import { ephemeralContract } from './ephemeral.contract.js';
 
-ephemeralContract('memory', async () => createMemoryStore());
+ephemeralContract('memory', () => createMemoryStore());
 
 describe('memory store specifics', () => {
   it('expiry follows the injected clock: present until ttlMs has passed, gone at ttlMs', async () => {

@@ -27,8 +27,8 @@ describe.skipIf(await skipUnlessRedis())('redis store', () => {
     await admin.quit();
   });
 
-  ephemeralContract('redis', async () => createRedisStore({ url: REDIS_URL, prefix: freshPrefix() }), {
-    makePair: async () => {
+  ephemeralContract('redis', () => createRedisStore({ url: REDIS_URL, prefix: freshPrefix() }), {
+    makePair: () => {
       const prefix = freshPrefix();
       return [createRedisStore({ url: REDIS_URL, prefix }), createRedisStore({ url: REDIS_URL, prefix })];
     },
@@ -58,7 +58,7 @@ describe.skipIf(await skipUnlessRedis())('redis store', () => {
       const sub = () => connectionsOf(prefix).then((cs) => Number(cs.find((c) => c.name === `${prefix}sub`)!.sub));
       expect(await sub()).toBe(50);
 
-      await unsubscribes[0]!(); // ch0 still has `second`
+      await unsubscribes[0](); // ch0 still has `second`
       expect(await sub()).toBe(50);
       await second();
       expect(await sub()).toBe(49);

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullLogin, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
-import { startTestProvider, type TestProvider, useProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, useProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 /**
@@ -89,7 +89,7 @@ describe('a JWKS with other keys (embedded default)', () => {
     p = await startTestProvider('embedded', { JWKS: JSON.stringify({ keys }) });
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('lists exactly the algorithms those keys sign with, and signs with the one an app picked', async () => {

@@ -10,7 +10,7 @@ import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.j
 import { decodeIframeQr, freePort, launchChromium, skipUnlessChromium } from '../browser/support.js';
 import { TestBrowser } from '../support/browser.js';
 import { signedInPhone, type Phone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -85,8 +85,8 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
     s = await startDemoStack();
   });
   afterAll(async () => {
-    await s?.demo.close();
-    await s?.p.close();
+    const started = s as DemoStack | undefined; // unassigned if beforeAll failed
+    await closeStarted(started?.demo, started?.p);
   });
 
   it('offers both WeChat-style entries on the home page', async () => {
@@ -225,9 +225,8 @@ describe.skipIf(servicesMissing || skipUnlessChromium())('the demo site\'s embed
     browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await s?.demo.close();
-    await s?.p.close();
+    const started = s as DemoStack | undefined; // unassigned if beforeAll failed
+    await closeStarted(browser, started?.demo, started?.p);
   });
 
   it('after the phone confirms, the top window lands on the demo\'s /wechat/callback and the profile shows the person', async () => {

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import { fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
 import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Phone, beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -25,7 +25,7 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     [shared, sharedOther] = await Promise.all([signedInPhone(p), signedInPhone(p)]);
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('registers with validation and refuses a taken username', async () => {

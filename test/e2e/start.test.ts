@@ -51,8 +51,8 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
     children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (c) => (stdout += c));
-    child.stderr!.on('data', (c) => (stderr += c));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => killHard(child), 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -84,8 +84,8 @@ async function startStack(dataDir: string, ports: { provider: number; demo: numb
   });
   children.add(child);
   let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       children.delete(child);
@@ -95,7 +95,7 @@ async function startStack(dataDir: string, ports: { provider: number; demo: numb
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => {
       const check = () => /Ctrl\+C stops everything/.test(out) && resolve(true);
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
     }),
     exited.then(() => false),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50_000)),
@@ -148,7 +148,7 @@ describe('npm start (embedded default): provider + seeded demo user and app + de
     ports = { provider: await freePort(), demo: await freePort() };
     stack = await startStack(dataDir, ports);
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const child of children) killHard(child);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });

@@ -13,6 +13,7 @@ import { skipUnlessRedis } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
 import { parseSamples, total } from '../ops/prometheus.js';
 import { skipUnlessPostgresServer, startOwnPostgres, type OwnPostgres } from './servers.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = (await skipUnlessRedis()) || skipUnlessPostgresServer();
 
@@ -42,8 +43,7 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
     p = await startProviderWith({ databaseUrl: pg.url });
   }, 90_000);
   afterAll(async () => {
-    await p?.close();
-    await pg?.close();
+    await closeStarted(p, pg);
   });
 
   async function outage<T>(during: () => Promise<T>, mode: 'fast' | 'immediate' = 'fast'): Promise<T> {

@@ -18,6 +18,7 @@ import { skipUnlessPostgres } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
 import { parseSamples, total } from '../ops/prometheus.js';
 import { skipUnlessRedisServer, startOwnRedis, type OwnRedis } from './servers.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = (await skipUnlessPostgres()) || skipUnlessRedisServer();
 
@@ -72,8 +73,7 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
     p = await startProviderWith({ redisUrl: redis.url });
   }, 60_000);
   afterAll(async () => {
-    await p?.close();
-    await redis?.close();
+    await closeStarted(p, redis);
   });
 
   it('answers 503 temporarily_unavailable with Retry-After while Redis is down, then the same login carries on', async () => {
@@ -82,7 +82,7 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
     const login = await beginLogin(p, config);
     const { body: qr } = await login.qr();
     const stream = watchEvents(await login.browser.fetch(`${p.issuer}/interaction/${login.uid}/qr/events`));
-    await eventually('the first SSE event', async () => stream.events.length > 0);
+    await eventually('the first SSE event', () => Promise.resolve(stream.events.length > 0));
     // A long-poll waiting when Redis dies.
     const waiting = timed(() => login.browser.fetch(`${p.issuer}/interaction/${login.uid}/qr/status?last=pending&wait=8`));
 
@@ -118,7 +118,7 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
     const scanned = await eventually('a scan after the restart', async () => ((await phone.scan(qr.payload)).status === 200 ? true : undefined));
     expect(scanned).toBe(true);
     // The stream opened before the outage hears it (ioredis re-subscribed): no reload needed.
-    await eventually('the open SSE stream to deliver "scanned"', async () => stream.events.some((e) => e.status === 'scanned'));
+    await eventually('the open SSE stream to deliver "scanned"', () => Promise.resolve(stream.events.some((e) => e.status === 'scanned')));
     expect((await phone.confirm(qr.qrId)).status).toBe(200);
     const { url } = await login.complete();
     expect(url.searchParams.get('code')).toBeTruthy();
@@ -158,7 +158,9 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
         await page.waitForFunction(() => document.getElementById('qr-root')?.dataset.status === 'pending');
         await page.waitForTimeout(500); // the SSE stream is open
         let requests = 0;
-        page.on('request', () => void requests++);
+        page.on('request', () => {
+          requests++;
+        });
         const landed = page.waitForRequest((r) => r.url().startsWith(REDIRECT_URI), { timeout: 30_000 });
 
         await redis.stop({ keepData: true });

@@ -32,13 +32,13 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
     db = await createTestDatabase();
     // The database is ready (migrated, one app) before the provider process starts.
     const database = await openDatabase({ databaseUrl: db.url, dataDir: os.tmpdir(), migrate: true });
-    app = await createApps(database.prisma, { revoke: async () => 0 }).create({ name: 'Shutdown Site', redirectUris: [REDIRECT] });
+    app = await createApps(database.prisma, { revoke: () => Promise.resolve(0) }).create({ name: 'Shutdown Site', redirectUris: [REDIRECT] });
     await database.close();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-shutdown-'));
   }, 60_000);
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
-    await db?.drop();
+    await (db as typeof db | undefined)?.drop(); // unassigned if beforeAll failed, whatever the types say
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -50,8 +50,8 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
       env: { ...process.env, ...HIGH_LIMITS, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: issuer, DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: `saoma-test:${nanoid(8)}:`, LOG_LEVEL: 'info', WORKERS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 30_000;
     while (!output.includes('provider listening')) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`provider did not start:\n${output}`);
@@ -86,7 +86,7 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
     while (!streamed.includes('event: status')) await new Promise((r) => setTimeout(r, 50));
     const longPoll = browser.fetch(`${base}/qr/status?last=pending&wait=25`).then(
       async (r) => ({ status: r.status, body: await r.text() }),
-      (err: Error) => ({ status: 0, body: `error: ${err.message}` }),
+      (err: unknown) => ({ status: 0, body: `error: ${(err as Error).message}` }),
     );
     await new Promise((r) => setTimeout(r, 300)); // both are waiting in the server
 

@@ -6,7 +6,7 @@
  * Behind TRUST_PROXY (one proxy hop): addresses come from X-Forwarded-For as the proxy appends it.
  */
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import { REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';

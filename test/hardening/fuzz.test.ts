@@ -40,6 +40,7 @@ import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import type { Ctx, FuzzRequest } from './fuzz/arbitraries.js';
 import { checkResponse, describeRequest, surfaces } from './fuzz/surfaces.js';
 import { httpClient, LEAK, mountWechat, startProviderWith } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 const SCALE = Math.max(1, Number(process.env.FUZZ_RUNS ?? 1) || 1);
@@ -84,9 +85,7 @@ describe.skipIf(skip)('hostile input on every endpoint (fast-check, PostgreSQL +
     };
   }, 120_000);
   afterAll(async () => {
-    http?.close();
-    admin?.close();
-    await p?.close();
+    await closeStarted(http, admin, p);
   });
 
   async function send(r: FuzzRequest) {
@@ -99,7 +98,7 @@ describe.skipIf(skip)('hostile input on every endpoint (fast-check, PostgreSQL +
       // A server may answer an oversized head (431) or body (413) and hang up before reading it
       // all; the client, still writing, then sees a reset instead of the answer.
       if (big && /ECONNRESET|EPIPE|socket hang up/.test(String(err))) return null;
-      throw new Error(`no answer (${(err as Error).message})\n  request: ${describeRequest(r)}`);
+      throw new Error(`no answer (${(err as Error).message})\n  request: ${describeRequest(r)}`, { cause: err });
     }
   }
 
@@ -114,7 +113,7 @@ describe.skipIf(skip)('hostile input on every endpoint (fast-check, PostgreSQL +
           const res = answers[i];
           if (!res) return;
           const problems = checkResponse(r, res, ctx, p.issuer);
-          if (problems.length) throw new Error(`${problems.join('; ')}\n  request: ${describeRequest(r)}\n  answer: ${res.status} ${String(res.headers['content-type'] ?? '')} ${res.text.slice(0, 300)}`);
+          if (problems.length) throw new Error(`${problems.join('; ')}\n  request: ${describeRequest(r)}\n  answer: ${res.status} ${res.headers['content-type'] ?? ''} ${res.text.slice(0, 300)}`);
         });
       }),
       { numRuns: Math.ceil((SHARE[name] * SCALE) / BATCH), seed: SEED, endOnFailure: process.env.FUZZ_SHRINK !== '1' },

@@ -6,7 +6,7 @@
 import express from 'express';
 import * as oidc from 'openid-client';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireSameOrigin, securityHeaders, setFramedPageHeaders } from '../../provider/src/http/security.js';
 import { errorHandler, renderJson } from '../../provider/src/http/render.js';
 import { launchChromium, skipUnlessChromium } from '../browser/support.js';
@@ -138,7 +138,9 @@ describe.skipIf(skip)('security headers on our pages (PostgreSQL + Redis, http i
           );
         });
         const page = await context.newPage();
-        page.on('console', (m) => void (/Content Security Policy|Refused to/i.test(m.text()) && violations.push(m.text())));
+        page.on('console', (m) => {
+          if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+        });
         const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 's', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
         const res = await page.goto(url.href);
         expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");

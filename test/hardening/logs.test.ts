@@ -10,6 +10,7 @@ import { fullLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { capturingLogger, startProviderWith } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -20,7 +21,7 @@ describe.skipIf(skip)('the provider logs (trace level) on PostgreSQL + Redis', (
     p = await startProviderWith({ log });
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('never contain a password, AppSecret, device token, code or token from a login, a failed token call or phone sign-ins', async () => {

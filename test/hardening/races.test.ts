@@ -10,6 +10,7 @@ import { beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../suppor
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { httpClient, LEAK, startProviderWith } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 const QR_TTL = 4;
@@ -22,8 +23,7 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
     http = httpClient(p.issuer, { maxSockets: 100, timeoutMs: 60_000 });
   });
   afterAll(async () => {
-    http?.close();
-    await p?.close();
+    await closeStarted(http, p);
   });
 
   /** A decided login: the site's app, the phone, the browser at the QR page and the QR. */
@@ -62,7 +62,7 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
     for (const r of failed) expect(json(r).error).toBe('invalid_grant');
     for (const r of results) expect(r.text).not.toMatch(LEAK);
     // A code used twice is treated as stolen: what the one success issued no longer works.
-    const me = await fetch(`${p.issuer}/me`, { headers: { authorization: `Bearer ${json(ok[0]).access_token}` } });
+    const me = await fetch(`${p.issuer}/me`, { headers: { authorization: `Bearer ${json(ok[0]).access_token as string}` } });
     expect(me.status).toBe(401);
   });
 
@@ -92,7 +92,7 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
 
   it('decides once: of 50 concurrent confirms and denies by the scanner, one decision wins and the other kind is refused', async () => {
     const { phone, login, qrId } = await scannedLogin();
-    const kinds = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'confirm' : 'deny') as 'confirm' | 'deny');
+    const kinds = Array.from({ length: 50 }, (_, i) => (i % 2 ? 'confirm' : 'deny'));
     const auth = { authorization: `Bearer ${phone.token}` };
     const results = await Promise.all(kinds.map((k) => http.request('POST', `/api/mobile/scans/${qrId}/${k}`, { headers: auth })));
     const decided = new Set(results.filter((r) => r.status === 200).map((r) => json(r).status));

@@ -13,7 +13,7 @@ import { errorHandler, pageOrJson, plainErrorPage, renderJson } from '../../prov
 import { createLogger } from '../../provider/src/log.js';
 import { snsError, snsErrorHandler } from '../../provider/src/wechat/errcodes.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider, useProvider } from '../support/harness.js';
+import { startTestProvider, type TestProvider, useProvider, closeStarted } from '../support/harness.js';
 import { REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { mountWechat } from './support.js';
 
@@ -23,7 +23,7 @@ const servicesMissing = (await skipUnlessPostgres()) || redisMissing;
 function settings(overrides: Partial<Record<keyof RateLimitSettings, string>>): RateLimitSettings {
   const all = Object.fromEntries(RATE_LIMIT_NAMES.map((n) => [n, null])) as RateLimitSettings;
   for (const [name, text] of Object.entries(overrides)) {
-    const [points, seconds] = text!.split('/').map(Number);
+    const [points, seconds] = text.split('/').map(Number);
     all[name as keyof RateLimitSettings] = { points, seconds };
   }
   return all;
@@ -42,7 +42,7 @@ function miniApp(limits: RateLimits) {
     limits.mobile,
     (req: express.Request, res: express.Response) => {
       if (req.path === '/register') return void res.status(201).json({});
-      const ok = (req.body as { password?: string })?.password === 'right';
+      const ok = (req.body as { password?: string } | undefined)?.password === 'right'; // no body: undefined
       res.status(ok ? 200 : 401).json(ok ? { token: 't' } : { error: 'invalid_credentials', error_description: 'Wrong username or password.' });
     },
     errorHandler(log, renderJson),
@@ -54,7 +54,7 @@ function miniApp(limits: RateLimits) {
     async (req: express.Request, res: express.Response) => {
       if (req.query.token !== 'known') throw snsError('invalid_credential');
       res.locals.wechatAuthenticated = true;
-      await limits.wechatQuota(String(req.query.appid));
+      await limits.wechatQuota(req.query.appid as string); // the tests always send one
       res.json({ errcode: 0, errmsg: 'ok' });
     },
     snsErrorHandler(log),
@@ -220,7 +220,7 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     });
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   const from = (ip: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...headers });
@@ -228,7 +228,10 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     const form = new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: 'http://127.0.0.1:5999/callback' });
     const headers: Record<string, string> = from(ip, { 'content-type': 'application/x-www-form-urlencoded' });
     if (method === 'basic') headers.authorization = `Basic ${Buffer.from(`${appId}:${secret}`).toString('base64')}`;
-    else form.set('client_id', appId), form.set('client_secret', secret);
+    else {
+      form.set('client_id', appId);
+      form.set('client_secret', secret);
+    }
     const res = await fetch(`${p.issuer}/token`, { method: 'POST', headers, body: form });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, string> };
   }

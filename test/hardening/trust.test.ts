@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestClock } from '../../provider/src/login/clock.js';
 import { TestBrowser } from '../support/browser.js';
 import { adminToken } from '../admin/support.js';
@@ -217,7 +217,7 @@ describe.skipIf(skip)('trust: create-if-missing paths under concurrency (item 16
       const p = await startTestProvider(kind);
       try {
         const created = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => p.saoma.apps.create({ name: `Burst ${i}`, redirectUris: [REDIRECT_URI] })));
-        expect(created.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+        expect(created.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
         expect(await p.saoma.db.prisma.developerAccount.count()).toBe(1);
       } finally {
         await p.close();

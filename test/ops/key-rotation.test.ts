@@ -20,7 +20,7 @@ import { generateKeyMaterial } from '../../provider/src/oidc/keys.js';
 import { adminApi, adminToken, type AdminApi } from '../admin/support.js';
 import { HIGH_LIMITS } from '../hardening/support.js';
 import { beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -64,7 +64,7 @@ describe.skipIf(skip)('keys:rotate on one instance (test clock)', () => {
     api = adminApi(p, await adminToken(p));
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it('publishes the new key at once, signs with it after the lead time, and keeps the old one until what it signed expired', async () => {
@@ -163,7 +163,7 @@ describe.skipIf(skip)('keys:rotate with two instances (shared PostgreSQL and Red
   }, 60_000);
   afterAll(async () => {
     for (const s of started) await s.close();
-    await db?.drop();
+    await (db as typeof db | undefined)?.drop(); // unassigned if beforeAll failed, whatever the types say
     await deleteRedisPrefix(prefix).catch(() => undefined);
     for (const s of started) fs.rmSync(s.dataDir, { recursive: true, force: true });
   });

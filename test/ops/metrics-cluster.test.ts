@@ -83,7 +83,7 @@ describe.skipIf(skip)('/metrics with WORKERS=2', () => {
       const outcome = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
       if (outcome === 'late') running.kill('SIGKILL');
     }
-    await db?.drop();
+    await (db as typeof db | undefined)?.drop(); // unassigned if beforeAll failed, whatever the types say
     await deleteRedisPrefix(prefix).catch(() => undefined);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken } from '../admin/support.js';
 import { beginLogin, finishAtSite, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { freePort, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { parseSamples, total } from './prometheus.js';
 
@@ -22,7 +22,7 @@ describe.skipIf(skip)('/metrics', () => {
     token = await adminToken(p, 'scraper');
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   const scrape = async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger, startProviderWith } from '../hardening/support.js';
 import { registerSite } from '../support/flow.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -18,7 +18,7 @@ describe.skipIf(skip)('request ids behind a trusted proxy (TRUST_PROXY=1)', () =
     p = await startProviderWith({ log, env: { TRUST_PROXY: '1' } });
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   const logged = () => lines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; route?: string; status?: number });
@@ -70,7 +70,7 @@ describe.skipIf(skip)('request ids without a trusted proxy', () => {
     p = await startTestProvider('services');
   });
   afterAll(async () => {
-    await p?.close();
+    await closeStarted(p);
   });
 
   it("ignores a client's X-Request-Id and makes its own", async () => {

@@ -19,13 +19,21 @@ interface Cookie {
   path: string;
 }
 
+/** The bodies the tests send: text and forms (a Blob or a stream would have needed reading, not String()). */
+function bodyText(body: RequestInit['body']): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return body;
+  if (body instanceof URLSearchParams) return body.toString();
+  throw new Error('sendVia forwards string and URLSearchParams bodies only');
+}
+
 /** One request to `target`, as if to the issuer; the Response streams (SSE works). */
 export function sendVia(target: Target, issuer: URL, input: string | URL, init: RequestInit = {}): Promise<Response> {
   const url = new URL(input);
   if (url.host !== issuer.host) throw new Error(`${url.href} is not on the issuer host ${issuer.host}`);
   const headers = new Headers(init.headers);
   headers.set('host', issuer.host);
-  const body = init.body === undefined || init.body === null ? undefined : typeof init.body === 'string' ? init.body : String(init.body);
+  const body = bodyText(init.body);
   if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
   return new Promise((resolve, reject) => {
     const req = http.request(

@@ -6,6 +6,7 @@ import { adminSocketPath } from '../../provider/src/admin/api/socket.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { startTwoInstances, type Instance, type Pair } from './instances.js';
 import { LbBrowser, sendVia, type Target } from './lb-browser.js';
+import { closeStarted } from '../support/harness.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:5999/callback';
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -136,7 +137,7 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     phone = (await signIn.json()) as { token: string };
   });
   afterAll(async () => {
-    await pair?.close();
+    await closeStarted(pair);
   });
 
   it('completes a login whose page and SSE are on A while the phone scans and confirms on B, completion on B and token exchange on A', async () => {

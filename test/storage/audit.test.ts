@@ -14,7 +14,13 @@ const backends: Array<[string, () => Promise<{ db: Database; done: () => Promise
     async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-audit-'));
       const db = await openDatabase({ dataDir: dir, inMemory: true });
-      return { db, done: async () => (await db.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+      return {
+        db,
+        done: async () => {
+          await db.close();
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
     false,
   ],
@@ -23,7 +29,13 @@ const backends: Array<[string, () => Promise<{ db: Database; done: () => Promise
     async () => {
       const made = await createTestDatabase();
       const db = await openDatabase({ databaseUrl: made.url, dataDir: os.tmpdir() });
-      return { db, done: async () => (await db.close(), await made.drop()) };
+      return {
+        db,
+        done: async () => {
+          await db.close();
+          await made.drop();
+        },
+      };
     },
     await skipUnlessPostgres(),
   ],

@@ -179,7 +179,7 @@ describe.skipIf(await skipUnlessPostgres())('PostgreSQL', () => {
   });
   async function freshDb() {
     const t = await createTestDatabase();
-    drops.push(t.drop);
+    drops.push(() => t.drop());
     return t.url;
   }
   async function client(url: string) {

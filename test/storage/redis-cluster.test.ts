@@ -12,7 +12,7 @@ import { createRedisStore } from '../../provider/src/storage/ephemeral.redis.js'
 import type { RedisConnectionSettings } from '../../provider/src/storage/redis-connection.js';
 import { ephemeralContract } from '../contract/ephemeral.contract.js';
 import { fullLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider } from '../support/harness.js';
+import { startTestProvider, closeStarted } from '../support/harness.js';
 import { ask, clientList, skipUnlessRedisBinaries, startCluster, type OwnCluster } from './redis-topology.js';
 
 const runPrefix = `saoma-test:${nanoid(8)}:`;
@@ -27,14 +27,14 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
   });
 
   afterAll(async () => {
-    await cluster?.close();
+    await closeStarted(cluster);
   });
 
   /** One seed node is enough: the client learns the others from it. */
   const settings = (): RedisConnectionSettings => ({ mode: 'cluster', nodes: [{ host: '127.0.0.1', port: cluster.ports[0] }] });
 
-  ephemeralContract('redis on a Cluster', async () => createRedisStore({ connection: settings(), prefix: freshPrefix() }), {
-    makePair: async () => {
+  ephemeralContract('redis on a Cluster', () => createRedisStore({ connection: settings(), prefix: freshPrefix() }), {
+    makePair: () => {
       const prefix = freshPrefix();
       return [createRedisStore({ connection: settings(), prefix }), createRedisStore({ connection: settings(), prefix })];
     },
@@ -140,7 +140,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
   });
 
   afterAll(async () => {
-    await cluster?.close();
+    await closeStarted(cluster);
   });
 
   /** The port of the node holding this store's subscriber connection. */

@@ -10,6 +10,7 @@ import { createRedisStore } from '../../provider/src/storage/ephemeral.redis.js'
 import type { RedisConnectionSettings } from '../../provider/src/storage/redis-connection.js';
 import { ephemeralContract } from '../contract/ephemeral.contract.js';
 import { ask, clientList, skipUnlessRedisBinaries, startSentinel, type OwnSentinel } from './redis-topology.js';
+import { closeStarted } from '../support/harness.js';
 
 const runPrefix = `saoma-test:${nanoid(8)}:`;
 let storeCount = 0;
@@ -23,7 +24,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Sentinel'))('redis store through 
   });
 
   afterAll(async () => {
-    await sentinel?.close();
+    await closeStarted(sentinel);
   });
 
   /** As config.ts builds it; the master's password comes from REDIS_URL, whose host is not used. */
@@ -35,8 +36,8 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Sentinel'))('redis store through 
     url: `redis://:${sentinel.password}@not-used.invalid:1`,
   });
 
-  ephemeralContract('redis via Sentinel', async () => createRedisStore({ connection: settings(), prefix: freshPrefix() }), {
-    makePair: async () => {
+  ephemeralContract('redis via Sentinel', () => createRedisStore({ connection: settings(), prefix: freshPrefix() }), {
+    makePair: () => {
       const prefix = freshPrefix();
       return [createRedisStore({ connection: settings(), prefix }), createRedisStore({ connection: settings(), prefix })];
     },
@@ -48,7 +49,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Sentinel'))('redis store through 
     try {
       await store.set('k', 'v', 10_000);
       await Promise.all([store.subscribe('a', () => {}), store.subscribe('b', () => {})]);
-      const mine = (await clientList(sentinel.masterPort, sentinel.password)).filter((c) => c.name?.startsWith(prefix));
+      const mine = (await clientList(sentinel.masterPort, sentinel.password)).filter((c) => c.name.startsWith(prefix));
       expect(mine.map((c) => c.name).sort()).toEqual([`${prefix}cmd`, `${prefix}sub`]);
       expect(mine.find((c) => c.name === `${prefix}sub`)!.sub).toBe('2');
       expect(await ask(sentinel.masterPort, (r) => r.get(`${prefix}k`), sentinel.password)).toBe('v');
@@ -118,7 +119,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Sentinel'))('redis store through 
 
       // The old master became a replica and dropped its clients; ioredis asks the sentinel again.
       await expect
-        .poll(async () => (await clientList(replicaPort, sentinel.password)).map((c) => c.name).filter((n) => n?.startsWith(prefix)).sort(), {
+        .poll(async () => (await clientList(replicaPort, sentinel.password)).map((c) => c.name).filter((n) => n.startsWith(prefix)).sort(), {
           timeout: 20_000,
           interval: 200,
         })

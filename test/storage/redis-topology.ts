@@ -52,7 +52,7 @@ interface Processes {
   dir: string;
   children: ChildProcess[];
   spawnServer(args: string[]): ChildProcess;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 function processes(label: string): Processes {
@@ -108,7 +108,7 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
   try {
     const masterPort = await freePort();
     procs.spawnServer(dataNodeArgs(masterPort, procs.dir));
-    await until(`redis master on ${masterPort}`, () => ask(masterPort, async (r) => (await r.ping()) === 'PONG', password), READY_MS);
+    await until(`redis master on ${masterPort}`, () => ask(masterPort, (r) => r.ping().then(() => true), password), READY_MS);
 
     const sentinelPort = await freePort();
     const conf = path.join(procs.dir, 'sentinel.conf'); // sentinel rewrites its file: a copy of its own
@@ -221,7 +221,7 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
       nodes.set(port, child);
     }
     for (const port of ports) {
-      await until(`cluster node on ${port}`, () => ask(port, async (r) => (await r.ping()) === 'PONG'), READY_MS);
+      await until(`cluster node on ${port}`, () => ask(port, (r) => r.ping().then(() => true)), READY_MS);
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 30_000,

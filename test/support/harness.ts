@@ -84,3 +84,11 @@ export function useProvider(kind: StorageKind, env: Record<string, string> = {},
     },
   });
 }
+
+/**
+ * For afterAll: closes, in order, what beforeAll started. A beforeAll that failed or returned
+ * early (a skipped block) leaves its variables unassigned, whatever their types say.
+ */
+export async function closeStarted(...started: Array<{ close(): unknown } | undefined>): Promise<void> {
+  for (const thing of started) await thing?.close();
+}

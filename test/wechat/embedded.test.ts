@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestProvider } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CALLBACK, qrconnectUrl, signedInPhone, sns, viaModels, wechatApp, wechatLogin, wechatTokens } from './support.js';
 import { useProvider } from '../support/harness.js';
 
@@ -45,7 +44,7 @@ describe('the WeChat facade on the embedded default (PGlite + memory store)', ()
   it('completes an embedded QR login without cookies', async () => {
     const res = await fetch(qrconnectUrl(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'E', login_type: 'jssdk' }));
     const html = await res.text();
-    const config = JSON.parse(/id="wx-config">([\s\S]*?)<\/script>/.exec(html)![1]!) as { token: string; qrId: string };
+    const config = JSON.parse(/id="wx-config">([\s\S]*?)<\/script>/.exec(html)![1]) as { token: string; qrId: string };
     await phone.scan(config.qrId);
     await phone.confirm(config.qrId);
     const done = await fetch(`${p.issuer}/connect/embed/${config.token}/complete`, { redirect: 'manual' });

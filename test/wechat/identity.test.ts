@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fullLogin, registerSite } from '../support/flow.js';
-import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { signedInPhone, wechatApp, wechatTokens } from './support.js';
 import { useProvider } from '../support/harness.js';

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import type { Phone } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestProvider } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Phone } from '../support/flow.js';
 import { signedInPhone, sns, wechatApp, wechatLogin, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestProvider } from '../support/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { signedInPhone, sns, viaModels, wechatApp, wechatTokens, wechatError } from './support.js';
 import { useProvider } from '../support/harness.js';

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
-import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { CALLBACK, signedInPhone, wechatApp } from './support.js';
 import { useProvider } from '../support/harness.js';
@@ -66,7 +65,7 @@ describe.skipIf(servicesMissing)('the wechat-oauth npm library works against Sao
     const refreshed = await call<{ data: Record<string, string | number> }>((cb) => api.refreshAccessToken(String(token.data.refresh_token), cb));
     expect(refreshed.data.openid).toBe(openid);
 
-    const reuse = await call((cb) => api.getAccessToken(code, cb)).catch((err: Error & { code?: number }) => err);
+    const reuse = await call((cb) => api.getAccessToken(code, cb)).catch((err: unknown) => err);
     expect(reuse).toMatchObject({ name: 'WeChatAPIError', code: 40163 });
   });
 });

@@ -7,6 +7,7 @@ import { decodeIframeQr } from '../browser/support.js';
 import type { TestProvider } from '../support/harness.js';
 import { requireServices, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { signedInPhone, sns, startWechatProvider } from './support.js';
+import { closeStarted } from '../support/harness.js';
 
 /**
  * wxLogin.js in real Chromium, across sites: the site's page on http://127.0.0.1:<port>, the
@@ -91,9 +92,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
     browser = await launch();
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await p?.close();
+    await closeStarted(browser, site, p);
   });
 
   async function openLogin(query: string) {
@@ -102,7 +101,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
     const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
     await page.goto(`${site.url}/login?${query}`);
     await polling; // the iframe's script is live
-    await page.waitForFunction(() => (window as unknown as { wxReady: boolean }).wxReady === true);
+    await page.waitForFunction(() => (window as unknown as { wxReady?: boolean }).wxReady === true);
     return { page };
   }
 
@@ -205,10 +204,7 @@ describe.skipIf(servicesMissing)("the embedded QR against an attacker's page on 
     browser = await launch();
   });
   afterAll(async () => {
-    await browser?.close();
-    await attacker?.close();
-    await site?.close();
-    await p?.close();
+    await closeStarted(browser, attacker, site, p);
   });
 
   it("refuses to be framed by a page that is not the app's, so the attacker's stylesheet never loads", async () => {

@@ -35,7 +35,7 @@
   /** @type {{ token: string, qrId: string, status: string, selfRedirect: boolean, parentOrigin: string | null, text: Record<string, string> }} */
   var cfg = JSON.parse(configEl.textContent || '{}');
   // The token lives in this script from here on, nowhere in the document.
-  configEl.parentNode && configEl.parentNode.removeChild(configEl);
+  if (configEl.parentNode) configEl.parentNode.removeChild(configEl);
   var t = cfg.text;
   var base = '/connect/embed/' + encodeURIComponent(cfg.token);
   var completeUrl = new URL(base + '/complete', location.href).href;
@@ -49,7 +49,7 @@
   }
   /** @param {string} status @param {string} text */
   function show(status, text) {
-    root && root.setAttribute('data-status', status);
+    if (root) root.setAttribute('data-status', status);
     el('wx-status').textContent = text;
   }
   /** @param {unknown} message */

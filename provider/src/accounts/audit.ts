@@ -95,7 +95,7 @@ export function createAudit(prisma: PrismaClient, log: Logger) {
         appId: entry.appId ?? null,
         ip: entry.ip ?? null,
         userAgent: entry.userAgent?.slice(0, 512) ?? null,
-        detail: (entry.detail ?? undefined) as object | undefined,
+        detail: entry.detail,
       };
       return new Promise<void>((done) => {
         queue.push({ row, done });

@@ -36,7 +36,10 @@ export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore
           });
         // Prisma's upsert reads then writes: a concurrent first approval (another instance whose
         // marker expired) can win the insert; the row then exists, and the retry updates it.
-        await upsert().catch((err: { code?: string }) => (err?.code === 'P2002' ? upsert() : Promise.reject(err)));
+        await upsert().catch((err: unknown) => {
+          if ((err as { code?: unknown }).code === 'P2002') return upsert();
+          throw err;
+        });
       } catch (err) {
         await store.del(marker).catch(() => 0);
         throw err;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 /** Admins guard every app's secrets: longer passwords than phone users'. */
-export const adminPasswordSchema = z.string().min(12, 'password must be at least 12 characters').max(256, 'password must be at most 256 characters');
+const adminPasswordSchema = z.string().min(12, 'password must be at least 12 characters').max(256, 'password must be at most 256 characters');
 export const adminCreateSchema = z.strictObject({ username: usernameSchema, password: adminPasswordSchema });
 export const adminPasswordBody = z.strictObject({ password: adminPasswordSchema });
 
@@ -134,7 +134,7 @@ export async function bootstrapAdmin(prisma: PrismaClient, env: BootstrapEnv, lo
   } catch (err) {
     if (err instanceof AppError && err.code === 'admin_exists') return 'exists';
     // A bad bootstrap password must stop the start, saying why (not print a stack of zod).
-    if (err instanceof AppError) throw new Error(`ADMIN_BOOTSTRAP_*: ${err.description}`);
+    if (err instanceof AppError) throw new Error(`ADMIN_BOOTSTRAP_*: ${err.description}`, { cause: err });
     throw err;
   }
 }

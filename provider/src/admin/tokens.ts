@@ -7,9 +7,9 @@ import { parseWith } from '../http/guard.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 
 /** `sat_` + 256 random bits (base64url): recognisable in logs and secret scanners, never stored. */
-export const ADMIN_TOKEN_PATTERN = /^sat_[A-Za-z0-9_-]{43}$/;
+const ADMIN_TOKEN_PATTERN = /^sat_[A-Za-z0-9_-]{43}$/;
 /** The longest an admin token may be made to last when it is given an expiry: two years. */
-export const MAX_TOKEN_LIFETIME_SECONDS = 2 * 365 * 24 * 3600;
+const MAX_TOKEN_LIFETIME_SECONDS = 2 * 365 * 24 * 3600;
 export const tokenCreateSchema = z.strictObject({
   name: z.string().trim().min(1, 'name is required').max(100, 'name is at most 100 characters'),
   /** Optional: the token stops working this many seconds from now. */

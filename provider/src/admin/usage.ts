@@ -16,7 +16,7 @@ export interface LoginCounts {
   completed: number;
 }
 
-export const USAGE_WINDOWS = { '24h': 24 * 3600 * 1000, '30d': 30 * 24 * 3600 * 1000 } as const;
+const USAGE_WINDOWS = { '24h': 24 * 3600 * 1000, '30d': 30 * 24 * 3600 * 1000 } as const;
 
 export const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),

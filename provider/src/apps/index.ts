@@ -9,8 +9,6 @@ import { APPS_CHANGED, createApps } from './registry.js';
  * request reads (directory.ts) and the change channel between them: a change on any instance
  * (or from the CLI) is published, and every instance drops its cached entry at once.
  */
-export type AppRegistry = Awaited<ReturnType<typeof createAppRegistry>>;
-
 export async function createAppRegistry(deps: {
   prisma: PrismaClient;
   /** Shared with the other instances; null when nothing else can be listening (the CLI on the embedded database). */

@@ -9,7 +9,7 @@ import type { PrismaClient } from '../storage/generated/client.ts';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Redirect URIs: absolute, https (http only for loopback development), no fragment. */
-export const redirectUriSchema = z.string().superRefine((value, ctx) => {
+const redirectUriSchema = z.string().superRefine((value, ctx) => {
   let url: URL;
   try {
     url = new URL(value);
@@ -24,10 +24,10 @@ export const redirectUriSchema = z.string().superRefine((value, ctx) => {
   }
 });
 
-const optionalUrl = z.string().url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
+const optionalUrl = z.url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
 
 /** How an app authenticates at the token endpoint (one per app, enforced: oidc/client-auth.ts). */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 /**
@@ -52,12 +52,12 @@ export const appInputSchema = z.strictObject({
   /** PKCE (S256) required at /auth: yes for new apps; off for sites that cannot send it (WeChat-style requests are exempt anyway). */
   requirePkce: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
 });
-export type AppInput = z.infer<typeof appInputSchema>;
+type AppInput = z.infer<typeof appInputSchema>;
 
-export const DEFAULT_DEVELOPER_ID = 'dev_default';
+const DEFAULT_DEVELOPER_ID = 'dev_default';
 
 /** Longest grace period a rotated-out AppSecret may keep working: a week. */
-export const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
+const MAX_SECRET_GRACE_SECONDS = 7 * 24 * 3600;
 export const secretRotationSchema = z.object({
   /**
    * Keep the tokens issued so far. By default a rotation without a grace period revokes them
@@ -81,7 +81,7 @@ const newAppId = () => `sm${randomBytes(8).toString('hex')}`;
 type AppRow = Awaited<ReturnType<PrismaClient['app']['findUnique']>> & {};
 
 /** An app as admins see it: everything but the secret hashes. */
-export function publicApp(a: AppRow, now = Date.now()) {
+function publicApp(a: AppRow, now = Date.now()) {
   const { secretHash: _hidden, previousSecretHash: _previous, previousSecretExpiresAt, ...rest } = a;
   // Only a grace period still running is worth showing.
   const graceUntil = a.previousSecretHash && previousSecretExpiresAt && previousSecretExpiresAt.getTime() > now ? previousSecretExpiresAt.toISOString() : null;

@@ -1,9 +1,6 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 import { commonError } from '../errors.js';
-
-/** Express 5 forwards rejected promises to the error handler; this only narrows the types. */
-export type Handler = (req: Request, res: Response, next: NextFunction) => Promise<unknown> | unknown;
 
 /** Parse input at the edge: a handler only ever sees values its schema accepted. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

@@ -12,7 +12,7 @@ import { z } from 'zod';
  *     responses: { 201: { description: 'Created', schema: appSchema } } }, handler);
  *   router.get('/openapi.json', api.serve);
  */
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Operation {
   method: Method;

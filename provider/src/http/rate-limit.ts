@@ -91,7 +91,7 @@ export function ipKey(ip: string | undefined): string {
   const [head, tail = ''] = raw.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = raw.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = raw.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
   return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
@@ -134,7 +134,7 @@ export function createRateLimits(opts: RateLimitOptions) {
           opts.onRefused?.(l.name);
           return { taken, limited: rateLimited(retryAfterOf429(err)) };
         }
-        log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
+        log?.warn({ err: (err as Error | null | undefined)?.message }, 'rate limiter store failed; request allowed');
       }
     }
     return { taken };
@@ -160,7 +160,7 @@ export function createRateLimits(opts: RateLimitOptions) {
             limit = l.name;
           }
         } catch (err) {
-          log?.warn({ err: (err as Error)?.message }, 'rate limiter store failed; request allowed');
+          log?.warn({ err: (err as Error | null | undefined)?.message }, 'rate limiter store failed; request allowed');
         }
       }),
     );
@@ -172,7 +172,11 @@ export function createRateLimits(opts: RateLimitOptions) {
     return limited;
   };
   const countFailure = async (limiters: Array<[Limiter | null, string | null]>) => {
-    await Promise.all(limiters.map(([l, key]) => (l && key !== null ? l.consume(key).catch(() => undefined) : undefined)));
+    await Promise.all(
+      limiters.map(async ([l, key]) => {
+        if (l && key !== null) await l.consume(key).catch(() => undefined);
+      }),
+    );
   };
 
   /** Failure-only limits as middleware: refuses when over (next(429)), counts a response that `isFailure`. */
@@ -180,7 +184,10 @@ export function createRateLimits(opts: RateLimitOptions) {
     return async (req: Request, res: Response, next: NextFunction) => {
       const keyed = limiters.map(([l, key]) => [l, key(req, res)] as [Limiter | null, string | null]);
       const limited = await overLimit(keyed);
-      if (limited) return next(refused(limited));
+      if (limited) {
+        next(refused(limited));
+        return;
+      }
       res.on('finish', () => void (isFailure(res) && countFailure(keyed)));
       next();
     };
@@ -194,7 +201,10 @@ export function createRateLimits(opts: RateLimitOptions) {
   function middleware(limiters: Array<[Limiter | null, Key]>, countsAsFailure?: (res: Response) => boolean): RequestHandler {
     return async (req: Request, res: Response, next: NextFunction) => {
       const { taken, limited } = await take(limiters.map(([l, key]) => [l, key(req, res)]));
-      if (limited) return next(limited);
+      if (limited) {
+        next(limited);
+        return;
+      }
       if (countsAsFailure) res.on('finish', () => void (countsAsFailure(res) || giveBack(taken)));
       next();
     };

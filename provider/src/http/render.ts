@@ -33,7 +33,7 @@ export function toAppError(err: unknown): AppError {
 const SHOWN_PARAMS = new Set(['appid', 'client_id', 'grant_type', 'response_type', 'scope', 'redirect_uri', 'lang', 'last', 'wait', 'prompt', 'ui_locales']);
 
 /** A request URL fit for a log line: WeChat-style APIs carry secrets and codes in the query. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));

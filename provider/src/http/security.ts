@@ -23,7 +23,7 @@ export interface SecurityOptions {
 }
 
 /** The strict policy, by directive (exported for tests and for the docs). */
-export function strictDirectives(opts: SecurityOptions): Record<string, string[]> {
+function strictDirectives(opts: SecurityOptions): Record<string, string[]> {
   const tls = new URL(opts.issuer).protocol === 'https:';
   return {
     'default-src': ["'self'"],
@@ -122,17 +122,17 @@ export interface OriginCheckOptions extends SecurityOptions {
  */
 export function requireSameOrigin(opts: OriginCheckOptions): RequestHandler {
   const allowed = new Set([new URL(opts.issuer).origin, ...(opts.allowedOrigins ?? []).map((o) => new URL(o).origin)]);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (SAFE_METHODS.has(req.method)) return next();
+  const sameOrigin = (req: Request): boolean => {
+    if (SAFE_METHODS.has(req.method)) return true;
     const origin = req.get('origin');
     const site = req.get('sec-fetch-site');
-    if (origin !== undefined) {
-      // The request's own origin too: the provider may be reached on another name than PUBLIC_URL.
-      if (allowed.has(origin) || origin === `${req.protocol}://${req.host}`) return next();
-      return next(crossOrigin());
-    }
-    if (site !== undefined) return site === 'same-origin' || site === 'none' ? next() : next(crossOrigin());
-    return opts.strict ? next(crossOrigin()) : next();
+    // The request's own origin too: the provider may be reached on another name than PUBLIC_URL.
+    if (origin !== undefined) return allowed.has(origin) || origin === `${req.protocol}://${req.host}`;
+    if (site !== undefined) return site === 'same-origin' || site === 'none';
+    return !opts.strict;
+  };
+  return (req: Request, _res: Response, next: NextFunction) => {
+    next(sameOrigin(req) ? undefined : crossOrigin());
   };
 }
 

@@ -22,25 +22,25 @@ describe('createServer: HTTPS from TLS_CERT_FILE/TLS_KEY_FILE, HTTP without', ()
   const hello = (_req: unknown, res: { end(s: string): void }) => res.end('hello');
 
   it('serves plain HTTP when neither file is set', () => {
-    const server = createServer(hello as never, {});
+    const server = createServer(hello, {});
     expect(server).not.toBeInstanceOf(https.Server);
     expect(schemeOf({})).toBe('http');
   });
 
   it('refuses half a TLS configuration instead of silently serving HTTP', () => {
-    expect(() => createServer(hello as never, { certFile: '/x.pem' })).toThrow(/both TLS_CERT_FILE and TLS_KEY_FILE/);
-    expect(() => createServer(hello as never, { keyFile: '/x.pem' })).toThrow(/both/);
+    expect(() => createServer(hello, { certFile: '/x.pem' })).toThrow(/both TLS_CERT_FILE and TLS_KEY_FILE/);
+    expect(() => createServer(hello, { keyFile: '/x.pem' })).toThrow(/both/);
   });
 
   it('names the unreadable file', () => {
-    expect(() => createServer(hello as never, { certFile: path.join(dir, 'missing.pem'), keyFile: path.join(dir, 'missing.key') })).toThrow(/TLS_CERT_FILE .*missing\.pem/);
+    expect(() => createServer(hello, { certFile: path.join(dir, 'missing.pem'), keyFile: path.join(dir, 'missing.key') })).toThrow(/TLS_CERT_FILE .*missing\.pem/);
   });
 
   it.skipIf(!hasOpenssl)('answers over HTTPS with the given self-signed certificate', async () => {
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const server = createServer(hello as never, { certFile: cert, keyFile: key });
+    const server = createServer(hello, { certFile: cert, keyFile: key });
     expect(server).toBeInstanceOf(https.Server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -49,7 +49,7 @@ describe('createServer: HTTPS from TLS_CERT_FILE/TLS_KEY_FILE, HTTP without', ()
         https
           .get({ host: '127.0.0.1', port, path: '/', ca: fs.readFileSync(cert), servername: 'localhost' }, (res) => {
             let text = '';
-            res.on('data', (chunk) => (text += chunk)).on('end', () => resolve(text));
+            res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8'))).on('end', () => resolve(text));
           })
           .on('error', reject);
       });

@@ -24,7 +24,7 @@ export function createServer(app: RequestListener, opts: TlsOptions = {}): http.
     try {
       return fs.readFileSync(file);
     } catch (err) {
-      throw new Error(`Cannot read ${what} ${file}: ${(err as Error).message}`);
+      throw new Error(`Cannot read ${what} ${file}: ${(err as Error).message}`, { cause: err });
     }
   };
   return https.createServer({ cert: read(certFile, 'TLS_CERT_FILE'), key: read(keyFile, 'TLS_KEY_FILE') }, app);

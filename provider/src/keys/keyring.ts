@@ -25,7 +25,7 @@ import { inUse, nextChange, planRotation, stateOf, type KeyKind, type ScheduledK
  *   message lost while Redis was away), and hands the keys in use to the provider.
  * Private material is sealed (cipher.ts); retired keys are deleted, material and all.
  */
-export const KEYS_CHANGED = 'keys-changed';
+const KEYS_CHANGED = 'keys-changed';
 
 /** The longest a change can go unseen by an instance that missed its message. */
 const POLL_MS = 60_000;
@@ -34,7 +34,7 @@ const MISSING_TABLE = 'P2021';
 /** Seeding and rotating are serialised across instances by this PostgreSQL advisory lock. */
 const LOCK = 'SELECT 1 FROM (SELECT pg_advisory_xact_lock(5361706)) AS locked';
 
-export const DEFAULT_LEAD_SECONDS: Record<KeyKind, number> = {
+const DEFAULT_LEAD_SECONDS: Record<KeyKind, number> = {
   /** Sites cache the JWKS (commonly minutes to hours); a day is past every cache we know. */
   signing: 24 * 3600,
   /** Only the instances must learn a cookie key before it signs: pub/sub at once, polling within a minute. */
@@ -49,7 +49,7 @@ const MAX_LEAD_SECONDS = 30 * 24 * 3600;
  * TTL.IdToken; cookie keys sign oidc-provider's cookies, the longest-lived being the session and
  * interaction ones.
  */
-export const RETIRE_AFTER_MS: Record<KeyKind, number> = {
+const RETIRE_AFTER_MS: Record<KeyKind, number> = {
   signing: (TTL.IdToken + 300) * 1000,
   cookie: (Math.max(TTL.Session, TTL.Interaction) + 300) * 1000,
 };

@@ -14,5 +14,3 @@ export const loginError = defineErrors({
   conflict: [409, 'The QR code is changing too fast; try again.'],
   too_many_waiting: [429, 'Too many pages are waiting on logins from here; close some and try again.'],
 });
-
-export type LoginErrorCode = keyof typeof loginError.list;

@@ -33,8 +33,6 @@ export interface StreamOptions {
   end(): void;
 }
 
-export type LoginEvents = ReturnType<typeof createLoginEvents>;
-
 /** A page sent a decision it heard published `ms` earlier (metrics). */
 export type OnNotified = (outcome: 'confirmed' | 'denied', ms: number) => void;
 
@@ -158,7 +156,10 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
       rechecks.add(recheck);
       opts.closed.addEventListener('abort', close, { once: true });
       shutdown.signal.addEventListener('abort', end, { once: true });
-      if (opts.closed.aborted) return close();
+      if (opts.closed.aborted) {
+        close();
+        return;
+      }
       opts.open();
       const session = await logins.qrOf(id).catch(() => null);
       if (session) send(logins.snapshot(session));

@@ -32,19 +32,30 @@ function setup(opts: { failIssue?: () => Error | null; store?: EphemeralStore; c
     timing: { qrTtlMs: QR_TTL, completeTtlMs: COMPLETE_TTL, retentionMs: 600_000 },
     waiting: opts.waiting ?? { perLogin: 4, perAddress: 100 },
     grants: {
-      async issue(approval) {
+      issue(approval) {
         const failure = opts.failIssue?.();
-        if (failure) throw failure;
+        if (failure) return Promise.reject(failure);
         const grantId = `grant_${++n}`;
         issued.push({ ...approval, grantId });
-        return grantId;
+        return Promise.resolve(grantId);
       },
-      async revoke(grantId) {
+      revoke(grantId) {
         revoked.push(grantId);
+        return Promise.resolve();
       },
     },
-    approvals: { recordApproval: async (userId, appId) => void approvals.push(`${userId}@${appId}`) },
-    audit: { record: async (type) => void audit.push(type) },
+    approvals: {
+      recordApproval(userId, appId) {
+        approvals.push(`${userId}@${appId}`);
+        return Promise.resolve();
+      },
+    },
+    audit: {
+      record(type) {
+        audit.push(type);
+        return Promise.resolve();
+      },
+    },
   });
   const begin = (id = 'login1', requester = browser) => logins.currentQr(id, { request, requester, ttlMs: 3_600_000 });
   return { clock, store, logins, issued, revoked, approvals, audit, begin };
@@ -130,7 +141,7 @@ describe('the login core: completion', () => {
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => s.logins.complete('login1', who)));
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.code === 'already_completed')).toBe(true);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => r.reason.code === 'already_completed')).toBe(true);
     const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof s.logins.complete>>>).value;
     expect(winner).toMatchObject({ denied: false, approval: { accountId: alice.id, clientId: 'app1', scopes: ['openid', 'profile'] } });
     // Every grant issued but the winner's was revoked: exactly one survives.
@@ -152,7 +163,7 @@ describe('the login core: completion', () => {
     await confirmed(s);
     await expect(s.logins.complete('login1', who, { prepare: async () => Promise.reject(new Error('store down')) })).rejects.toThrow('store down');
     expect(s.revoked).toEqual(['grant_1']);
-    const done = await s.logins.complete('login1', who, { prepare: async (a) => `code-for-${a.grantId}` });
+    const done = await s.logins.complete('login1', who, { prepare: (a) => Promise.resolve(`code-for-${a.grantId}`) });
     expect(done).toMatchObject({ denied: false, prepared: 'code-for-grant_2' });
   });
 

@@ -56,10 +56,10 @@ export function createLogins(deps: LoginDeps) {
      * request (a rotation from another browser or address) changes what the phone is shown.
      */
     currentQr: (id: string, init?: { request: LoginRequest; requester: Requester; ttlMs: number }) => store.currentQr(id, init),
-    qrOf: store.qrOf,
+    qrOf: (id: string) => store.qrOf(id),
     snapshot: store.snapshot,
-    watch: events.watch,
-    stream: events.stream,
+    watch: (id: string, opts: Parameters<typeof events.watch>[1]) => events.watch(id, opts),
+    stream: (id: string, opts: Parameters<typeof events.stream>[1]) => events.stream(id, opts),
 
     /**
      * Finishes a decided login, once. Denied: claimed and reported. Confirmed: every fallible
@@ -119,7 +119,7 @@ export function createLogins(deps: LoginDeps) {
 
     // ── lifecycle ──────────────────────────────────────────────────────────────────────────
     /** Shutdown: streams end, long-polls answer now. */
-    shutdown: events.shutdown,
+    shutdown: () => events.shutdown(),
     /** Open waits right now. */
     waiting: events.open,
     now: () => clock.now(),

@@ -62,7 +62,7 @@ export const loginChannel = (id: string) => `qr-events:${id}`;
 /** What travels on a login's channel: the snapshot, and when it was published (metrics: how long until a page sends it). */
 export type PublishedSnapshot = QrSnapshot & { publishedAt: number };
 
-export function snapshotOf(s: QrSession, now: number): QrSnapshot {
+function snapshotOf(s: QrSession, now: number): QrSnapshot {
   const status = machine.statusOf(s, now);
   return { qrId: s.qrId, status, expiresAt: s.expiresAt, ...(s.user && status !== 'pending' ? { user: s.user } : {}) };
 }

@@ -17,7 +17,7 @@ import { unavailable } from '../errors.js';
  * histograms summed, `saoma_backend_up` the minimum), so a scrape never depends on which worker
  * the connection landed on.
  */
-export interface Exposition {
+interface Exposition {
   contentType: string;
   body: string;
 }

@@ -25,7 +25,7 @@ export const routeLabel =
     next();
   };
 
-export const UNMATCHED = 'unmatched';
+const UNMATCHED = 'unmatched';
 
 const pathOf = (route: { path?: unknown } | undefined): string => {
   const p = route?.path;

@@ -62,8 +62,6 @@ const manifest = {
   ],
 };
 
-export const phoneAppManifest = manifest;
-
 function shell(lang: string): string {
   return `<!doctype html>
 <html lang="${escapeHtml(lang)}">

@@ -44,17 +44,17 @@ export function createAdapterFactory(deps: { store: EphemeralStore; payloads: Pa
   };
 }
 
-const unsupported = async () => undefined;
+const unsupported = () => Promise.resolve(undefined);
 
 function clientAdapter(clients: ClientDirectory): Adapter {
   return {
-    upsert: async () => { throw new Error('clients are managed through the admin API'); },
-    find: async (id) => ((await clients.get(id))?.metadata as AdapterPayload | undefined) ?? undefined,
+    upsert: () => Promise.reject(new Error('clients are managed through the admin API')),
+    find: async (id) => (await clients.get(id))?.metadata,
     findByUserCode: unsupported,
     findByUid: unsupported,
     consume: unsupported,
-    destroy: async () => undefined,
-    revokeByGrantId: async () => undefined,
+    destroy: unsupported,
+    revokeByGrantId: unsupported,
   };
 }
 

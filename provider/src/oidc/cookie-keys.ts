@@ -24,7 +24,7 @@ export function cookieSigner(keys: string[] | (() => string[])) {
   const sign = (data: string, key: KeyObject) => createHmac('sha1', key).update(data).digest('base64url');
   const index = (data: string, digest: string): number => {
     const secrets = current();
-    const given = Buffer.from(String(digest));
+    const given = Buffer.from(digest);
     for (let i = 0; i < secrets.length; i++) {
       const expected = Buffer.from(sign(data, secrets[i]));
       // Lengths are public (every signature has the same one); only equal lengths are compared.

@@ -3,7 +3,7 @@ import { errorCard, layout, plainText } from '../http/html.js';
 const TITLE = ['Sign-in error', '登录出错'] as const;
 
 /** The provider's own error page (bad client, bad redirect_uri...): never a redirect, never a stack. */
-export function renderErrorPage(out: Record<string, string>, _error: unknown): string {
+export function renderErrorPage(out: { error?: string; error_description?: string }, _error: unknown): string {
   return layout(
     plainText(TITLE),
     errorCard(

@@ -3,7 +3,7 @@ import Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { verifySecret } from '../accounts/secrets.js';
 import type { ClientDirectory } from '../apps/directory.js';
-import { rateLimited } from '../errors.js';
+import { AppError } from '../errors.js';
 import type { RateLimits } from '../http/rate-limit.js';
 import { retryAfterOf } from '../http/rate-limit.js';
 import { currentRequestId, type Logger } from '../log.js';
@@ -39,7 +39,7 @@ import { ClientAuthRateLimited, serveOutagesAs503 } from './oauth-errors.js';
  * 6. Listeners: server errors logged; outages answered 503 (oauth-errors.ts); tombstones for
  *    codes and access tokens so the WeChat API can still say "expired" or "used".
  */
-export const PINNED_MAJOR = 9;
+const PINNED_MAJOR = 9;
 
 interface ClientLike {
   clientId: string;
@@ -63,7 +63,7 @@ interface TokenLike {
 const CALLBACK_DOMAIN = Symbol('saoma.callbackDomain');
 
 /** The installed oidc-provider has every API the extensions below replace or call. */
-export function checkExtensionPoints(provider: Provider): void {
+function checkExtensionPoints(provider: Provider): void {
   const version = (createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version;
   const Client = provider.Client as unknown as Partial<ClientClass>;
   const missing = [
@@ -83,7 +83,8 @@ export function checkExtensionPoints(provider: Provider): void {
 export function isWechatRequest(): boolean {
   const ctx = (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
   if (!ctx) return false;
-  const params = ctx.oidc?.params as Record<string, unknown> | undefined;
+  // The context of a request oidc-provider has not routed yet has no `oidc`, whatever its type says.
+  const params = (ctx.oidc as KoaContextWithOIDC['oidc'] | undefined)?.params;
   const mode = params?.response_mode ?? (ctx.query as Record<string, unknown> | undefined)?.response_mode;
   return mode === WECHAT_RESPONSE_MODE;
 }
@@ -111,6 +112,7 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
   };
 
   // 2. WeChat's redirect rule for WeChat-style requests only.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called with .call(this) below
   const registeredRule = Client.prototype.redirectUriAllowed;
   Client.prototype.redirectUriAllowed = function redirectUriAllowed(this: ClientLike, uri: string) {
     if (!isWechatRequest()) return registeredRule.call(this, uri);
@@ -138,8 +140,8 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
     } catch (err) {
       const ctx = Provider.ctx;
       // Outside oidc-provider (the WeChat API) the caller renders the limit in its own shape.
-      if (!ctx || !(err instanceof Error && (err as { code?: string }).code === 'rate_limited')) throw err;
-      const retryAfter = retryAfterOf(err as ReturnType<typeof rateLimited>);
+      if (!ctx || !(err instanceof AppError && err.code === 'rate_limited')) throw err;
+      const retryAfter = retryAfterOf(err);
       ctx.set('Retry-After', String(retryAfter));
       ctx.set('Cache-Control', 'no-store');
       throw new ClientAuthRateLimited(`Too many failed client authentications for this client; try again in ${retryAfter} seconds.`);
@@ -158,7 +160,7 @@ export function installExtensions(provider: Provider, deps: ExtensionDeps): void
       return;
     }
     const reason: PageErrorName = out.error === 'invalid_scope' ? 'invalid_scope' : 'authorization_failed';
-    const params = ctx.oidc?.params as Record<string, unknown> | undefined;
+    const params = ctx.oidc.params;
     ctx.status = ctx.status >= 400 ? ctx.status : 400;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');

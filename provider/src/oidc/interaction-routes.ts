@@ -31,7 +31,7 @@ export interface InteractionRouteDeps {
   qrCreate: RequestHandler;
 }
 
-export const interactionError = defineErrors({
+const interactionError = defineErrors({
   interaction_not_found: [400, 'This login request has expired or belongs to another browser. Go back to the site and start again.'],
 });
 
@@ -41,7 +41,7 @@ const SUPPORTED_SCOPES = new Set(['openid', 'profile', 'offline_access']);
 function claimNames(raw: unknown): string[] {
   if (typeof raw !== 'string') return [];
   try {
-    const parsed = JSON.parse(raw) as Record<string, Record<string, unknown> | null>;
+    const parsed = JSON.parse(raw) as Record<string, Record<string, unknown> | null> | null; // 'null' parses too
     return [...new Set(['userinfo', 'id_token'].flatMap((k) => Object.keys(parsed?.[k] ?? {})))];
   } catch {
     return [];
@@ -76,7 +76,7 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const details = await interactionOf(req, res);
     const request: LoginRequest = {
       clientId: String(details.params.client_id),
-      scopes: String(details.params.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.has(s)),
+      scopes: (typeof details.params.scope === 'string' ? details.params.scope : 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.has(s)),
       claims: claimNames(details.params.claims),
     };
     const session = await logins.currentQr(details.uid, { request, requester: requesterOf(req), ttlMs: TTL.Interaction * 1000 });

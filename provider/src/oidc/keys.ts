@@ -67,7 +67,7 @@ export function signingAlgorithms(jwks: { keys: JWK[] }): IdTokenAlg[] {
 }
 
 /** What new apps get: RS256 (the OIDC default) when there is a key for it. */
-export const defaultIdTokenAlg = (algs: readonly IdTokenAlg[]): IdTokenAlg => (algs.includes('RS256') ? 'RS256' : algs[0]!);
+export const defaultIdTokenAlg = (algs: readonly IdTokenAlg[]): IdTokenAlg => (algs.includes('RS256') ? 'RS256' : algs[0]);
 
 /**
  * The algorithms the provider signs with, read without generating anything (the admin CLI

@@ -13,7 +13,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
  * checked (oidc-provider 9.13 lib/actions/authorization/index.js `checkExtraParams`), so the
  * error goes back to the site's redirect_uri as an OAuth error (PAR: a 400 JSON error).
  */
-export async function requireOpenidScope(_ctx: KoaContextWithOIDC, scope: string | undefined): Promise<void> {
+export function requireOpenidScope(_ctx: KoaContextWithOIDC, scope: string | undefined): void {
   if (!scope?.split(' ').includes('openid')) {
     throw new errors.InvalidScope('every request must include the openid scope (Saoma serves OpenID Connect logins only)', 'openid');
   }

@@ -25,7 +25,7 @@ export const grantCacheKey = (grantId: string) => `oidc:Grant:${grantId}`;
 const HASHED = new Set(['RefreshToken']);
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('base64url');
 /** The row id: `<kind>:<id>`, the id hashed for bearer secrets. */
-export const rowId = (kind: string, id: string) => `${kind}:${HASHED.has(kind) ? sha256(id) : id}`;
+const rowId = (kind: string, id: string) => `${kind}:${HASHED.has(kind) ? sha256(id) : id}`;
 
 /**
  * Runs `remove` (which deletes Grant rows) with the cached copy deleted before it and again after
@@ -46,7 +46,7 @@ export async function revokeEphemeral(store: EphemeralStore, grantId: string): P
  * Revoke a grant everywhere: access tokens and codes (ephemeral store), refresh tokens and the
  * Grant itself (PostgreSQL). oidc-provider refuses any token whose Grant is gone.
  */
-export async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
+async function revokeGrant(deps: { store: EphemeralStore; prisma: PrismaClient }, grantId: string): Promise<void> {
   await withGrantCopyDeleted(deps.store, grantId, () =>
     Promise.all([revokeEphemeral(deps.store, grantId), deps.prisma.oidcPayload.deleteMany({ where: { grantId } })]),
   );

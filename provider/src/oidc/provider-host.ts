@@ -10,8 +10,6 @@ import type { JWK } from 'jose';
  * in flight finish on the old one. Everything else a provider holds is shared storage (adapter,
  * cookies through one signer), so an old and a new instance serve the same logins.
  */
-export type ProviderHost = ReturnType<typeof createProviderHost>;
-
 export function createProviderHost(build: (jwks: { keys: JWK[] }) => Provider, jwks: { keys: JWK[] }) {
   let current = build(jwks);
   let handle = current.callback();

@@ -60,7 +60,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps),
     // A copy: oidc-provider takes the keys over.
-    jwks: structuredClone(jwks) as Configuration['jwks'],
+    jwks: structuredClone(jwks),
     cookies: { keys: deps.cookies as unknown as string[] },
     claims: {
       openid: ['sub'],
@@ -76,7 +76,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     subjectTypes: ['public', 'pairwise'],
     // openid = pairwise sub per AppID (not per redirect host), the same value the WeChat API returns.
-    pairwiseIdentifier: async (_ctx, accountId, client) => openid(identifierSecret, client.clientId, accountId),
+    pairwiseIdentifier: (_ctx, accountId, client) => openid(identifierSecret, client.clientId, accountId),
     sectorIdentifierUriValidate: () => false,
     async findAccount(ctx, id) {
       const user = await users.profile(id);
@@ -85,7 +85,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       const developerId = clientId ? (await clients.get(clientId))?.developerId : undefined;
       return {
         accountId: id,
-        async claims() {
+        claims() {
           return {
             sub: id,
             nickname: user.nickname,
@@ -102,7 +102,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       revocation: { enabled: true },
       // An app learns about its own tokens only (oidc-provider's default lets any authenticated
       // client introspect any token: one site could read who another site's token belongs to).
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: true },
     },
@@ -110,18 +110,18 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
     // A refresh token only with offline_access, which the phone shows as "stay signed in": the
     // person approves a long-lived login only when they are told so. (WeChat-style logins ask
     // for it: their scope is `openid profile offline_access`, wechat/translate.ts.)
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    issueRefreshToken: (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     // Tokens belong to the site, not to the browser's provider session.
-    expiresWithSession: async () => false,
+    expiresWithSession: () => false,
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: policy(),
     },
     clientBasedCORS: (_ctx, origin, client) =>
       (client.redirectUris ?? []).some((uri: string) => new URL(uri).origin === origin),
-    renderError: async (ctx, out, error) => {
+    renderError: (ctx, out, error) => {
       ctx.type = 'html';
-      ctx.body = renderErrorPage(out as unknown as Record<string, string>, error);
+      ctx.body = renderErrorPage(out, error);
     },
     // Exactly the algorithms there is a key for; each app picks one (apps/directory.ts).
     enabledJWA: { idTokenSigningAlgValues: signingAlgorithms(jwks) },

@@ -122,7 +122,7 @@ function pidAlive(pid: number): boolean {
  * PGlite is one process's private Postgres: two processes on one data directory corrupt it.
  * Take `<dataDir>/pglite.lock` (holding our pid) exclusively; returns the release function.
  */
-export function lockDataDir(dataDir: string): () => void {
+function lockDataDir(dataDir: string): () => void {
   const lockPath = path.resolve(dataDir, 'pglite.lock');
   for (let attempt = 0; ; attempt++) {
     try {
@@ -131,7 +131,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
     }
-    let pid = NaN;
+    let pid: number;
     try {
       pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8'), 10);
     } catch {

@@ -3,6 +3,7 @@
  * Same contract as the Redis store (test/contract/ephemeral.contract.ts), but only one process
  * sees the data and the messages, so it is for single-instance deployments.
  */
+/* eslint-disable @typescript-eslint/require-await -- the interface is async: `async` makes a throw (closed store, bad TTL, wrong type) a rejection, as it is from Redis */
 import type { EphemeralStore } from './ephemeral.js';
 
 export interface MemoryStoreOptions {

@@ -31,7 +31,7 @@ export function pgliteRunner(db: PGlite): SqlRunner {
   return {
     shared: false, // PGlite is single-process; the data directory has its own lock file
     async query<T>(sql: string, params?: unknown[]) {
-      return (await db.query<T>(sql, params as any[])).rows;
+      return (await db.query<T>(sql, params)).rows;
     },
     async exec(sql: string) {
       await db.exec(sql);
@@ -43,7 +43,7 @@ export function pgClientRunner(client: pg.Client): SqlRunner {
   return {
     shared: true,
     async query<T>(sql: string, params?: unknown[]) {
-      return (await client.query(sql, params as any[])).rows as T[];
+      return (await client.query(sql, params)).rows as T[];
     },
     async exec(sql: string) {
       await client.query(sql); // no params → simple protocol, multiple statements allowed

@@ -36,7 +36,7 @@ export function parseHostPortList(list: string, defaultPort: number): HostPort[]
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(entry);
     const port = m?.[3] === undefined ? defaultPort : Number(m[3]);
     if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port (e.g. 10.0.0.5:${defaultPort})`);
-    return { host: m[1] ?? m[2], port };
+    return { host: m[1] || m[2], port }; // the group that did not take part is undefined (the types say string)
   });
 }
 

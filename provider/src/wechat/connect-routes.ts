@@ -108,7 +108,10 @@ export function connectRoutes(deps: ConnectDeps): Router {
   router.get('/connect/qrconnect', deps.qrCreate, async (req, res) => {
     const v = await validated(req, (scope) => (scopeAllowed(scope) ? WECHAT_SCOPES : null));
     const { q, info, lang, state } = v;
-    if (q.login_type !== 'jssdk') return toAuthorization(res, v);
+    if (q.login_type !== 'jssdk') {
+      toAuthorization(res, v);
+      return;
+    }
 
     const parentOrigin = q.parent_origin && parentOriginAllowed(q.parent_origin, info) ? q.parent_origin : null;
     const css = stylesheetAllowed(q.href, info, req.get('sec-fetch-dest') === 'iframe');
@@ -144,7 +147,7 @@ export function connectRoutes(deps: ConnectDeps): Router {
 
   /** Long-poll: the same waiting as the QR page's (login/waiting-http.ts). */
   router.get('/connect/embed/:token/status', async (req, res) => {
-    const embed = await embeds.load(String(req.params.token));
+    const embed = await embeds.load(req.params.token);
     if (!embed) return void gone(res);
     const snapshot = await longPoll(logins, embed.loginId, req);
     if (!snapshot) return void gone(res);
@@ -153,7 +156,7 @@ export function connectRoutes(deps: ConnectDeps): Router {
 
   /** A top-level navigation (or the iframe's own, with self_redirect): mint the code and go. */
   router.get('/connect/embed/:token/complete', async (req, res) => {
-    const location = await embeds.complete(String(req.params.token), { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+    const location = await embeds.complete(req.params.token, { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
     res.redirect(302, location);
   });
 

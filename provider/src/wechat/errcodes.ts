@@ -51,9 +51,9 @@ export const snsError = defineErrors(
  * request id ends the errmsg as WeChat ends its own (`invalid code, rid: …`): sites already log
  * errmsg, and no library reads a field WeChat does not send.
  */
-export function wechatBody(e: AppError): { errcode: number; errmsg: string } {
-  const known = SNS[e.code as SnsErrorName];
-  const [errcode, errmsg] = known ?? SNS[e.status === 429 ? 'rate_limited' : 'system_error'];
+function wechatBody(e: AppError): { errcode: number; errmsg: string } {
+  const name: SnsErrorName = Object.hasOwn(SNS, e.code) ? (e.code as SnsErrorName) : e.status === 429 ? 'rate_limited' : 'system_error';
+  const [errcode, errmsg] = SNS[name];
   const requestId = currentRequestId();
   return { errcode, errmsg: requestId ? `${errmsg}, rid: ${requestId}` : errmsg };
 }

@@ -8,7 +8,7 @@ import { snsError } from './errcodes.js';
  * query, the form body and Basic are one set of parameters. A parameter given twice with
  * different values is malformed (40097 invalid args), never a silent choice.
  */
-export const MAX_PARAM = 2048;
+const MAX_PARAM = 2048;
 
 export type SnsParams = ReadonlyMap<string, string>;
 
@@ -22,10 +22,10 @@ function formDecode(value: string): string {
 }
 
 /** `Authorization: Basic base64(appid:secret)` as the appid and secret parameters; other schemes are not WeChat's. */
-export function basicCredentials(header: string | undefined): { appid: string; secret: string } | null {
+function basicCredentials(header: string | undefined): { appid: string; secret: string } | null {
   const match = /^basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header ?? '');
   if (!match) return null;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw snsError('invalid_args');
   return { appid: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };

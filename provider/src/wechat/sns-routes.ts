@@ -27,7 +27,7 @@ function grantType(res: Response, expected: string): void {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST']);
 /** A form body; anything the parser refuses (too large, bad charset) is WeChat's 40097. */
-const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+const formBody: RequestHandler = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
 const parseForm: RequestHandler = (req, res, next) => formBody(req, res, (err?: unknown) => next(err ? snsError('invalid_args') : undefined));
 
 export interface SnsDeps {

@@ -7,7 +7,7 @@
  * - the callback: `redirect_uri?code=CODE&state=STATE`, or `redirect_uri?state=STATE` when the
  *   person said no (WeChat's shape, not OAuth's `error=access_denied`).
  */
-export const WECHAT_SCOPE = 'snsapi_login';
+const WECHAT_SCOPE = 'snsapi_login';
 export const WECHAT_SCOPES = ['openid', 'profile', 'offline_access'];
 
 /** The WeChat scope a grant amounts to: `snsapi_login` needs the profile, `snsapi_base` is the openid alone. */
@@ -25,7 +25,7 @@ export function langOf(hint: unknown, acceptLanguage?: string): Lang {
   // The first named language decides; `*` (what non-browser clients send) names none.
   const first = (acceptLanguage ?? '')
     .split(',')
-    .map((part) => part.split(';')[0]!.trim())
+    .map((part) => part.split(';')[0].trim())
     .find((tag) => tag && tag !== '*');
   if (first) return /^zh/i.test(first) ? 'zh' : 'en';
   return 'zh';

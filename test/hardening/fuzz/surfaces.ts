@@ -106,7 +106,7 @@ const SNAKE = /^[a-z][a-z0-9_]*$/;
 /** Problems with one answer; empty when it is a documented answer. */
 export function checkResponse(req: FuzzRequest, res: RawResponse, ctx: Ctx, issuer: string): string[] {
   const problems: string[] = [];
-  const type = String(res.headers['content-type'] ?? '');
+  const type = res.headers['content-type'] ?? '';
   if (res.status >= 500) problems.push(`HTTP ${res.status}`);
   // Static scripts may say "served at /app/sw.js"; every other answer is held to it.
   const asset = res.status < 400 && /javascript|css|manifest/.test(type);

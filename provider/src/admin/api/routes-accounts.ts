@@ -11,7 +11,7 @@ import { auditQuery, type Usage } from '../usage.js';
 import * as out from './schemas.js';
 
 const ref = (name: string) => z.object({ [name]: z.string().min(1).max(100) });
-const param = (name: string, params: unknown) => parseWith(ref(name), params)[name] as string;
+const param = (name: string, params: unknown) => parseWith(ref(name), params)[name];
 const userAppParams = z.object({ userId: z.string().min(1).max(100), appId: z.string().min(1).max(64) });
 const developerParam = ref('developerId');
 const userParam = z.object({ userId: z.string().min(1).max(100).describe('User id or username') });

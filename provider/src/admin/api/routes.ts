@@ -38,7 +38,7 @@ export interface AdminServices {
 export type AdminRouteDeps = { apps: Apps; audit: Audit } & Partial<Omit<AdminServices, 'apps'>>;
 
 /** The admin API's OpenAPI document, for every transport: served at /api/admin/openapi.json. */
-export function adminApiSpec(): ApiSpec {
+function adminApiSpec(): ApiSpec {
   return createApiSpec(
     {
       title: 'Saoma admin API',
@@ -81,8 +81,9 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     { method: 'patch', path: '/apps/:appId', tags, summary: 'Change an app (only the fields given; null clears an optional one)', params: appIdParam, body: appInputSchema.partial(), responses: { 200: { description: 'The app', schema: out.appSchema } } },
     async (req, res) => {
       const appId = appIdOf(req.params);
-      const updated = await apps.update(appId, req.body ?? {});
-      await record('app.updated', actorOf(res), { appId, detail: { fields: Object.keys(req.body ?? {}) } });
+      const body = (req.body ?? {}) as object;
+      const updated = await apps.update(appId, body);
+      await record('app.updated', actorOf(res), { appId, detail: { fields: Object.keys(body) } });
       res.json(updated);
     },
   );

@@ -79,7 +79,7 @@ export const auditTrailSchema = z.object({
   next: nullable(z.string()).describe('Pass as `before` for older events'),
 });
 
-export const userSchema = z.object({
+const userSchema = z.object({
   id: z.string(),
   username: z.string(),
   nickname: z.string(),

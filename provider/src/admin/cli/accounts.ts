@@ -78,7 +78,7 @@ export const userCommands: Command[] = [
       const q = new URLSearchParams();
       if (typeof ctx.values.search === 'string') q.set('q', ctx.values.search);
       if (typeof ctx.values.limit === 'string') q.set('limit', ctx.values.limit);
-      const out = await ctx.api.request<{ users: User[] }>('GET', `/users${q.size ? `?${q}` : ''}`);
+      const out = await ctx.api.request<{ users: (User & { authorizations: number })[] }>('GET', `/users${q.size ? `?${q}` : ''}`);
       if (!out.users.length) return { json: out, text: 'Nobody found.' };
       return { json: out, text: columns(['ID', 'USERNAME', 'APPS', 'NICKNAME'], out.users.map((u) => [u.id, u.username, String(u.authorizations), u.nickname])) };
     },
@@ -187,7 +187,7 @@ export const adminCommands: Command[] = [
     args: ['username'],
     options: { ...yesOption },
     async run(ctx) {
-      const username = String(ctx.args[0] ?? '');
+      const username = ctx.args[0] ?? '';
       await confirmed(ctx, `delete admin ${username} and every admin token they own`, username);
       const a = await ctx.api.request<Admin>('DELETE', `/admins/${argPath(ctx)}`);
       return { json: a, text: `Deleted admin ${a.username}; their tokens are gone.` };

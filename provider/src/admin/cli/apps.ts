@@ -128,7 +128,7 @@ export const appCommands: Command[] = [
     },
     async run(ctx) {
       const grace = ctx.values.grace === undefined ? undefined : Number(ctx.values.grace);
-      if (grace !== undefined && !Number.isInteger(grace)) throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${ctx.values.grace}").`);
+      if (grace !== undefined && !Number.isInteger(grace)) throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${String(ctx.values.grace)}").`);
       const body = { ...(grace === undefined ? {} : { graceSeconds: grace }), ...(ctx.values['keep-tokens'] ? { keepTokens: true } : {}) };
       const out = await ctx.api.request<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null; tokensRevoked: boolean; revokedGrants: number }>(
         'POST',

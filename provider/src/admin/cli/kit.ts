@@ -51,8 +51,9 @@ export const argPath = (ctx: CommandContext, i = 0) => encodeURIComponent(ctx.ar
 /** Aligned columns; the last column is not padded. */
 export function columns(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- a width in code points (what padEnd counts in is UTF-16 units; close enough for a terminal)
   const widths = header.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? '')].length)));
-  return all.map((r) => r.map((c, i) => (i < r.length - 1 ? (c ?? '').padEnd(widths[i]) : c)).join('  ')).join('\n');
+  return all.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  ')).join('\n');
 }
 
 /** Label/value lines, as `apps:show` prints them. */

@@ -100,7 +100,7 @@ export async function runCli(
   } catch (err) {
     if (err instanceof AdminApiError) return fail(err.code, err.description);
     if (err instanceof UsageError) return fail('invalid_usage', err.message);
-    return fail('admin_failed', (err as Error).message ?? String(err));
+    return fail('admin_failed', err instanceof Error ? err.message : String(err));
   } finally {
     await api?.close().catch(() => {});
   }

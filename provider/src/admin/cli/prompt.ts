@@ -22,7 +22,7 @@ export function terminalPrompter(input: NodeJS.ReadStream = process.stdin, outpu
     });
   }
   return {
-    interactive: Boolean(input.isTTY),
+    interactive: (input as { isTTY?: boolean }).isTTY === true, // undefined when stdin is a pipe, whatever the type says
     secret: (q) => ask(q, true),
     line: (q) => ask(q, false),
     async stdin() {

@@ -75,10 +75,11 @@ function connectHttp(remote: RemoteAdmin): AdminConnection {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-      }).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
-        throw new Error(`Cannot reach ${base.origin} (SAOMA_ADMIN_URL): ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+      }).catch((err: unknown) => {
+        const e = err as Error & { cause?: { code?: string; message?: string } }; // fetch fails with a TypeError whose cause is the socket's error
+        throw new Error(`Cannot reach ${base.origin} (SAOMA_ADMIN_URL): ${e.cause?.code ?? e.cause?.message ?? e.message}`, { cause: err });
       });
-      return answer<T>(res.status, await res.text());
+      return answer(res.status, await res.text()) as T;
     },
     close: async () => {},
   };
@@ -146,7 +147,7 @@ function requestOverSocket<T>(socketPath: string, method: string, apiPath: strin
         res.on('error', reject);
         res.on('end', () => {
           try {
-            resolve(answer<T>(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+            resolve(answer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')) as T);
           } catch (err) {
             reject(err);
           }
@@ -159,14 +160,14 @@ function requestOverSocket<T>(socketPath: string, method: string, apiPath: strin
 }
 
 /** The API's answer: the JSON on 2xx, an AdminApiError with its `{error, error_description}` otherwise. */
-function answer<T>(status: number, text: string): T {
+function answer(status: number, text: string): unknown {
   let json: Record<string, unknown> | undefined;
   try {
     json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
   } catch {
     json = undefined;
   }
-  if (status >= 200 && status < 300) return json as T;
+  if (status >= 200 && status < 300) return json;
   throw new AdminApiError(
     status,
     typeof json?.error === 'string' ? json.error : 'http_error',

@@ -65,7 +65,7 @@ ${html`<a class="skip" href="#main">Skip to content</a>
 ${ctx.notice ? html`<p class="notice" role="status">${ctx.notice}</p>` : ''}
 ${ctx.error ? html`<p class="alert" role="alert">${ctx.error}</p>` : ''}
 ${body}
-</main>`}
+</main>`.value}
 </body>
 </html>`;
 }

@@ -6,6 +6,7 @@
  */
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { AppError, notFound } from '../../errors.js';
+import { actorOf } from '../audit.js';
 import { adminError } from '../error-codes.js';
 import { toAppError } from '../../http/render.js';
 import { noStore } from '../../http/guard.js';
@@ -29,20 +30,25 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
 
   router.get('/login', async (req, res) => {
     // Already signed in: straight in.
-    if (await sessions.load(readSessionCookie(req))) return res.redirect(303, safeNext(req.query.next));
+    if (await sessions.load(readSessionCookie(req))) {
+      res.redirect(303, safeNext(req.query.next));
+      return;
+    }
     send(res, 200, loginPage({}, { next: typeof req.query.next === 'string' ? req.query.next : '' }));
   });
   router.post('/login', limitedAsPage(deps.loginLimiter), async (req, res) => {
     const { username, password, next } = (req.body ?? {}) as Record<string, unknown>;
     const shown = typeof username === 'string' ? username.slice(0, 64) : '';
     if (typeof username !== 'string' || typeof password !== 'string' || !username.trim() || !password) {
-      return send(res, 400, loginPage({ error: 'Enter your username and password.' }, { username: shown, next: String(next ?? '') }));
+      send(res, 400, loginPage({ error: 'Enter your username and password.' }, { username: shown, next: typeof next === 'string' ? next : '' }));
+      return;
     }
     const admin = await services.admins.authenticate(username, password);
     if (!admin) {
       await record('admin.sign_in_failed', 'anonymous', { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null, detail: { username: shown } });
       // 401: the rate limiter counts exactly these.
-      return send(res, 401, loginPage({ error: 'Wrong username or password.' }, { username: shown, next: String(next ?? '') }));
+      send(res, 401, loginPage({ error: 'Wrong username or password.' }, { username: shown, next: typeof next === 'string' ? next : '' }));
+      return;
     }
     await sessions.end(readSessionCookie(req));
     const { sid } = await sessions.start(admin);
@@ -55,7 +61,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.post('/logout', async (req, res) => {
     await sessions.end(locals(res).sid);
     clearSessionCookie(req, res, issuer);
-    await record('admin.signed_out', res.locals.actor);
+    await record('admin.signed_out', actorOf(res));
     res.redirect(303, '/admin/login');
   });
   router.get('/', (_req, res) => res.redirect(303, '/admin/apps'));
@@ -80,8 +86,8 @@ function requireSession(deps: ConsoleDeps): RequestHandler {
     const admin = session && (await deps.services.admins.active(session.adminId, session.createdAt));
     if (!sid || !session || !admin) {
       if (session) await deps.sessions.end(sid);
-      if (req.method === 'GET') return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
-      return res.redirect(303, '/admin/login');
+      res.redirect(303, req.method === 'GET' ? `/admin/login?next=${encodeURIComponent(req.originalUrl)}` : '/admin/login');
+      return;
     }
     if (req.method === 'POST' && !csrfMatches(session, (req.body as Record<string, unknown> | undefined)?._csrf)) {
       throw adminError('invalid_csrf_token');
@@ -108,9 +114,13 @@ const sameOriginReferrer: RequestHandler = (_req, res, next) => {
 function limitedAsPage(limiter: RequestHandler): RequestHandler {
   return (req: Request, res: Response, next) =>
     limiter(req, res, (err?: unknown) => {
-      if (!(err instanceof AppError) || err.status !== 429) return next(err);
+      if (!(err instanceof AppError) || err.status !== 429) {
+        next(err);
+        return;
+      }
+      const username = (req.body as Record<string, unknown> | undefined)?.username; // undefined when the body was not a form
       res.status(429).set(err.headers);
-      send(res, 429, loginPage({ error: err.description }, { username: String((req.body as Record<string, unknown>)?.username ?? '').slice(0, 64) }));
+      send(res, 429, loginPage({ error: err.description }, { username: typeof username === 'string' ? username.slice(0, 64) : '' }));
     });
 }
 

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { actorOf } from '../audit.js';
 import { adminError } from '../error-codes.js';
 import { ctxOf, done, formError, locals, send, type ConsoleDeps } from './kit.js';
@@ -6,6 +6,8 @@ import { setSessionCookie } from './session.js';
 import { adminsPage, developerPage, developersPage, tokensPage, userPage, usersPage } from './views-accounts.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
+/** The posted form (urlencoded: strings, or arrays of them); {} when the body was not a form. */
+const form = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 /** Where a revoke button asked to go back to: only console paths. */
 const back = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/admin\/[A-Za-z0-9/_-]*$/.test(v) ? v : fallback);
 
@@ -19,7 +21,7 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
     send(res, 200, developersPage(ctxOf(res), await developers.list()));
   });
   router.post('/developers', async (req, res) => {
-    const v = { name: text(req.body?.name), id: text(req.body?.id).trim() };
+    const v = { name: text(form(req).name), id: text(form(req).id).trim() };
     try {
       const created = await developers.create({ name: v.name, ...(v.id ? { id: v.id } : {}) });
       await record('developer.created', actorOf(res), { detail: { developerId: created.id, name: created.name } });
@@ -35,7 +37,7 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   router.post('/developers/:id', async (req, res) => {
     const d = await developers.get(req.params.id);
     try {
-      const updated = await developers.update(d.id, { name: text(req.body?.name) });
+      const updated = await developers.update(d.id, { name: text(form(req).name) });
       await record('developer.updated', actorOf(res), { detail: { developerId: d.id, name: updated.name } });
       await done(res, sessions, `/admin/developers/${d.id}`, { notice: 'Saved.' });
     } catch (err) {
@@ -59,9 +61,9 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
     send(res, 200, userPage(ctxOf(res), { user, authorizations, audit: trail.events }));
   });
   router.post('/users/:userId/authorizations/:appId/revoke', async (req, res) => {
-    const revoked = await users.revoke(req.params.userId as string, req.params.appId as string);
+    const revoked = await users.revoke(req.params.userId, req.params.appId);
     await record('authorization.revoked', actorOf(res), { userId: revoked.userId, appId: revoked.appId, ip: req.ip ?? null, detail: { by: 'admin' } });
-    await done(res, sessions, back(req.body?.back, `/admin/users/${revoked.userId}`), { notice: `Revoked ${revoked.username}'s authorization for ${revoked.appId}.` });
+    await done(res, sessions, back(form(req).back, `/admin/users/${revoked.userId}`), { notice: `Revoked ${revoked.username}'s authorization for ${revoked.appId}.` });
   });
 
   router.get('/tokens', async (_req, res) => {
@@ -69,15 +71,15 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   });
   router.post('/tokens', async (req, res) => {
     try {
-      const created = await tokens.create({ name: text(req.body?.name) }, actorOf(res), locals(res).session.adminId);
+      const created = await tokens.create({ name: text(form(req).name) }, actorOf(res), locals(res).session.adminId);
       await record('admin.token_created', actorOf(res), { detail: { tokenId: created.id, name: created.name } });
       await done(res, sessions, '/admin/tokens', { adminToken: { id: created.id, name: created.name, token: created.token } });
     } catch (err) {
-      send(res, 400, tokensPage(ctxOf(res, { error: formError(err) }), await tokens.list(), undefined, { name: text(req.body?.name) }));
+      send(res, 400, tokensPage(ctxOf(res, { error: formError(err) }), await tokens.list(), undefined, { name: text(form(req).name) }));
     }
   });
   router.post('/tokens/:id/revoke', async (req, res) => {
-    const revoked = await tokens.revoke(req.params.id as string);
+    const revoked = await tokens.revoke(req.params.id);
     await record('admin.token_revoked', actorOf(res), { detail: { tokenId: revoked.id, name: revoked.name } });
     await done(res, sessions, '/admin/tokens', { notice: `Revoked token "${revoked.name}".` });
   });
@@ -86,9 +88,9 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
     send(res, 200, adminsPage(ctxOf(res), await admins.list()));
   });
   router.post('/admins', async (req, res) => {
-    const v = { username: text(req.body?.username) };
+    const v = { username: text(form(req).username) };
     try {
-      const created = await admins.create({ username: v.username, password: text(req.body?.password) });
+      const created = await admins.create({ username: v.username, password: text(form(req).password) });
       await record('admin.created', actorOf(res), { detail: { admin: created.username } });
       await done(res, sessions, '/admin/admins', { notice: `Created admin ${created.username}.` });
     } catch (err) {
@@ -100,8 +102,8 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   router.post('/admins/password', async (req, res) => {
     try {
       const { adminId, username } = locals(res).session;
-      if (!(await admins.authenticate(username, text(req.body?.currentPassword)))) throw adminError('wrong_password');
-      const me = await admins.setPassword(adminId, { password: text(req.body?.password) });
+      if (!(await admins.authenticate(username, text(form(req).currentPassword)))) throw adminError('wrong_password');
+      const me = await admins.setPassword(adminId, { password: text(form(req).password) });
       await record('admin.password_changed', actorOf(res), { detail: { admin: me.username } });
       await sessions.end(locals(res).sid);
       const { sid } = await sessions.start(me);
@@ -115,7 +117,7 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
   for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
     router.post(`/admins/:id/${action}`, async (req, res) => {
       try {
-        const admin = await admins.setDisabled(req.params.id as string, disabled);
+        const admin = await admins.setDisabled(req.params.id, disabled);
         await record(disabled ? 'admin.disabled' : 'admin.enabled', actorOf(res), { detail: { admin: admin.username } });
         await done(res, sessions, '/admin/admins', { notice: `${admin.username} is ${admin.status}.` });
       } catch (err) {

@@ -4,6 +4,8 @@ import { ctxOf, done, formError, locals, send, type ConsoleDeps } from './kit.js
 import { appDeletePage, appDetailPage, appFormPage, appFormValues, appsPage, type AppFormValues } from './views-apps.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
+/** The posted form (urlencoded: strings, or arrays of them); {} when the body was not a form. */
+const form = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 
 /** The form as the API body. Empty optional fields: absent on create, cleared (null) on edit. */
 function appBody(v: AppFormValues, mode: 'new' | 'edit') {
@@ -23,7 +25,7 @@ function appBody(v: AppFormValues, mode: 'new' | 'edit') {
 }
 
 const formValues = (req: Request): AppFormValues => {
-  const b = (req.body ?? {}) as Record<string, unknown>;
+  const b = form(req);
   return {
     name: text(b.name),
     redirectUris: text(b.redirectUris),
@@ -88,13 +90,13 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
     }
   });
   router.post('/apps/:appId/secret', async (req, res) => {
-    const rotated = await apps.rotateSecret(req.params.appId as string, { graceSeconds: text(req.body?.graceSeconds) || 0 });
+    const rotated = await apps.rotateSecret(req.params.appId, { graceSeconds: text(form(req).graceSeconds) || 0 });
     await record('app.secret_rotated', actorOf(res), { appId: rotated.appId, detail: { previousSecretExpiresAt: rotated.previousSecretExpiresAt } });
     await done(res, sessions, `/admin/apps/${rotated.appId}`, { notice: 'New AppSecret issued.', appSecret: { ...rotated, rotated: true } });
   });
   for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
     router.post(`/apps/:appId/${action}`, async (req, res) => {
-      const app = await apps.setStatus(req.params.appId as string, status);
+      const app = await apps.setStatus(req.params.appId, status);
       await record('app.status_changed', actorOf(res), { appId: app.appId, detail: { status } });
       await done(res, sessions, `/admin/apps/${app.appId}`, { notice: status === 'active' ? `${app.name} is enabled.` : `${app.name} is disabled.` });
     });
@@ -104,9 +106,10 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
   });
   router.post('/apps/:appId/delete', async (req, res) => {
     const app = await apps.get(req.params.appId);
-    const typed = text(req.body?.confirmName);
+    const typed = text(form(req).confirmName);
     if (typed.trim() !== app.name) {
-      return send(res, 400, appDeletePage(ctxOf(res, { error: `Type the app's name exactly ("${app.name}") to delete it.` }), app, typed));
+      send(res, 400, appDeletePage(ctxOf(res, { error: `Type the app's name exactly ("${app.name}") to delete it.` }), app, typed));
+      return;
     }
     const deleted = await apps.delete(app.appId);
     await record('app.deleted', actorOf(res), { appId: app.appId, detail: { name: app.name, authorizations: deleted.authorizations, grants: deleted.grants } });

@@ -12,8 +12,8 @@ import type { EphemeralStore } from '../../storage/ephemeral.js';
  * POST together with the Origin check) and the admin id, re-checked on every request so a
  * disabled admin is out at once.
  */
-export const SESSION_IDLE_MS = 2 * 3600 * 1000;
-export const SESSION_MAX_MS = 12 * 3600 * 1000;
+const SESSION_IDLE_MS = 2 * 3600 * 1000;
+const SESSION_MAX_MS = 12 * 3600 * 1000;
 /** A secret waiting to be shown once (after create/rotate) is gone after this even if never shown. */
 const FLASH_TTL_MS = 10 * 60 * 1000;
 
@@ -89,7 +89,7 @@ export function csrfMatches(session: ConsoleSession, presented: unknown): boolea
  * The cookie: HttpOnly, SameSite=Strict, Path=/admin. Over TLS (the request came in over https,
  * directly or per X-Forwarded-Proto with TRUST_PROXY, or the issuer is https) it is Secure.
  */
-export const COOKIE = 'saoma_admin';
+const COOKIE = 'saoma_admin';
 const isSecure = (req: Request, issuer: string) => req.secure || issuer.startsWith('https:');
 
 export function readSessionCookie(req: Request): string | undefined {
