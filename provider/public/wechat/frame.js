@@ -87,18 +87,26 @@
     show('gone', t.gone);
   }
 
+  /**
+   * The embed's JSON, or null once the embed is gone (404/410: finished, expired or unknown
+   * token); any other failure rejects so the caller retries.
+   * @param {string} url @returns {Promise<any>}
+   */
+  function getJson(url) {
+    return fetch(url, { headers: { accept: 'application/json' } }).then(function (res) {
+      if (res.status === 404 || res.status === 410) {
+        gone();
+        return null;
+      }
+      if (!res.ok) throw new Error(String(res.status));
+      return res.json();
+    });
+  }
+
   function refresh() {
     if (refreshing || finished) return;
     refreshing = true;
-    fetch(base + '/qr', { headers: { accept: 'application/json' } })
-      .then(function (res) {
-        if (res.status === 404 || res.status === 410) {
-          gone();
-          return null;
-        }
-        if (!res.ok) throw new Error(String(res.status));
-        return res.json();
-      })
+    getJson(base + '/qr')
       .then(function (qr) {
         refreshing = false;
         if (!qr) return;
@@ -146,15 +154,7 @@
   /** @param {number} delay */
   function poll(delay) {
     if (finished) return;
-    fetch(base + '/status?last=' + encodeURIComponent(state.status) + '&wait=25')
-      .then(function (res) {
-        if (res.status === 404 || res.status === 410) {
-          gone();
-          return null;
-        }
-        if (!res.ok) throw new Error(String(res.status));
-        return res.json();
-      })
+    getJson(base + '/status?last=' + encodeURIComponent(state.status) + '&wait=25')
       .then(function (s) {
         if (s) apply(s);
         poll(1000);
