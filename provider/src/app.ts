@@ -17,8 +17,8 @@ import type { Logger } from './log.js';
 import { systemClock, type Clock } from './login/clock.js';
 import { createQrImages } from './login/images.js';
 import { createLogins } from './login/login.js';
-import { createDeviceTokens, DEVICE_REVOKED } from './mobile/device-tokens.js';
-import { mobileRoutes } from './mobile/routes.js';
+import { DEVICE_REVOKED } from './mobile/device-tokens.js';
+import { phoneSurface } from './mobile/surface.js';
 import { phoneWebRoutes } from './mobile/web.js';
 import { createAuthMethodCheck } from './oidc/client-auth.js';
 import { installExtensions } from './oidc/extensions.js';
@@ -94,13 +94,14 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   }
   let keys = started.view;
 
-  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks), keyring });
+  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks), keyring, identifierSecret: material.identifierSecret });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
-  const tokens = createDeviceTokens(prisma, (sessionId) => store.publish(DEVICE_REVOKED, sessionId), { idleMs: config.DEVICE_SESSION_IDLE_DAYS * 24 * 3600_000 });
-  const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (sessionId) => tokens.forget(sessionId));
+  // Phones' device sessions: a revocation on any instance (sign-out, a person disabled) drops them here.
+  const devices = services.devices;
+  const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (message) => devices.forget(message));
   // Revocations published while pub/sub was down are lost: start the cache afresh.
-  const stopResubscribed = store.onResubscribed(() => tokens.forgetAll());
+  const stopResubscribed = store.onResubscribed(() => devices.forgetAll());
 
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log, onRefused: metrics.rateLimited });
@@ -153,6 +154,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   const images = createQrImages(config.issuer, store);
   const embeds = createEmbeds({ logins, store, clients, grants });
   const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: material.identifierSecret, tombstones });
+  const phone = phoneSurface({ services, logins, clients, store, issuer: config.issuer, requireUserVerification: config.REQUIRE_USER_VERIFICATION, scanLimit: limits.scans, log, now: () => clock.now() });
 
   const app = express();
   app.disable('x-powered-by');
@@ -187,8 +189,9 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   app.use(interactionRoutes({ provider, logins, clients, images, issuer: config.issuer, qrCreate: limits.qrCreate }));
   app.use('/interaction', interactionErrors(log));
   // The phone.
-  app.use('/api/mobile', limits.mobile, mobileRoutes({ users, tokens, logins, clients, authorizations, audit, scanLimit: limits.scans }), errorHandler(log, renderJson));
+  app.use('/api/mobile', limits.mobile, phone.api, errorHandler(log, renderJson));
   app.use(['/app', '/q'], isolatedPageHeaders);
+  app.use(phone.web); // federated sign-in: /app/sso/:sourceId (+ /callback)
   app.use(phoneWebRoutes());
   // WeChat-style sites.
   app.use(wechatRoutes({ clients, logins, embeds, tokens: wechatTokens, images, issuer: config.issuer, authorizationPath: provider.pathFor('authorization'), limits, log }));
@@ -210,6 +213,9 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
     keyring,
     apps,
     users,
+    identity: services.identity,
+    passkeys: services.passkeys,
+    phoneApi: phone.contract,
     admin: administration.api,
     administration,
     logins,

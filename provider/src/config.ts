@@ -100,6 +100,12 @@ export const configSchema = z.object({
   WAITING_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
   RATE_LIMIT_ADMIN_LOGIN: rateLimit('5/900'),
   RATE_LIMIT_ADMIN_LOGIN_IP: rateLimit('20/900'),
+  /** Every Confirm tap needs a fresh passkey assertion with user verification (else per app). */
+  REQUIRE_USER_VERIFICATION: flag(false),
+  /** The WebAuthn relying party ID (a registrable domain of PUBLIC_URL's host); default that host. */
+  PASSKEY_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, 'a host name such as example.com').optional(),
+  /** Origins passkey ceremonies may come from, comma-separated (native apps: android:apk-key-hash:…); default PUBLIC_URL's origin. */
+  PASSKEY_ORIGINS: z.string().optional(),
 });
 
 type Env = z.infer<typeof configSchema>;
@@ -107,6 +113,8 @@ type Env = z.infer<typeof configSchema>;
 export interface Config extends Env {
   issuer: string;
   dataDir: string;
+  /** WebAuthn: the relying party ID and the origins ceremonies may come from. */
+  passkeys: { rpId: string; origins: string[] };
   /** How to reach Redis, or null for the in-memory store: the one "is Redis configured" switch. */
   redis: RedisConnectionSettings | null;
 }
@@ -165,5 +173,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
   const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis };
+  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis, passkeys: passkeySettings(e, issuer) };
+}
+
+/** A passkey is bound to its RP ID: it must be PUBLIC_URL's host or a parent domain of it. */
+function passkeySettings(e: Env, issuer: string): Config['passkeys'] {
+  const { hostname, origin } = new URL(issuer);
+  const rpId = (e.PASSKEY_RP_ID ?? hostname).toLowerCase();
+  if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
+    throw new Error(`Invalid configuration:\n  PASSKEY_RP_ID: "${rpId}" is neither PUBLIC_URL's host (${hostname}) nor a parent domain of it`);
+  }
+  const origins = e.PASSKEY_ORIGINS ? e.PASSKEY_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [origin];
+  return { rpId, origins };
 }

@@ -5,6 +5,7 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIRECT_URI, signedInPhone } from '../support/flow.js';
 import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
@@ -69,7 +70,7 @@ describe.skipIf(skip)('the admin API and its OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect((await adminApi(p, null)('GET', '/openapi.json')).status).toBe(401);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops ?? {}).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(documented).toHaveLength(33);
+    expect(documented).toHaveLength(47);
     for (const expected of [
       'POST /api/admin/apps',
       'PATCH /api/admin/apps/{appId}',
@@ -129,6 +130,39 @@ describe.skipIf(skip)('the admin API and its OpenAPI document', () => {
 
     await call('GET', '/keys');
     await call('POST', '/keys/rotate', {}, { kind: 'cookie', leadSeconds: 60 });
+
+    // People management and identity sources (issue 14).
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const assertionSource = {
+      id: 'doc-app',
+      kind: 'assertion',
+      name: 'Documented app',
+      issuer: 'https://doc.example',
+      audience: p.issuer,
+      jwks: { keys: [await exportJWK(publicKey)] },
+      algorithms: ['ES256'],
+    };
+    await call('POST', '/identity-sources', {}, assertionSource);
+    await call(
+      'POST',
+      '/identity-sources',
+      {},
+      { id: 'doc-sso', kind: 'oidc', name: 'Documented SSO', issuer: 'https://sso.doc.example', clientId: 'saoma', clientSecret: 's3cret' },
+    );
+    await call('GET', '/identity-sources');
+    await call('GET', '/identity-sources/{sourceId}', { sourceId: 'doc-sso' });
+    await call('PATCH', '/identity-sources/{sourceId}', { sourceId: 'doc-sso' }, { name: 'Documented Single Sign-On' });
+    await call('POST', '/identity-sources/{sourceId}/disable', { sourceId: 'doc-sso' });
+    await call('POST', '/identity-sources/{sourceId}/enable', { sourceId: 'doc-sso' });
+    const person = (await call('POST', '/users', {}, { username: 'documented_person', nickname: 'Documented' })).body;
+    const linked = (await call('POST', '/users/{userId}/identities', { userId: person.id }, { sourceId: 'doc-app', subject: 'doc-1' })).body;
+    await call('GET', '/users/{userId}/identities', { userId: person.id });
+    await call('GET', '/users/{userId}', { userId: person.id });
+    await call('POST', '/users/{userId}/disable', { userId: person.id });
+    await call('POST', '/users/{userId}/enable', { userId: person.id });
+    await call('DELETE', '/users/{userId}/identities/{linkId}', { userId: person.id, linkId: linked.identity.id });
+    await call('DELETE', '/users/{userId}', { userId: person.id });
+    await call('DELETE', '/identity-sources/{sourceId}', { sourceId: 'doc-sso' });
 
     await call('DELETE', '/apps/{appId}', appId);
     await call('DELETE', '/developers/{developerId}', { developerId: developer.id });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compile, ContractViolation, contractFetch, phoneContract, type OpenApiDoc } from '../support/contract.js';
 import { type Phone, beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
@@ -9,8 +10,9 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
   let p: TestProvider;
   let shared: Phone;
   let sharedOther: Phone;
+  // Every answer is checked against the published contract (support/contract.ts).
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    contractFetch(p.issuer, `${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const expectError = async (res: Response, status: number, error: string) => {
     expect(res.status).toBe(status);
     const body = await res.json();
@@ -26,6 +28,31 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
   });
   afterAll(async () => {
     await closeStarted(p);
+  });
+
+  it('publishes its contract as OpenAPI 3.1 generated from the route declarations, and real answers conform', async () => {
+    const res = await fetch(`${p.issuer}/api/mobile/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as OpenApiDoc & { info: { title: string }; servers: { url: string }[] };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([{ url: p.issuer }]);
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const op of [
+      'POST /api/mobile/register', 'POST /api/mobile/login', 'POST /api/mobile/logout', 'GET /api/mobile/me', 'POST /api/mobile/scans',
+      'POST /api/mobile/scans/{qrId}/confirm', 'POST /api/mobile/scans/{qrId}/deny', 'GET /api/mobile/scans/{qrId}', 'GET /api/mobile/authorizations',
+      'DELETE /api/mobile/authorizations/{appId}', 'GET /api/mobile/activity', 'POST /api/mobile/login/assertion', 'POST /api/mobile/login/passkey',
+      'POST /api/mobile/login/passkey/options', 'POST /api/mobile/login/sso', 'GET /api/mobile/sign-in-options', 'POST /api/mobile/passkeys/options',
+      'POST /api/mobile/passkeys', 'GET /api/mobile/passkeys', 'DELETE /api/mobile/passkeys/{passkeyId}', 'POST /api/mobile/scans/{qrId}/confirm/options',
+    ]) expect(operations).toContain(op);
+    // Errors are documented by code: the confirm route lists the login core's and the passkey gate's.
+    const confirm = doc.paths['/api/mobile/scans/{qrId}/confirm'].post.responses as Record<string, { content: { 'application/json': { schema: { allOf: [unknown, { properties: { error: { enum: string[] } } }] } } } }>;
+    expect(confirm['403'].content['application/json'].schema.allOf[1].properties.error.enum).toEqual(expect.arrayContaining(['not_yours', 'user_verification_required', 'no_passkey']));
+    // The checker the e2e tests rely on catches a body that strays from the document.
+    const contract = compile(doc);
+    expect(() => contract.check('GET', '/api/mobile/me', 200, { user: { id: 1 } })).toThrow(ContractViolation);
+    expect(() => contract.check('POST', '/api/mobile/scans/abc/confirm', 403, { error: 'made_up', error_description: 'x' })).toThrow(ContractViolation);
+    expect(() => contract.check('POST', '/api/mobile/scans/abc/confirm', 418, {})).toThrow(ContractViolation);
+    expect((await phoneContract(p.issuer)).seen.size).toBeGreaterThan(0);
   });
 
   it('registers with validation and refuses a taken username', async () => {
@@ -47,12 +74,12 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     await expectError(await post('/login', { username: 'erin', password: 'wrong password' }), 401, 'invalid_credentials');
     await expectError(await post('/login', { username: 'nobody', password: 'long enough pw' }), 401, 'invalid_credentials');
     const { token, user } = await (await post('/login', { username: 'erin', password: 'long enough pw' })).json();
-    const me = await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    const me = await contractFetch(p.issuer, `${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
     expect((await me.json()).user.id).toBe(user.id);
     expect((await post('/logout', {}, { authorization: `Bearer ${token}` })).status).toBe(204);
-    await expectError(await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } }), 401, 'invalid_token');
-    await expectError(await fetch(`${p.issuer}/api/mobile/me`), 401, 'invalid_token');
-    await expectError(await fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: 'Bearer garbage' } }), 401, 'invalid_token');
+    await expectError(await contractFetch(p.issuer, `${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } }), 401, 'invalid_token');
+    await expectError(await contractFetch(p.issuer, `${p.issuer}/api/mobile/me`), 401, 'invalid_token');
+    await expectError(await contractFetch(p.issuer, `${p.issuer}/api/mobile/me`, { headers: { authorization: 'Bearer garbage' } }), 401, 'invalid_token');
     const row = await p.saoma.db.prisma.deviceSession.findFirst({ where: { userId: user.id } });
     expect(row!.tokenHash).not.toContain(token);
   });

@@ -11,10 +11,13 @@
  *              (+ /confirm, /success), POST /request (PAR), unknown routes (/reg, /device, ...)
  *   QR         /interaction/:uid (page), /qr (JSON), /qr/status (long-poll, waits kept at 0),
  *              /qr/events (SSE: head and first byte), /complete, POST /abort
- *   Phone API  /api/mobile/register, login, logout, me, scans, scans/:qrId (+ /confirm, /deny),
- *              authorizations, authorizations/:appId, activity, unknown paths
+ *   Phone API  /api/mobile/register, login, logout, me, scans, scans/:qrId (+ /confirm,
+ *              /confirm/options, /deny), authorizations, authorizations/:appId, activity,
+ *              login/passkey (+ /options), login/assertion, login/sso, sign-in-options, passkeys
+ *              (+ /options, /:passkeyId), openapi.json, unknown paths
  *   Web        /app, /q/:qrId, /app/manifest.webmanifest, /app/sw.js, /app/vendor/qr-scanner/*,
- *              /static/*, /healthz, arbitrary paths
+ *              /app/vendor/simplewebauthn/*, /app/sso/:sourceId (+ /callback), /static/*,
+ *              /healthz, arbitrary paths
  *   WeChat     /connect/qrconnect, /connect/wxLogin.js, /connect/embed/* and /sns/oauth2/access_token,
  *              /sns/oauth2/refresh_token, /sns/auth, /sns/userinfo (mounted as the facade's tests do
  *              when app.ts does not mount it yet; skipped with a warning only if the facade is absent)

@@ -220,6 +220,29 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     expect(status).toBe(401);
   });
 
+  it("ends a person's device sessions on B as soon as an admin disables them on A (person-wide invalidation over pub/sub)", async () => {
+    const json = { 'content-type': 'application/json' };
+    const username = `dis_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const account = { username, password: 'correct horse battery' };
+    expect((await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) })).status).toBe(201);
+    // Two phones of the same person, both cached on B.
+    const tokens = await Promise.all(
+      [1, 2].map(async () => ((await (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) })).json()) as { token: string }).token),
+    );
+    const me = (token: string) => sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    for (const t of tokens) expect((await me(t)).status).toBe(200);
+    expect((await admin(pair.a, 'POST', `/users/${username}/disable`, {})).body).toMatchObject({ status: 'disabled', devicesSignedOut: 2 });
+    for (const t of tokens) {
+      const deadline = Date.now() + 2000; // pub/sub delivery, normally a millisecond
+      let status = (await me(t)).status;
+      while (status !== 401 && Date.now() < deadline) status = (await me(t)).status;
+      expect(status).toBe(401);
+    }
+    // And nobody can sign in as them on either instance.
+    const again = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    expect({ status: again.status, error: ((await again.json()) as { error: string }).error }).toEqual({ status: 403, error: 'account_disabled' });
+  });
+
   it('stops tokens on B once the person revokes the app on A, and records the approval again at the next login', async () => {
     const { config, via } = await site(pair.a);
     const { login, callback } = await loginToCallback(config, pair.a, pair.a, pair.a);

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import { nanoid } from 'nanoid';
 import { TestBrowser } from './browser.js';
+import { contractFetch } from './contract.js';
 import type { TestProvider } from './harness.js';
 
 export const REDIRECT_URI = 'http://127.0.0.1:5999/callback';
@@ -19,32 +20,38 @@ export async function siteConfig(p: TestProvider, appId: string, appSecret: stri
   return oidc.discovery(new URL(p.issuer), appId, undefined, oidc.ClientSecretBasic(appSecret), { execute: [oidc.allowInsecureRequests] });
 }
 
-/** A phone: a user registered and signed in through the phone API. */
+/**
+ * A phone: a user registered and signed in through the phone API. Every answer it gets is
+ * checked against the published contract (/api/mobile/openapi.json, support/contract.ts).
+ */
 export async function signedInPhone(p: TestProvider, username = `u${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`) {
   const password = 'correct horse battery';
-  const reg = await fetch(`${p.issuer}/api/mobile/register`, {
+  const reg = await contractFetch(p.issuer, `${p.issuer}/api/mobile/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password, nickname: `Nick ${username}` }),
   });
   if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${await reg.text()}`);
-  const login = await fetch(`${p.issuer}/api/mobile/login`, {
+  const login = await contractFetch(p.issuer, `${p.issuer}/api/mobile/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password, deviceName: 'test phone' }),
   });
   const { token, user } = (await login.json()) as { token: string; user: { id: string; nickname: string } };
+  return phoneOf(p, { token, user, username, password });
+}
+
+/** The phone API calls of a device signed in with `token`, each checked against the contract. */
+export function phoneOf<T extends { token: string }>(p: { issuer: string }, signedIn: T) {
+  const { token } = signedIn;
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${p.issuer}/api/mobile${path}`, {
+    contractFetch(p.issuer, `${p.issuer}/api/mobile${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
   return {
-    token,
-    user,
-    username,
-    password,
+    ...signedIn,
     call,
     scan: (payload: string) => call('POST', '/scans', { payload }),
     confirm: (qrId: string) => call('POST', `/scans/${qrId}/confirm`),
@@ -102,7 +109,7 @@ export async function finishAtSite(config: oidc.Configuration, callback: URL, lo
  * `offline_access` too (a refresh token comes only with it, and OIDC keeps it only with
  * prompt=consent).
  */
-export async function fullLogin(p: TestProvider, config: oidc.Configuration, phone: Phone, opts: { offline?: boolean } = {}) {
+export async function fullLogin(p: TestProvider, config: oidc.Configuration, phone: Pick<Phone, 'scan' | 'confirm'>, opts: { offline?: boolean } = {}) {
   const login = await beginLogin(p, config, opts.offline ? { scope: 'openid profile offline_access', prompt: 'consent' } : {});
   const { body } = await login.qr();
   const scanned = await phone.scan(body.payload);

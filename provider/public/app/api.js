@@ -88,7 +88,9 @@ export async function api(method, path, body) {
   const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
   if (!res.ok) {
     const err = new ApiError(res.status, data.error ?? 'error', data.error_description ?? res.statusText);
-    if (res.status === 401 && path !== '/login' && token) {
+    // Only a device token that stopped working signs the phone out; a refused passkey or
+    // assertion is a 401 too, with its own code.
+    if (res.status === 401 && data.error === 'invalid_token' && token) {
       session.clear();
       onSignedOut(err);
     }

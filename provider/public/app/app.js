@@ -5,8 +5,9 @@ import { h } from './dom.js';
 import { qrIdFromPath } from './format.js';
 import { getLang, setLang, t } from './i18n.js';
 import { icon } from './icons.js';
+import { accountScreen } from './screens/account.js';
 import { activityScreen } from './screens/activity.js';
-import { authScreen } from './screens/auth.js';
+import { authScreen, deviceName } from './screens/auth.js';
 import { authorizationsScreen } from './screens/authorizations.js';
 import { startLinkRequest } from './screens/confirm.js';
 import { homeScreen } from './screens/home.js';
@@ -45,6 +46,8 @@ const app = {
   user: session.user(),
   offline: false,
   notice: null,
+  /** An error for the sign-in screen to show once (a federated sign-in that came back failed). */
+  signInError: null,
   current: null,
   leaving: [],
 
@@ -135,6 +138,7 @@ function tabBar(active) {
     tab('scan', '#/', 'tabScan', 'scan'),
     tab('authorizations', '#/authorizations', 'tabAuthorizations', 'shield'),
     tab('activity', '#/activity', 'tabActivity', 'clock'),
+    tab('account', '#/account', 'tabAccount', 'user'),
   );
 }
 
@@ -144,7 +148,33 @@ function route() {
   if (hash === 'scan') return app.show(scanScreen);
   if (hash === 'authorizations') return app.show(authorizationsScreen);
   if (hash === 'activity') return app.show(activityScreen);
+  if (hash === 'account') return app.show(accountScreen);
   return app.show(homeScreen);
+}
+
+/**
+ * Back from a federated sign-in: `#sso=<one-time code>` is exchanged for a device session,
+ * `#sso-error=<code>` is said on the sign-in screen. The fragment leaves the address bar first.
+ */
+async function ssoReturn() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const code = params.get('sso');
+  const error = params.get('sso-error');
+  if (!code && !error) return false;
+  history.replaceState(null, '', '/app');
+  if (error) {
+    app.signInError = { code: error };
+    return false;
+  }
+  try {
+    const { token, user } = await api('POST', '/login/sso', { code, deviceName: deviceName() });
+    session.save(token, user);
+    app.signedIn(user);
+    return true;
+  } catch (err) {
+    app.signInError = err;
+    return false;
+  }
 }
 
 async function boot() {
@@ -158,6 +188,7 @@ async function boot() {
   window.addEventListener('hashchange', () => {
     if (session.token()) route();
   });
+  if (await ssoReturn()) return;
   if (!session.token()) return app.show(authScreen, 'signin');
   try {
     const { user } = await api('GET', '/me');

@@ -1,7 +1,7 @@
 // The phone app's service worker (served at /app/sw.js, scope /app). It keeps the app shell
 // so the app opens offline; everything else, and /api above all, always goes to the network:
 // login requests, tokens and decisions must never come from a cache.
-const CACHE = 'saoma-shell-v1';
+const CACHE = 'saoma-shell-v2';
 const SHELL = [
   '/app',
   '/app/manifest.webmanifest',
@@ -15,6 +15,8 @@ const SHELL = [
   '/static/app/i18n.js',
   '/static/app/icons.js',
   '/static/app/names.js',
+  '/static/app/webauthn.js',
+  '/static/app/screens/account.js',
   '/static/app/screens/activity.js',
   '/static/app/screens/auth.js',
   '/static/app/screens/authorizations.js',

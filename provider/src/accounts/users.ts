@@ -24,7 +24,7 @@ export interface PublicUser {
   createdAt: string;
 }
 
-type UserRow = { id: string; username: string; nickname: string; picture: string | null; locale: string | null; createdAt: Date };
+type UserRow = { id: string; username: string; nickname: string; picture: string | null; locale: string | null; createdAt: Date; disabledAt?: Date | null };
 
 export const publicUser = (u: UserRow): PublicUser => ({
   id: u.id,
@@ -50,12 +50,14 @@ export function createUsers(prisma: PrismaClient) {
     async profile(id: string): Promise<PublicUser | null> {
       return profiles.getOrLoad(id, async () => {
         const row = await prisma.user.findUnique({ where: { id } });
-        return row ? publicUser(row) : null;
+        // A disabled person is nobody to oidc-provider: no tokens are issued or refreshed for them.
+        return row && !row.disabledAt ? publicUser(row) : null;
       });
     },
 
-    async register(input: { username: string; password: string; nickname?: string; picture?: string | null }): Promise<PublicUser> {
-      const passwordHash = await hashPassword(input.password);
+    /** A new person; without a password they sign in only with a passkey or a linked identity. */
+    async register(input: { username: string; password?: string | null; nickname?: string; picture?: string | null }): Promise<PublicUser> {
+      const passwordHash = input.password ? await hashPassword(input.password) : null;
       try {
         const row = await prisma.user.create({
           data: {
@@ -73,12 +75,28 @@ export function createUsers(prisma: PrismaClient) {
       }
     },
 
-    /** Checks a password; the same work is done for unknown users so timing reveals nothing. */
+    /**
+     * Checks a password; the same work is done for unknown users (and people without one) so
+     * timing reveals nothing. A disabled account is said so only to whoever knows its password.
+     */
     async authenticate(username: string, password: string): Promise<PublicUser | null> {
       const row = await prisma.user.findUnique({ where: { username: username.toLowerCase() } });
       const ok = await verifyPassword(password, row?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      return row && ok ? publicUser(row) : null;
+      if (!row?.passwordHash || !ok) return null;
+      if (row.disabledAt) throw accountError('account_disabled');
+      return publicUser(row);
     },
+
+    /** The person, who may sign in: 404 when gone, 403 when disabled. */
+    async active(id: string): Promise<PublicUser> {
+      const row = await prisma.user.findUnique({ where: { id } });
+      if (!row) throw accountError('account_not_found');
+      if (row.disabledAt) throw accountError('account_disabled');
+      return publicUser(row);
+    },
+
+    /** Forget a cached profile on this instance (after an edit or a disable). */
+    forget: (id: string) => profiles.delete(id),
 
     async byId(id: string): Promise<PublicUser | null> {
       const row = await prisma.user.findUnique({ where: { id } });

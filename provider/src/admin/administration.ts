@@ -8,7 +8,7 @@ import { createDevelopers } from './developers.js';
 import { adminRoutes, type AdminServices } from './api/routes.js';
 import { createAdminTokens } from './tokens.js';
 import { createUsage } from './usage.js';
-import { createAdminUsers } from './people.js';
+import { createAdminUsers, type PeopleDeps } from './people.js';
 
 export interface AdministrationDeps {
   prisma: PrismaClient;
@@ -18,6 +18,8 @@ export interface AdministrationDeps {
   keyring: Keyring;
   /** QR_TTL in seconds: a scan undecided for longer counts as expired. */
   qrTtlSeconds: number;
+  /** People management: accounts, their sessions, identities and sign-in methods. */
+  people: PeopleDeps;
 }
 
 export type Administration = ReturnType<typeof createAdministration>;
@@ -34,7 +36,8 @@ export function createAdministration(deps: AdministrationDeps) {
     admins: createAdminAccounts(prisma),
     tokens: createAdminTokens(prisma),
     usage: createUsage(prisma, { qrTtlMs: deps.qrTtlSeconds * 1000 }),
-    users: createAdminUsers(prisma, deps.authorizations),
+    users: createAdminUsers(prisma, deps.authorizations, deps.people),
+    identitySources: deps.people.sources,
     keyring: deps.keyring,
   };
   const api = adminRoutes({ ...services, audit });

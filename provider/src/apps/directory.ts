@@ -18,6 +18,8 @@ export interface ClientInfo {
   tokenEndpointAuthMethod: string | null;
   /** After a rotation with a grace period: the previous AppSecret's hash and when it stops working. */
   previousSecret: { hash: string; expiresAt: Date } | null;
+  /** Confirming a login to this app needs a fresh passkey assertion (passkeys/confirm-gate.ts). */
+  requireUserVerification: boolean;
 }
 
 const CACHE_MS = 60_000;
@@ -40,6 +42,7 @@ export function createClientDirectory(prisma: PrismaClient) {
       callbackDomain: app.callbackDomain,
       redirectUris: app.redirectUris,
       tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
+      requireUserVerification: app.requireUserVerification,
       previousSecret: app.previousSecretHash && app.previousSecretExpiresAt ? { hash: app.previousSecretHash, expiresAt: app.previousSecretExpiresAt } : null,
       metadata: {
         client_id: app.appId,

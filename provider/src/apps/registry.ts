@@ -51,6 +51,8 @@ export const appInputSchema = z.strictObject({
   idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional(),
   /** PKCE (S256) required at /auth: yes for new apps; off for sites that cannot send it (WeChat-style requests are exempt anyway). */
   requirePkce: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  /** The Confirm tap on the phone needs the person's passkey (user verification), not only their signed-in phone. */
+  requireUserVerification: z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false']).transform((v) => v === 'yes' || v === 'true')]).optional(),
 });
 type AppInput = z.infer<typeof appInputSchema>;
 
@@ -167,6 +169,7 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
           tokenEndpointAuthMethod: input.tokenEndpointAuthMethod ?? 'client_secret_basic',
           idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? defaultIdTokenAlg(signingAlgs),
           requirePkce: input.requirePkce ?? true,
+          requireUserVerification: input.requireUserVerification ?? false,
         },
       });
       return { ...publicApp(app), appSecret };

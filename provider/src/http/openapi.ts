@@ -1,5 +1,7 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
+import type { ErrorList } from '../errors.js';
+import { parseWith } from './guard.js';
 
 /**
  * OpenAPI 3.1 documents built from the zod schemas the routes validate with, so the document
@@ -11,6 +13,10 @@ import { z } from 'zod';
  *   api.route(router, { method: 'post', path: '/apps', summary: '…', body: appInputSchema,
  *     responses: { 201: { description: 'Created', schema: appSchema } } }, handler);
  *   router.get('/openapi.json', api.serve);
+ *
+ * An operation may also name the error codes it answers (`errors`, from a capability's closed
+ * list): each status then documents exactly those codes. `withInput` turns a handler of parsed
+ * input into a route handler, so the one declaration both parses the request and documents it.
  */
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -28,6 +34,49 @@ export interface Operation {
   body?: z.ZodType;
   /** The successful answers; errors are the spec's `errorSchema`, as `default`. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Default: the method and path in camelCase (`postAppsAppIdSecret`). */
+  operationId?: string;
+  /** Security scheme names this operation needs; default: all of the spec's. `[]`: none. */
+  security?: string[];
+  /** The codes it may answer, each under its status (with the spec's common and auth errors). */
+  errors?: ErrorRef[];
+}
+
+/** One documented error: its code, status and the text people read. */
+export interface ErrorRef {
+  code: string;
+  status: number;
+  description: string;
+}
+
+/** `errorsOf(loginError, 'qr_expired', 'not_yours')`: entries of a capability's closed list. */
+export function errorsOf<L extends ErrorList>(factory: { list: L }, ...codes: (keyof L & string)[]): ErrorRef[] {
+  return codes.map((code) => ({ code, status: factory.list[code][0], description: factory.list[code][1] }));
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+/** What a handler of `withInput` receives: the request's params, query and body, parsed. */
+export interface Input<O extends Operation> {
+  params: Out<O['params']>;
+  query: Out<O['query']>;
+  body: Out<O['body']>;
+}
+
+/**
+ * A route handler that parses params, query and body with the operation's schemas (400
+ * invalid_request otherwise) and hands them to `handler`. An absent body is `{}` for an object
+ * schema, so its defaults and "required" messages apply.
+ */
+export function withInput<const O extends Operation>(op: O, handler: (input: Input<O>, req: Request, res: Response) => unknown): RequestHandler {
+  return async (req, res) => {
+    const body: unknown = req.body ?? (op.body instanceof z.ZodObject ? {} : undefined);
+    const input = {
+      params: op.params ? parseWith(op.params, req.params) : undefined,
+      query: op.query ? parseWith(op.query, req.query) : undefined,
+      body: op.body ? parseWith(op.body, body) : undefined,
+    } as Input<O>;
+    await handler(input, req, res);
+  };
 }
 
 export interface SpecOptions {
@@ -35,8 +84,12 @@ export interface SpecOptions {
   basePath: string;
   /** Every error answer's body (our `{error, error_description, request_id}`). */
   errorSchema: z.ZodType;
-  /** HTTP security schemes, all required for every operation (e.g. a bearer token). */
+  /** HTTP security schemes, all required for every operation unless it says otherwise (e.g. a bearer token). */
   securitySchemes?: Record<string, Record<string, unknown>>;
+  /** Errors any operation may answer (malformed input, rate limits, outages), when operations list theirs. */
+  commonErrors?: ErrorRef[];
+  /** Errors every operation that needs a security scheme may answer (a missing or revoked token). */
+  authErrors?: ErrorRef[];
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -68,9 +121,12 @@ export function createApiSpec(info: { title: string; version: string; descriptio
     for (const op of operations) {
       const item = (paths[opts.basePath + openApiPath(op.path)] ??= {});
       item[op.method] = {
-        operationId: `${op.method}${openApiPath(op.path)
-          .replace(/[{}]/g, '')
-          .replace(/(^|[/_-])(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
+        operationId:
+          op.operationId ??
+          `${op.method}${openApiPath(op.path)
+            .replace(/[{}]/g, '')
+            .replace(/(^|[/_-])(\w)/g, (_m, _s, c: string) => c.toUpperCase())}`,
+        ...(op.security ? { security: op.security.map((name) => ({ [name]: [] })) } : {}),
         summary: op.summary,
         ...(op.description ? { description: op.description } : {}),
         ...(op.tags ? { tags: op.tags } : {}),
@@ -86,6 +142,7 @@ export function createApiSpec(info: { title: string; version: string; descriptio
               { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: jsonSchema(r.schema, 'output') } } } : {}) },
             ]),
           ),
+          ...errorResponses(op),
           default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },
       };
@@ -98,6 +155,30 @@ export function createApiSpec(info: { title: string; version: string; descriptio
       components: { schemas: { Error: jsonSchema(opts.errorSchema, 'output') }, ...(opts.securitySchemes ? { securitySchemes: opts.securitySchemes } : {}) },
       ...(security.length ? { security } : {}),
     };
+  }
+
+  /** The operation's own codes (and the spec's common and auth ones), by status: each status admits exactly its codes. */
+  function errorResponses(op: Operation): Record<string, unknown> {
+    if (!op.errors) return {};
+    const secured = op.security ? op.security.length > 0 : Object.keys(opts.securitySchemes ?? {}).length > 0;
+    const byStatus = new Map<number, ErrorRef[]>();
+    for (const e of [...op.errors, ...(secured ? (opts.authErrors ?? []) : []), ...(opts.commonErrors ?? [])]) {
+      const list = byStatus.get(e.status) ?? [];
+      if (!list.some((x) => x.code === e.code)) byStatus.set(e.status, [...list, e]);
+    }
+    return Object.fromEntries(
+      [...byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([status, list]) => [
+          String(status),
+          {
+            description: list.map((e) => `\`${e.code}\`: ${e.description}`).join('\n'),
+            content: {
+              'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { properties: { error: { enum: list.map((e) => e.code) } } }] } },
+            },
+          },
+        ]),
+    );
   }
 
   return {

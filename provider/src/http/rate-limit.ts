@@ -238,6 +238,8 @@ export function createRateLimits(opts: RateLimitOptions) {
   // Per address first: a sprayer over it never reaches (nor fills) the per-username counters.
   const phoneLogin = middleware([[L.phoneLoginIp, byIp], [L.phoneLogin, bodyField('username')]], wrongCredentials);
   const phoneRegister = middleware([[L.phoneRegister, byIp]]);
+  // Passkey, assertion and SSO-handoff sign-ins: failures per address (there is no username to key on).
+  const phoneSignInIp = middleware([[L.phoneLoginIp, byIp]], wrongCredentials);
 
   /**
    * AppSecret checks, wherever a secret is presented (OAuth client auth, WeChat
@@ -266,6 +268,7 @@ export function createRateLimits(opts: RateLimitOptions) {
     /** Mounted first in the phone API router (`mobile/routes.ts`). */
     mobile: Router()
       .post('/login', express.json({ limit: '16kb' }), phoneLogin)
+      .post(['/login/passkey', '/login/assertion', '/login/sso'], phoneSignInIp)
       .post('/register', phoneRegister),
     /** POST /api/mobile/scans: per user; mount after the device-token check (res.locals.user). */
     scans: middleware([[L.scans, (req, res) => (res.locals.user?.id ? `u:${res.locals.user.id}` : `t:${digest(req.get('authorization'))}`)]]),

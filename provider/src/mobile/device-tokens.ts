@@ -15,7 +15,10 @@ const TOUCH_EVERY_MS = 5 * 60_000;
  */
 const SESSION_CACHE_MS = 30_000;
 
-/** Pub/sub channel: a device session id was revoked (every instance drops it from its cache). */
+/**
+ * Pub/sub channel: a device session id was revoked, or `user:<userId>` for every session of a
+ * person (disabled or deleted); every instance drops them from its cache.
+ */
 export const DEVICE_REVOKED = 'device-revoked';
 
 interface CachedSession {
@@ -36,7 +39,8 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
   const idleMs = opts.idleMs ?? 30 * 24 * 3600_000;
   // By token hash; null = no such token (so a stream of bad tokens does not reach the database).
   const sessions = createLocalCache<CachedSession | null>({ ttlMs: SESSION_CACHE_MS, max: 50_000 });
-  const forget = (sessionId: string) => sessions.deleteWhere((s) => s?.sessionId === sessionId);
+  const forget = (message: string) =>
+    message.startsWith('user:') ? sessions.deleteWhere((s) => s?.user.id === message.slice(5)) : sessions.deleteWhere((s) => s?.sessionId === message);
   return {
     async issue(userId: string, deviceName?: string): Promise<string> {
       const token = `sdt_${newSecret()}`;
@@ -50,7 +54,9 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       const tokenHash = hashSecret(token);
       const session = await sessions.getOrLoad(tokenHash, async () => {
         const row = await prisma.deviceSession.findUnique({ where: { tokenHash }, include: { user: true } });
-        return row ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt, lastUsedAt: row.lastUsedAt.getTime() } : null;
+        // A disabled person's sessions are revoked when it happens; this also covers a session
+        // that was being issued at that very moment.
+        return row ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt || !!row.user.disabledAt, lastUsedAt: row.lastUsedAt.getTime() } : null;
       });
       if (!session || session.revoked) return null;
       if (Date.now() - session.lastUsedAt > idleMs) return null;
@@ -68,7 +74,18 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       await onRevoked(sessionId);
     },
 
-    /** Drop a revoked session from this process's cache (called for every instance's revocations). */
+    /**
+     * Every session of a person ends (disabled or deleted): the rows are marked, then every
+     * instance drops the person's cached sessions at once. Returns how many were active.
+     */
+    async revokeAllOf(userId: string): Promise<number> {
+      const { count } = await prisma.deviceSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      forget(`user:${userId}`);
+      await onRevoked(`user:${userId}`);
+      return count;
+    },
+
+    /** Drop a revoked session (or `user:<id>`: a person's) from this process's cache (called for every instance's revocations). */
     forget,
     /** Drop every cached session (revocations may have been missed while pub/sub was down). */
     forgetAll: () => sessions.clear(),

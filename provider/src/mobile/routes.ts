@@ -2,24 +2,41 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Audit } from '../accounts/audit.js';
 import type { Authorizations } from '../accounts/authorizations.js';
+import { accountError } from '../accounts/error-codes.js';
+import type { SignInMethods } from '../accounts/sign-in-methods.js';
 import { nicknameSchema, passwordSchema, usernameSchema, type Users } from '../accounts/users.js';
-import { notFound } from '../errors.js';
-import { noStore, parseWith } from '../http/guard.js';
 import type { ClientDirectory } from '../apps/directory.js';
+import { notFound } from '../errors.js';
+import { errorsOf, type ErrorRef } from '../http/openapi.js';
 import { loginError } from '../login/error-codes.js';
 import type { Logins } from '../login/login.js';
 import type { QrSession } from '../login/machine.js';
+import type { PhoneRouteKit } from './api.js';
 import { mobileError } from './error-codes.js';
 import { sameNetwork } from './network.js';
-import { requireDevice, type DeviceTokens } from './device-tokens.js';
+import * as s from './schemas.js';
+import type { DeviceTokens } from './device-tokens.js';
+import type { PhoneSignIn } from './sign-in.js';
+
+/** Whether confirming needs a passkey, and the check itself (passkeys/confirm-gate.ts). */
+export interface ConfirmGate {
+  required(clientId: string): Promise<boolean>;
+  /** The errors `check` may throw, for the contract. */
+  errors: ErrorRef[];
+  /** Throws unless the confirm may go on (a fresh, verified passkey assertion when required). */
+  check(input: { qrId: string; clientId: string; userId: string; passkey: unknown }): Promise<void>;
+}
 
 export interface MobileDeps {
   users: Users;
   tokens: DeviceTokens;
+  signIn: PhoneSignIn;
+  methods: SignInMethods;
   logins: Logins;
   clients: ClientDirectory;
   authorizations: Authorizations;
   audit: Audit;
+  gate: ConfirmGate;
   /** Scans per user (http/rate-limit.ts); runs after the device token is checked. */
   scanLimit?: express.RequestHandler;
 }
@@ -38,70 +55,144 @@ export function qrIdFromPayload(payload: string): string | null {
   }
 }
 
-const registerBody = z.object({ username: usernameSchema, password: passwordSchema, nickname: nicknameSchema.optional() });
-/** No control characters (PostgreSQL text refuses NUL; none belongs in a name). */
-const printable = (max: number) => z.string().max(max).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
-const loginBody = z.object({ username: printable(64).min(1), password: z.string().min(1).max(256), deviceName: printable(100).optional() });
-const scanBody = z.object({ payload: z.string().min(1).max(2048) });
 const qrIdParam = z.object({ qrId: z.string().regex(QR_ID, 'not a QR id') });
 const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
+const APP_GONE: ErrorRef = { code: 'not_found', status: 404, description: 'The app asking to log in is no longer available.' };
+const deviceTag = ['Account'];
+const scanTag = ['Scans'];
 
-/** The phone app's API (API.md §3). */
-export function mobileRoutes(deps: MobileDeps): Router {
-  const { users, tokens, logins, clients, authorizations, audit } = deps;
+/** The phone app's accounts, scans and authorizations (API.md §3); declared on the phone API's contract. */
+export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
+  const { users, logins, clients, authorizations, audit } = deps;
+  const { api, auth, who } = kit;
   const router = Router();
-  const auth = requireDevice(tokens);
-  router.use(noStore, express.json({ limit: '16kb' }));
-  const who = (req: express.Request) => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+  const noLimit: express.RequestHandler = (_req, _res, next) => next();
 
-  router.post('/register', async (req, res) => {
-    const body = parseWith(registerBody, req.body);
-    const user = await users.register(body);
-    res.status(201).json({ user });
-  });
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/register',
+      operationId: 'register',
+      tags: deviceTag,
+      summary: 'Create a Saoma account with a username and password (the account is not signed in yet)',
+      body: z.object({ username: usernameSchema, password: passwordSchema, nickname: nicknameSchema.optional() }),
+      responses: { 201: { description: 'Created', schema: z.object({ user: s.userSchema }) } },
+      errors: errorsOf(accountError, 'username_taken'),
+    },
+    [],
+    async ({ body }, _req, res) => {
+      res.status(201).json({ user: await users.register(body) });
+    },
+  );
 
-  router.post('/login', async (req, res) => {
-    const body = parseWith(loginBody, req.body);
-    const user = await users.authenticate(body.username, body.password);
-    if (!user) throw mobileError('invalid_credentials');
-    const token = await tokens.issue(user.id, body.deviceName);
-    await audit.record('device.login', { userId: user.id, ...who(req), detail: { deviceName: body.deviceName ?? null } });
-    res.json({ token, user });
-  });
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/login',
+      operationId: 'signInWithPassword',
+      tags: deviceTag,
+      summary: 'Sign in with a username and password: a device token',
+      body: z.object({ username: s.printable(64).min(1), password: z.string().min(1).max(256), deviceName: s.deviceNameSchema.optional() }),
+      responses: { 200: { description: 'Signed in', schema: s.signedInSchema } },
+      errors: [...errorsOf(mobileError, 'invalid_credentials'), ...errorsOf(accountError, 'account_disabled')],
+    },
+    [],
+    async ({ body }, req, res) => {
+      const user = await users.authenticate(body.username, body.password);
+      if (!user) throw mobileError('invalid_credentials');
+      res.json(await deps.signIn(user, { method: 'password', deviceName: body.deviceName }, who(req)));
+    },
+  );
 
-  router.post('/logout', auth, async (req, res) => {
-    await tokens.revoke(res.locals.deviceSessionId!);
-    await audit.record('device.logout', { userId: res.locals.user!.id, ...who(req) });
-    res.status(204).end();
-  });
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/logout',
+      operationId: 'signOut',
+      tags: deviceTag,
+      security: ['deviceToken'],
+      summary: 'Sign this device out: its token stops working at once, on every instance',
+      responses: { 204: { description: 'Signed out' } },
+    },
+    [auth],
+    async (_input, req, res) => {
+      await deps.tokens.revoke(res.locals.deviceSessionId!);
+      await audit.record('device.logout', { userId: res.locals.user!.id, ...who(req) });
+      res.status(204).end();
+    },
+  );
 
-  router.get('/me', auth, (_req, res) => {
-    res.json({ user: res.locals.user });
-  });
+  api.route(
+    router,
+    {
+      method: 'get',
+      path: '/me',
+      operationId: 'me',
+      tags: deviceTag,
+      security: ['deviceToken'],
+      summary: 'Who is signed in, and the ways this account can sign in',
+      responses: { 200: { description: 'The account', schema: s.meSchema } },
+    },
+    [auth],
+    async (_input, _req, res) => {
+      const user = res.locals.user!;
+      res.json({ user, signInMethods: await deps.methods.of(user.id) });
+    },
+  );
 
-  router.post('/scans', auth, deps.scanLimit ?? ((_req, _res, next) => next()), async (req, res) => {
-    const { payload } = parseWith(scanBody, req.body);
-    const qrId = qrIdFromPayload(payload);
-    if (!qrId) throw mobileError('invalid_qr');
-    const session = await logins.scan(qrId, res.locals.user!, who(req));
-    res.json(await describe(session, req));
-  });
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/scans',
+      operationId: 'scan',
+      tags: scanTag,
+      security: ['deviceToken'],
+      summary: 'Scan a login QR code: binds it to this person and says who is asking',
+      description: 'The payload is the QR text (`<issuer>/q/<qrId>`) or a bare qrId. The browser that shows the code is told who scanned.',
+      body: z.object({ payload: z.string().min(1).max(2048) }),
+      responses: { 200: { description: 'The login to decide on', schema: s.scanSchema } },
+      errors: [...errorsOf(mobileError, 'invalid_qr'), ...errorsOf(loginError, 'qr_not_found', 'qr_expired', 'already_scanned', 'conflict'), APP_GONE],
+    },
+    [auth, deps.scanLimit ?? noLimit],
+    async ({ body }, req, res) => {
+      const qrId = qrIdFromPayload(body.payload);
+      if (!qrId) throw mobileError('invalid_qr');
+      const session = await logins.scan(qrId, res.locals.user!, who(req));
+      res.json(await describe(session, req));
+    },
+  );
 
-  /**
-   * What a login link asks, without scanning it: a link opened from a chat or a page must show
-   * the request and wait for a tap (the browser hears nothing until then, not even who looked).
-   */
-  router.get('/requests/:qrId', auth, async (req, res) => {
-    const { qrId } = parseWith(qrIdParam, req.params);
-    const session = await logins.get(qrId);
-    if (!session) throw loginError('qr_not_found');
-    const status = logins.snapshot(session).status;
-    if (status === 'expired') throw loginError('qr_expired');
-    if (status !== 'pending' && session.userId !== res.locals.user!.id) throw loginError('already_scanned');
-    res.json({ ...(await describe(session, req)), status });
-  });
+  api.route(
+    router,
+    {
+      method: 'get',
+      path: '/requests/:qrId',
+      operationId: 'loginRequest',
+      tags: scanTag,
+      security: ['deviceToken'],
+      summary: 'What a login link asks, without scanning it',
+      description:
+        'A link opened from a chat or a page must show the request and wait for a tap: the browser hears nothing until the scan, not even who looked.',
+      params: qrIdParam,
+      responses: { 200: { description: 'The login and its state', schema: s.scanSchema.extend({ status: s.snapshotSchema.shape.status }) } },
+      errors: [...errorsOf(loginError, 'qr_not_found', 'qr_expired', 'already_scanned'), APP_GONE],
+    },
+    [auth],
+    async ({ params }, req, res) => {
+      const session = await logins.get(params.qrId);
+      if (!session) throw loginError('qr_not_found');
+      const status = logins.snapshot(session).status;
+      if (status === 'expired') throw loginError('qr_expired');
+      if (status !== 'pending' && session.userId !== res.locals.user!.id) throw loginError('already_scanned');
+      res.json({ ...(await describe(session, req)), status });
+    },
+  );
 
-  /** The login as the phone shows it: the app, what it gets, who asks from where. */
+  /** The login as the phone shows it: the app, what it gets, who asks from where, whether Confirm needs a passkey. */
   async function describe(session: QrSession, req: express.Request) {
     const client = await clients.get(session.clientId);
     if (!client) throw notFound('The app asking to log in is no longer available.');
@@ -111,43 +202,137 @@ export function mobileRoutes(deps: MobileDeps): Router {
       scopes: session.scopes,
       requester: { ...session.requester, sameNetworkAsPhone: sameNetwork(session.requester.ip, req.ip ?? '') },
       expiresAt: new Date(session.expiresAt).toISOString(),
+      passkeyRequired: await deps.gate.required(session.clientId),
     };
   }
 
-  for (const decision of ['confirm', 'deny'] as const) {
-    router.post(`/scans/:qrId/${decision}`, auth, async (req, res) => {
-      const { qrId } = parseWith(qrIdParam, req.params);
-      const session = await logins.decide(qrId, res.locals.user!.id, decision, who(req));
+  const decisionErrors = errorsOf(loginError, 'qr_not_found', 'qr_expired', 'not_scanned', 'not_yours', 'already_decided', 'conflict');
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/scans/:qrId/confirm',
+      operationId: 'confirm',
+      tags: scanTag,
+      security: ['deviceToken'],
+      summary: 'Confirm the scanned login: the browser goes on to the site',
+      description:
+        'When the scan said `passkeyRequired`, send `passkey`: the assertion for the options of POST /scans/{qrId}/confirm/options, made with user verification.',
+      params: qrIdParam,
+      body: z.object({ passkey: z.unknown().optional().describe('A WebAuthn AuthenticationResponseJSON (when the scan said passkeyRequired)') }),
+      bodyRequired: false,
+      responses: { 200: { description: 'Confirmed', schema: s.decisionSchema } },
+      errors: [...decisionErrors, ...deps.gate.errors],
+    },
+    [auth],
+    async ({ params, body }, req, res) => {
+      const userId = res.locals.user!.id;
+      const current = await logins.get(params.qrId);
+      // Only the scanner's own, undecided login meets the gate; anything else gets the core's error.
+      if (current?.userId === userId && current.status === 'scanned')
+        await deps.gate.check({ qrId: params.qrId, clientId: current.clientId, userId, passkey: body.passkey });
+      const session = await logins.decide(params.qrId, userId, 'confirm', who(req));
       res.json({ status: session.status });
-    });
-  }
+    },
+  );
 
-  router.get('/scans/:qrId', auth, async (req, res) => {
-    const { qrId } = parseWith(qrIdParam, req.params);
-    const session = await logins.get(qrId);
-    if (!session) throw loginError('qr_not_found');
-    if (session.userId !== res.locals.user!.id) throw loginError('not_yours');
-    res.json(logins.snapshot(session));
-  });
+  api.route(
+    router,
+    {
+      method: 'post',
+      path: '/scans/:qrId/deny',
+      operationId: 'deny',
+      tags: scanTag,
+      security: ['deviceToken'],
+      summary: 'Deny the scanned login: final; the browser is told, the site gets access_denied',
+      params: qrIdParam,
+      responses: { 200: { description: 'Denied', schema: s.decisionSchema } },
+      errors: decisionErrors,
+    },
+    [auth],
+    async ({ params }, req, res) => {
+      const session = await logins.decide(params.qrId, res.locals.user!.id, 'deny', who(req));
+      res.json({ status: session.status });
+    },
+  );
 
-  router.get('/authorizations', auth, async (_req, res) => {
-    res.json({ authorizations: await authorizations.listForUser(res.locals.user!.id) });
-  });
+  api.route(
+    router,
+    {
+      method: 'get',
+      path: '/scans/:qrId',
+      operationId: 'scanStatus',
+      tags: scanTag,
+      security: ['deviceToken'],
+      summary: 'The state of a login this person scanned',
+      params: qrIdParam,
+      responses: { 200: { description: 'Its state now', schema: s.snapshotSchema } },
+      errors: errorsOf(loginError, 'qr_not_found', 'not_yours'),
+    },
+    [auth],
+    async ({ params }, _req, res) => {
+      const session = await logins.get(params.qrId);
+      if (!session) throw loginError('qr_not_found');
+      if (session.userId !== res.locals.user!.id) throw loginError('not_yours');
+      res.json(logins.snapshot(session));
+    },
+  );
 
-  router.delete('/authorizations/:appId', auth, async (req, res) => {
-    const { appId } = parseWith(appIdParam, req.params);
-    await authorizations.revoke(res.locals.user!.id, appId);
-    await audit.record('authorization.revoked', { userId: res.locals.user!.id, appId, ...who(req) });
-    res.status(204).end();
-  });
+  api.route(
+    router,
+    {
+      method: 'get',
+      path: '/authorizations',
+      operationId: 'authorizations',
+      tags: ['Authorizations'],
+      security: ['deviceToken'],
+      summary: 'The apps this person approved, most recent first',
+      responses: { 200: { description: 'Approved apps', schema: z.object({ authorizations: z.array(s.authorizationSchema) }) } },
+    },
+    [auth],
+    async (_input, _req, res) => {
+      res.json({ authorizations: await authorizations.listForUser(res.locals.user!.id) });
+    },
+  );
 
-  router.get('/activity', auth, async (_req, res) => {
-    res.json({ events: await audit.forUser(res.locals.user!.id) });
-  });
+  api.route(
+    router,
+    {
+      method: 'delete',
+      path: '/authorizations/:appId',
+      operationId: 'revokeAuthorization',
+      tags: ['Authorizations'],
+      security: ['deviceToken'],
+      summary: 'Revoke an app: its tokens for this person stop working at once; the next login asks again',
+      params: appIdParam,
+      responses: { 204: { description: 'Revoked' } },
+      errors: [{ code: 'not_found', status: 404, description: 'You have not authorized this app.' }],
+    },
+    [auth],
+    async ({ params }, req, res) => {
+      await authorizations.revoke(res.locals.user!.id, params.appId);
+      await audit.record('authorization.revoked', { userId: res.locals.user!.id, appId: params.appId, ...who(req) });
+      res.status(204).end();
+    },
+  );
 
-  router.use((_req, _res) => {
-    throw notFound('No such phone API endpoint.');
-  });
+  api.route(
+    router,
+    {
+      method: 'get',
+      path: '/activity',
+      operationId: 'activity',
+      tags: ['Authorizations'],
+      security: ['deviceToken'],
+      summary: "This person's recent sign-ins, scans, decisions and revocations (50, newest first)",
+      responses: { 200: { description: 'Recent events', schema: z.object({ events: z.array(s.activitySchema) }) } },
+    },
+    [auth],
+    async (_input, _req, res) => {
+      res.json({ events: await audit.forUser(res.locals.user!.id) });
+    },
+  );
+
   return router;
 }
 

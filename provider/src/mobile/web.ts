@@ -9,6 +9,9 @@ const APP_DIR = fileURLToPath(new URL('../../public/app/', import.meta.url));
 // Resolved through Node so the app always gets the qr-scanner version package.json pins.
 const QR_SCANNER_DIR = path.dirname(createRequire(import.meta.url).resolve('qr-scanner/package.json'));
 const QR_SCANNER_FILES = new Set(['/qr-scanner.min.js', '/qr-scanner.min.js.map', '/qr-scanner-worker.min.js', '/qr-scanner-worker.min.js.map']);
+// The WebAuthn helper, as the ES modules it ships (relative imports between its own files);
+// its exports map hides package.json, so from its CommonJS entry (script/) to the esm/ beside it.
+const WEBAUTHN_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'esm');
 
 /**
  * The phone web app (API.md §3): `/app` and `/q/:qrId` (what a plain phone camera opens from
@@ -36,9 +39,13 @@ export function phoneWebRoutes(): Router {
 
   // The camera fallback library, straight from node_modules (only the files the browser needs).
   router.use('/app/vendor/qr-scanner', onlyFiles(QR_SCANNER_FILES), express.static(QR_SCANNER_DIR, { maxAge: '1d', index: false }));
+  // Passkeys: @simplewebauthn/browser's ES modules, scripts only (not its typings or maps).
+  router.use('/app/vendor/simplewebauthn', onlyScripts, express.static(WEBAUTHN_DIR, { maxAge: '1d', index: false }));
 
   return router;
 }
+
+const onlyScripts: RequestHandler = (req, res, next) => (/^\/[a-zA-Z0-9/]+\.js$/.test(req.path) ? next() : void res.status(404).type('text').send('Not found'));
 
 function onlyFiles(allowed: Set<string>): RequestHandler {
   return (req, res, next) => (allowed.has(req.path) ? next() : void res.status(404).type('text').send('Not found'));

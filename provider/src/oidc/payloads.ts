@@ -58,7 +58,7 @@ export function createPayloads(deps: { store: EphemeralStore; prisma: PrismaClie
   const { prisma } = deps;
   const revoke = (grantId: string) => revokeGrant(deps, grantId);
 
-  async function grantIds(where: { clientId: string; accountId?: string }): Promise<string[]> {
+  async function grantIds(where: { clientId?: string; accountId?: string }): Promise<string[]> {
     const rows = await prisma.oidcPayload.findMany({ where: { kind: 'Grant', ...where }, select: { grantId: true } });
     return rows.map((r) => r.grantId).filter((id): id is string => !!id);
   }
@@ -115,6 +115,17 @@ export function createPayloads(deps: { store: EphemeralStore; prisma: PrismaClie
     async revokePersonAtApp(accountId: string, clientId: string): Promise<number> {
       const ids = await grantIds({ clientId, accountId });
       for (const grantId of ids) await revoke(grantId);
+      return ids.length;
+    },
+
+    /**
+     * Everything issued to one person at every app (disabled or deleted): their grants with
+     * their tokens, then any row left for them (refresh tokens whose Grant is already gone).
+     */
+    async revokePerson(accountId: string): Promise<number> {
+      const ids = await grantIds({ accountId });
+      for (const grantId of ids) await revoke(grantId);
+      await prisma.oidcPayload.deleteMany({ where: { accountId } });
       return ids.length;
     },
 

@@ -13,7 +13,7 @@ const TOKEN_OPS = ['token', 'token_type_hint', 'client_id', 'client_secret'];
 const LOGOUT = ['id_token_hint', 'post_logout_redirect_uri', 'state', 'client_id', 'logout_hint', 'ui_locales', 'xsrf', 'logout'];
 const QRCONNECT = ['appid', 'redirect_uri', 'response_type', 'scope', 'state', 'lang', 'login_type', 'self_redirect', 'style', 'href', 'parent_origin', 'stylelite', 'fast_login'];
 const SNS = ['appid', 'secret', 'code', 'grant_type', 'refresh_token', 'access_token', 'openid', 'lang'];
-const MOBILE = ['username', 'password', 'nickname', 'deviceName', 'payload', 'picture', 'locale'];
+const MOBILE = ['username', 'password', 'nickname', 'deviceName', 'payload', 'picture', 'locale', 'source', 'assertion', 'code', 'response', 'passkey', 'name'];
 const ADMIN = ['name', 'redirectUris', 'callbackDomain', 'logoUrl', 'homepage', 'description', 'tokenEndpointAuthMethod', 'status', 'developerId'];
 
 type Template = { surface: Surface; methods?: fc.Arbitrary<string>; path: fc.Arbitrary<string>; fields?: string[]; stream?: boolean };
@@ -67,13 +67,20 @@ export function surfaces(ctx: Ctx, opts: { wechat: boolean; adminWeb: boolean })
     ],
     mobile: [
       { surface: 'mobile', path: fc.constantFrom('/api/mobile/register', '/api/mobile/login', '/api/mobile/logout', '/api/mobile/me', '/api/mobile/scans', '/api/mobile/authorizations', '/api/mobile/activity') },
-      { surface: 'mobile', path: fc.tuple(qrId, fc.constantFrom('', '/confirm', '/deny', '/x')).map(([q, a]) => `/api/mobile/scans/${q}${a}`) },
+      {
+        surface: 'mobile',
+        path: fc.constantFrom('/api/mobile/login/passkey', '/api/mobile/login/passkey/options', '/api/mobile/login/assertion', '/api/mobile/login/sso', '/api/mobile/sign-in-options', '/api/mobile/passkeys', '/api/mobile/passkeys/options', '/api/mobile/openapi.json'),
+      },
+      { surface: 'mobile', path: fc.oneof(segment, fc.constant('AAAA')).map((id) => `/api/mobile/passkeys/${id}`) },
+      { surface: 'mobile', path: fc.tuple(qrId, fc.constantFrom('', '/confirm', '/confirm/options', '/deny', '/x')).map(([q, a]) => `/api/mobile/scans/${q}${a}`) },
       { surface: 'mobile', path: fc.oneof(fc.constant(ctx.appId), segment).map((a) => `/api/mobile/authorizations/${a}`) },
       { surface: 'mobile', path: fc.tuple(segment, query(['x'], v)).map(([s, q]) => `/api/mobile/${s}${q}`) },
     ],
     web: [
       { surface: 'web', path: fc.tuple(fc.constantFrom('/app', '/app/', '/app/manifest.webmanifest', '/app/sw.js', '/healthz', '/', '/favicon.ico', '/robots.txt'), query(['lang', 'x'], v)).map(([p, q]) => p + q) },
       { surface: 'web', path: qrId.map((q) => `/q/${q}`) },
+      { surface: 'web', path: fc.tuple(fc.oneof(fc.constant('corp'), segment), fc.constantFrom('', '/callback'), query(['state', 'code', 'error', 'iss'], v)).map(([id, c, q]) => `/app/sso/${id}${c}${q}`) },
+      { surface: 'web', path: fc.oneof(fc.constantFrom('index.js', 'methods/startAuthentication.js', 'index.d.ts', '../package.json', '%2e%2e/%2e%2e/package.json'), segment).map((f) => `/app/vendor/simplewebauthn/${f}`) },
       { surface: 'web', path: fc.oneof(fc.constantFrom('qr-scanner.min.js', 'qr-scanner-worker.min.js', 'package.json', '../package.json', '%2e%2e/%2e%2e/package.json'), segment).map((f) => `/app/vendor/qr-scanner/${f}`) },
       { surface: 'web', path: fc.oneof(fc.constantFrom('saoma.css', 'qr-page.js', 'app/app.js', '../src/app.ts', '..%2fsrc%2fapp.ts', '%2e%2e/%2e%2e/package.json', '.env'), segment).map((f) => `/static/${f}`) },
       { surface: 'web', path: fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`) },

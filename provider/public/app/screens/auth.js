@@ -1,13 +1,20 @@
-// Sign in and sign up. A new account is signed in straight away.
+// Sign in and sign up. A new account is signed in straight away. Besides the password: a
+// passkey, and "Sign in with <organisation SSO>" for each single sign-on the admin configured.
 import { api, session } from '../api.js';
 import { h } from '../dom.js';
 import { errorText } from '../errors.js';
 import { summariseUserAgent } from '../format.js';
 import { t } from '../i18n.js';
+import { icon } from '../icons.js';
+import { cancelled, passkeysAvailable, usePasskey } from '../webauthn.js';
 
 export function authScreen(app, mode = 'signin') {
   const signup = mode === 'signup';
   const message = h('p', { class: 'message error', role: 'alert', id: 'auth-message' });
+  if (app.signInError) {
+    message.textContent = errorText(app.signInError);
+    app.signInError = null;
+  }
   const field = (id, label, attrs) => h('label', { class: 'field', for: id }, h('span', {}, label), h('input', { id, name: id, ...attrs }));
   const username = field('username', t('username'), {
     autocomplete: 'username',
@@ -46,17 +53,47 @@ export function authScreen(app, mode = 'signin') {
     }
   }
 
+  // The other ways in, under the form (sign-in only).
+  const others = h('div', { class: 'stack other-sign-in', id: 'other-sign-in' });
+  if (!signup) {
+    if (passkeysAvailable()) {
+      const passkey = h('button', { type: 'button', class: 'secondary block', id: 'passkey-sign-in' }, icon('key'), h('span', {}, t('signInWithPasskey')));
+      passkey.addEventListener('click', async () => {
+        passkey.disabled = true;
+        message.textContent = '';
+        try {
+          const options = await api('POST', '/login/passkey/options');
+          const response = await usePasskey(options);
+          const { token, user } = await api('POST', '/login/passkey', { response, deviceName: deviceName() });
+          session.save(token, user);
+          app.signedIn(user);
+        } catch (err) {
+          message.textContent = cancelled(err) ? t('passkeyCancelled') : errorText(err);
+          passkey.disabled = false;
+        }
+      });
+      others.append(passkey);
+    }
+    // Each SSO is a plain link: the browser goes to the organisation and comes back to /app.
+    const here = app.alive();
+    api('GET', '/sign-in-options').then(
+      ({ sso }) => here() && others.append(...sso.map((s) => h('a', { class: 'button secondary block', href: s.url, dataset: { sso: s.id } }, t('signInWith', { name: s.name })))),
+      () => {}, // offline: the password and passkey are still there
+    );
+  }
+
   return app.frame(
     { name: signup ? 'signup' : 'signin' },
     h('section', { class: 'hero' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 72, height: 72 }), h('h1', {}, t(signup ? 'signUp' : 'signIn')), h('p', { class: 'muted' }, t('tagline'))),
     app.takeNotice(),
     h('form', { class: 'stack', id: 'auth-form', onsubmit: onSubmit }, username, nickname, password, message, submit),
+    signup ? null : others,
     h('button', { type: 'button', class: 'link-button', id: 'auth-switch', onclick: () => app.show(authScreen, signup ? 'signin' : 'signup') }, t(signup ? 'toSignIn' : 'toSignUp')),
   );
 }
 
 /** "Chrome on Android": how this phone appears in the account's device list and audit trail. */
-function deviceName() {
+export function deviceName() {
   const { browser, os } = summariseUserAgent(navigator.userAgent);
   return [browser ?? 'Browser', os ? `on ${os}` : ''].join(' ').trim().slice(0, 100);
 }

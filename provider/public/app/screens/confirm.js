@@ -9,6 +9,7 @@ import { formatAgo, formatCountdown, formatTime, summariseUserAgent } from '../f
 import { getLang, has, t } from '../i18n.js';
 import { icon } from '../icons.js';
 import { rememberAppNames } from '../names.js';
+import { cancelled, passkeysAvailable, usePasskey } from '../webauthn.js';
 
 /**
  * Scan (POST /scans) then show what is being asked; errors go to their result screen. `via`
@@ -92,20 +93,29 @@ function confirmScreen(app, scan) {
   setTimeout(tick, 0); // first check after this screen is in place (it may already be over)
 
   const deny = h('button', { type: 'button', class: 'deny', id: 'deny', onclick: () => decide('deny') }, icon('cross'), h('span', {}, t('deny')));
-  const confirm = h('button', { type: 'button', class: 'confirm', id: 'confirm', onclick: () => decide('confirm') }, icon('check'), h('span', {}, t('confirm')));
+  const confirm = h('button', { type: 'button', class: 'confirm', id: 'confirm', onclick: () => decide('confirm') }, icon(scan.passkeyRequired ? 'key' : 'check'), h('span', {}, t(scan.passkeyRequired ? 'confirmWithPasskey' : 'confirm')));
+  const path = `/scans/${encodeURIComponent(scan.qrId)}`;
+
+  /** When the site asks for it, the Confirm tap carries a fresh passkey assertion for this QR. */
+  async function passkeyProof() {
+    if (!passkeysAvailable()) throw Object.assign(new Error(t('passkeysUnavailable')), { code: 'passkeys_unavailable' });
+    return { passkey: await usePasskey(await api('POST', `${path}/confirm/options`)) };
+  }
 
   async function decide(what) {
     deny.disabled = confirm.disabled = true;
     message.textContent = '';
     const alive = app.alive();
     try {
-      const result = await api('POST', `/scans/${encodeURIComponent(scan.qrId)}/${what}`);
+      const body = what === 'confirm' && scan.passkeyRequired ? await passkeyProof() : undefined;
+      const result = await api('POST', `${path}/${what}`, body);
       if (alive()) app.show(resultScreen, { kind: result.status, appName: site.name });
     } catch (err) {
-      if (!alive() || err.status === 401) return;
-      if (err.code === 'network_error') {
-        // Nothing was decided; let the person try again while the code is alive.
-        message.textContent = t('networkError');
+      if (!alive() || err.code === 'invalid_token') return;
+      // Nothing was decided; let the person try again while the code is alive.
+      const retry = { network_error: t('networkError'), passkeys_unavailable: t('passkeysUnavailable'), passkey_invalid: t('err_passkey_invalid'), passkey_challenge_invalid: t('err_passkey_challenge_invalid') }[err.code];
+      if (retry || cancelled(err)) {
+        message.textContent = retry ?? t('passkeyCancelled');
         deny.disabled = confirm.disabled = false;
       } else app.show(resultScreen, { ...resultOf(err), appName: site.name });
     }
@@ -143,6 +153,7 @@ function confirmScreen(app, scan) {
       ),
     ),
     h('div', { class: 'countdown' }, h('div', { class: 'bar' }, bar), countdown),
+    scan.passkeyRequired ? h('p', { class: 'tip', id: 'passkey-required' }, icon('key'), h('span', {}, t('passkeyRequiredHint'))) : null,
     h('p', { class: 'tip' }, icon('alert'), h('span', {}, t('onlyIfYou'))),
     message,
     h('div', { class: 'decision' }, deny, confirm),
@@ -153,7 +164,7 @@ function confirmScreen(app, scan) {
 
 /** Map an API error onto the result screen the person should see. */
 function resultOf(err) {
-  const known = ['qr_expired', 'already_scanned', 'not_yours', 'already_decided', 'invalid_qr', 'qr_not_found'];
+  const known = ['qr_expired', 'already_scanned', 'not_yours', 'already_decided', 'invalid_qr', 'qr_not_found', 'no_passkey', 'user_verification_required'];
   if (known.includes(err.code)) return { kind: err.code };
   if (err.status === 410) return { kind: 'qr_expired' };
   if (err.status === 409) return { kind: 'already_scanned' };
@@ -169,6 +180,8 @@ const LOOKS = {
   qr_expired: ['warn', 'timer'],
   already_scanned: ['warn', 'user'],
   not_yours: ['bad', 'user'],
+  no_passkey: ['warn', 'key'],
+  user_verification_required: ['warn', 'key'],
 };
 
 export function resultScreen(app, { kind, appName = '', detail }) {
@@ -191,7 +204,8 @@ export function resultScreen(app, { kind, appName = '', detail }) {
       'div',
       { class: 'stack' },
       again ? h('button', { type: 'button', class: 'primary block', id: 'scan-again', onclick: () => app.go('#/scan') }, t('scanAgain')) : null,
-      h('button', { type: 'button', class: again ? 'secondary block' : 'primary block', id: 'done', onclick: () => app.go('#/') }, t('done')),
+      kind === 'no_passkey' ? h('button', { type: 'button', class: 'primary block', id: 'go-add-passkey', onclick: () => app.go('#/account') }, t('addPasskey')) : null,
+      h('button', { type: 'button', class: again || kind === 'no_passkey' ? 'secondary block' : 'primary block', id: 'done', onclick: () => app.go('#/') }, t('done')),
     ),
   );
   app.root.dataset.result = kind;

@@ -15,6 +15,9 @@ import type { AdminTokens } from '../tokens.js';
 import { auditQuery, type Usage } from '../usage.js';
 import { accountRoutes } from './routes-accounts.js';
 import * as out from './schemas.js';
+import type { IdentitySources } from '../../identity/sources.js';
+import { identityRoutes } from './routes-identity.js';
+import { peopleRoutes } from './routes-people.js';
 
 // Printable ASCII: a NUL would reach PostgreSQL (which refuses it in text) as a 500.
 const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
@@ -28,6 +31,7 @@ export interface AdminServices {
   usage: Usage;
   users: AdminUsers;
   keyring: Keyring;
+  identitySources: IdentitySources;
 }
 
 /**
@@ -143,8 +147,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       },
     );
   }
-  const { developers, admins, tokens } = deps;
+  const { developers, admins, tokens, identitySources } = deps;
   if (developers && admins && tokens && usage && users) accountRoutes({ route, developers, admins, tokens, usage, users, record });
+  if (users) peopleRoutes({ route, users, record });
+  if (identitySources) identityRoutes({ route, sources: identitySources, record });
 
   router.use((_req, _res) => {
     throw notFound('No such admin API endpoint.');

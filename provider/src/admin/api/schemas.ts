@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PublicUser } from '../../accounts/users.js';
 import type { PublicApp } from '../../apps/registry.js';
+import type { IdentitySources } from '../../identity/sources.js';
 import type { Keyring } from '../../keys/keyring.js';
 import type { PublicAdmin } from '../admins.js';
 import type { PublicDeveloper } from '../developers.js';
@@ -36,6 +37,7 @@ export const appSchema = z.object({
   tokenEndpointAuthMethod: nullable(z.string()).describe('client_secret_basic | client_secret_post; null: not yet pinned'),
   idTokenSignedResponseAlg: z.string(),
   requirePkce: z.boolean(),
+  requireUserVerification: z.boolean().describe("Confirming needs the person's passkey (user verification)"),
   previousSecretExpiresAt: nullable(time).describe('Until when the AppSecret replaced last still works (a grace period), if it does'),
   createdAt: time,
   updatedAt: time,
@@ -99,8 +101,68 @@ const userAuthorization = z.object({
   createdAt: time,
   lastUsedAt: time,
 });
-export const userDetailSchema = userSchema.extend({ authorizations: z.array(userAuthorization) });
-export const userListSchema = z.object({ users: z.array(userSchema.extend({ authorizations: z.number().int().describe('Active authorizations') })) });
+/** A person as admins see them: the profile, whether they may sign in, and (in detail) how. */
+const personSchema = userSchema.extend({ status: z.enum(['active', 'disabled']), disabledAt: nullable(time) });
+const identitySchema = z.object({
+  id: z.string().describe('The link id (to unlink it)'),
+  sourceId: z.string(),
+  sourceName: z.string(),
+  kind: z.string().describe('assertion | oidc'),
+  subject: z.string(),
+  linkedAt: time,
+  lastUsedAt: nullable(time),
+});
+const signInMethodsSchema = z.object({
+  password: z.boolean(),
+  passkeys: z.array(z.object({ id: z.string(), name: z.string(), createdAt: time, lastUsedAt: nullable(time), backedUp: z.boolean() })),
+  identities: z.array(identitySchema),
+});
+export const userDetailSchema = personSchema.extend({ signInMethods: signInMethodsSchema, authorizations: z.array(userAuthorization) });
+export const userListSchema = z.object({ users: z.array(personSchema.extend({ authorizations: z.number().int().describe('Active authorizations') })) });
+export const userStatusSchema = userDetailSchema.extend({
+  devicesSignedOut: z.number().int().describe('Device sessions ended (disable)'),
+  grantsRevoked: z.number().int().describe("Sites' grants revoked (disable)"),
+});
+export const deletedUserSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  deleted: z.literal(true),
+  devicesSignedOut: z.number().int(),
+  grantsRevoked: z.number().int(),
+});
+export const identityListSchema = z.object({ identities: z.array(identitySchema) });
+export const linkedSchema = z.object({ userId: z.string(), username: z.string(), identity: identitySchema });
+export const unlinkedSchema = z.object({ userId: z.string(), username: z.string(), linkId: z.string(), unlinked: z.literal(true) });
+
+/** Identity sources: trusted sign-in (assertion) or federated sign-in (oidc); never a client secret. */
+const sourceCommon = {
+  id: z.string(),
+  name: z.string(),
+  status: z.string().describe('active | disabled'),
+  issuer: z.string(),
+  links: z.number().int().optional(),
+  createdAt: time,
+  updatedAt: time,
+};
+export const identitySourceSchema = z.union([
+  z.object({
+    ...sourceCommon,
+    kind: z.literal('assertion'),
+    audience: nullable(z.string()),
+    jwksUrl: nullable(z.string()),
+    jwks: z.unknown().describe('Inline public keys (a JWK Set), or null'),
+    algorithms: z.array(z.string()),
+  }),
+  z.object({
+    ...sourceCommon,
+    kind: z.literal('oidc'),
+    clientId: nullable(z.string()),
+    hasClientSecret: z.boolean(),
+    scopes: z.array(z.string()),
+    redirectUri: z.string().describe('Register it at the provider'),
+  }),
+]);
+export const deletedSourceSchema = z.object({ id: z.string(), name: z.string(), links: z.number().int(), deleted: z.literal(true) });
 export const userAuthorizationsSchema = z.object({ authorizations: z.array(userAuthorization) });
 export const revokedSchema = z.object({ userId: z.string(), username: z.string(), appId: z.string(), revoked: z.literal(true) });
 
@@ -156,5 +218,10 @@ same<Out<typeof userDetailSchema>, Awaited<ReturnType<AdminUsers['get']>>>(true)
 same<Out<typeof userListSchema>['users'], Awaited<ReturnType<AdminUsers['search']>>>(true);
 same<Out<typeof appAuthorizationsSchema>['authorizations'], Awaited<ReturnType<AdminUsers['ofApp']>>>(true);
 same<Out<typeof revokedSchema>, Awaited<ReturnType<AdminUsers['revoke']>>>(true);
+same<Out<typeof userStatusSchema>, Awaited<ReturnType<AdminUsers['setDisabled']>>>(true);
+same<Out<typeof deletedUserSchema>, Awaited<ReturnType<AdminUsers['remove']>>>(true);
+same<Out<typeof linkedSchema>, Awaited<ReturnType<AdminUsers['link']>>>(true);
+same<Out<typeof unlinkedSchema>, Awaited<ReturnType<AdminUsers['unlink']>>>(true);
+same<Out<typeof deletedSourceSchema>, Awaited<ReturnType<IdentitySources['delete']>>>(true);
 same<Out<typeof keySchema>[], Awaited<ReturnType<Keyring['list']>>>(true);
 same<Out<typeof rotatedKeysSchema>, Awaited<ReturnType<Keyring['rotate']>>>(true);

@@ -1,8 +1,6 @@
 import { argPath, columns, confirmed, fields, passwordFrom, passwordOptions, UsageError, yesOption, type Command } from './kit.js';
 
 type Developer = { id: string; name: string; apps: number; createdAt: string };
-type User = { id: string; username: string; nickname: string; createdAt: string; authorizations: number | Authorization[] };
-type Authorization = { appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string };
 type Token = { id: string; name: string; status: string; createdBy: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null };
 type Admin = { id: string; username: string; status: string; createdAt: string };
 
@@ -61,47 +59,6 @@ export const developerCommands: Command[] = [
       await confirmed(ctx, `delete developer account ${ctx.args[0]}`, ctx.args[0]);
       const out = await ctx.api.request<{ id: string }>('DELETE', `/developers/${argPath(ctx)}`);
       return { json: out, text: `Deleted developer account ${out.id}.` };
-    },
-  },
-];
-
-export const userCommands: Command[] = [
-  {
-    name: 'users:list',
-    summary: 'List or search people (phone-app users), newest first',
-    args: [],
-    options: {
-      search: { type: 'string', help: 'only those whose username, nickname or id contains this' },
-      limit: { type: 'string', meta: 'N', help: 'at most this many (1–200, default 50)' },
-    },
-    async run(ctx) {
-      const q = new URLSearchParams();
-      if (typeof ctx.values.search === 'string') q.set('q', ctx.values.search);
-      if (typeof ctx.values.limit === 'string') q.set('limit', ctx.values.limit);
-      const out = await ctx.api.request<{ users: (User & { authorizations: number })[] }>('GET', `/users${q.size ? `?${q}` : ''}`);
-      if (!out.users.length) return { json: out, text: 'Nobody found.' };
-      return { json: out, text: columns(['ID', 'USERNAME', 'APPS', 'NICKNAME'], out.users.map((u) => [u.id, u.username, String(u.authorizations), u.nickname])) };
-    },
-  },
-  {
-    name: 'users:show',
-    summary: 'Show a person and the apps they authorized',
-    args: ['user'],
-    options: {},
-    async run(ctx) {
-      const u = await ctx.api.request<User & { authorizations: Authorization[] }>('GET', `/users/${argPath(ctx)}`);
-      const apps = u.authorizations.length ? columns(['APPID', 'LAST LOGIN', 'NAME'], u.authorizations.map((a) => [a.appId, a.lastUsedAt, a.name])) : 'No authorized apps.';
-      return { json: u, text: `${fields([['ID', u.id], ['Username', u.username], ['Nickname', u.nickname], ['Joined', u.createdAt]])}\n\n${apps}` };
-    },
-  },
-  {
-    name: 'authorizations:revoke',
-    summary: "End a person's authorization for an app: its tokens for them stop working at once",
-    args: ['user', 'appId'],
-    options: {},
-    async run(ctx) {
-      const out = await ctx.api.request<{ username: string; appId: string }>('DELETE', `/users/${argPath(ctx, 0)}/authorizations/${argPath(ctx, 1)}`);
-      return { json: out, text: `Revoked ${out.username}'s authorization for ${out.appId}. Their next login there asks again.` };
     },
   },
 ];

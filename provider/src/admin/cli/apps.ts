@@ -13,6 +13,7 @@ type App = {
   tokenEndpointAuthMethod: string | null;
   idTokenSignedResponseAlg: string;
   requirePkce: boolean;
+  requireUserVerification?: boolean;
   previousSecretExpiresAt?: string | null;
   createdAt: string;
   updatedAt: string;
@@ -36,6 +37,7 @@ const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> =>
   },
   'id-token-alg': { type: 'string', field: 'idTokenSignedResponseAlg', meta: 'ALG', help: 'ID token signing algorithm (default RS256; e.g. ES256, PS256; needs a key in JWKS)' },
   'require-pkce': { type: 'string', field: 'requirePkce', meta: 'true|false', help: 'authorization requests must carry a PKCE S256 challenge (default true for new apps; WeChat-style requests are exempt)' },
+  'require-passkey': { type: 'string', field: 'requireUserVerification', meta: 'yes|no', help: "the Confirm tap needs the person's passkey (fingerprint, face or screen lock), not only a signed-in phone (default no)" },
 });
 
 function appText(a: App): string {
@@ -52,6 +54,7 @@ function appText(a: App): string {
     ['Client auth', a.tokenEndpointAuthMethod ?? 'not yet pinned (pinned to the first method the site uses)'],
     ['ID token alg', a.idTokenSignedResponseAlg],
     ['PKCE required', a.requirePkce ? 'yes' : 'no (not for WeChat-style requests either way)'],
+    ['Passkey to confirm', a.requireUserVerification ? 'required' : 'no'],
     ...(a.previousSecretExpiresAt ? ([['Old secret until', a.previousSecretExpiresAt]] as [string, string][]) : []),
     ['Created', a.createdAt],
     ['Updated', a.updatedAt],

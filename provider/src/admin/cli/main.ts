@@ -7,8 +7,10 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.js';
-import { adminCommands, developerCommands, tokenCommands, userCommands } from './accounts.js';
+import { adminCommands, developerCommands, tokenCommands } from './accounts.js';
 import { appCommands } from './apps.js';
+import { identityCommands } from './identity.js';
+import { userCommands } from './people.js';
 import { keyCommands } from './keys.js';
 import { UsageError, type Command, type CommandContext, type OptionSpec } from './kit.js';
 import { terminalPrompter } from './prompt.js';
@@ -16,7 +18,7 @@ import { AdminApiError, connectAdmin, type AdminConnection } from './transport.j
 
 export type { Command, CommandContext } from './kit.js';
 
-export const commands: Command[] = [...appCommands, ...developerCommands, ...userCommands, ...tokenCommands, ...adminCommands, ...keyCommands];
+export const commands: Command[] = [...appCommands, ...developerCommands, ...userCommands, ...identityCommands, ...tokenCommands, ...adminCommands, ...keyCommands];
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean', help: 'machine-readable output (errors too, on stderr)' },
@@ -27,7 +29,8 @@ function globalHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const groups = [...new Set(commands.map((c) => c.name.split(':')[0]))];
   return `Saoma admin — manage the apps (websites) that log people in with Saoma, their developer
-accounts, people's authorizations, admin API tokens, console admins and the provider's keys.
+accounts, people (their sign-in methods, linked identities, authorizations), identity sources,
+admin API tokens, console admins and the provider's keys.
 
 Usage: npm run admin -- <command> [arguments] [options]
 

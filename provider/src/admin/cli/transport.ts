@@ -96,7 +96,7 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // Keys are sealed with IDENTIFIER_SECRET: without it (no keys.json here) they can be listed, not made.
   const secret = configuredIdentifierSecret(config);
   const keyring = createKeyring({ prisma: db.prisma, store: redis, cipher: secret ? keyCipher(secret) : null, clock: systemClock });
-  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config), keyring });
+  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config), keyring, identifierSecret: secret });
   const { administration } = services;
   const app = express();
   app.use('/api/admin', administration.api);

@@ -29,7 +29,7 @@ export interface PageContext {
   admin?: { username: string };
   csrf?: string;
   /** Which nav entry is current. */
-  section?: 'apps' | 'developers' | 'users' | 'tokens' | 'admins';
+  section?: 'apps' | 'developers' | 'users' | 'sources' | 'tokens' | 'admins';
   notice?: string;
   error?: string;
 }
@@ -38,6 +38,7 @@ const NAV = [
   ['apps', 'Apps'],
   ['developers', 'Developers'],
   ['users', 'Users'],
+  ['sources', 'Sign-in sources'],
   ['tokens', 'API tokens'],
   ['admins', 'Admins'],
 ] as const;
@@ -88,10 +89,12 @@ export interface FieldSpec {
   options?: Array<[value: string, label: string]>;
   placeholder?: string;
   autocomplete?: string;
+  /** The element id when one page has two forms with the same field names (default f-<name>). */
+  id?: string;
 }
 
 export function field(f: FieldSpec): Html {
-  const id = `f-${f.name}`;
+  const id = f.id ?? `f-${f.name}`;
   const common = html`id="${id}" name="${f.name}"${f.required ? new Html(' required') : ''}${f.placeholder ? html` placeholder="${f.placeholder}"` : ''}${f.autocomplete ? html` autocomplete="${f.autocomplete}"` : ''}${f.hint ? html` aria-describedby="${id}-hint"` : ''}`;
   const control =
     f.type === 'textarea'

@@ -14,6 +14,8 @@ import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from '../../h
 import { refuseNul } from '../../http/refuse-nul.js';
 import { consoleAccountRoutes } from './routes-accounts.js';
 import { consoleAppRoutes } from './routes-apps.js';
+import { consolePeopleRoutes } from './routes-people.js';
+import { consoleSourceRoutes } from './routes-sources.js';
 import { ctxOf, locals, send, type ConsoleDeps, type ConsoleLocals } from './kit.js';
 import { clearSessionCookie, csrfMatches, readSessionCookie, setSessionCookie } from './session.js';
 import { errorPage, loginPage } from './views-accounts.js';
@@ -66,6 +68,8 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.get('/', (_req, res) => res.redirect(303, '/admin/apps'));
   router.use(consoleAppRoutes(deps));
+  router.use(consolePeopleRoutes(deps));
+  router.use(consoleSourceRoutes(deps));
   router.use(consoleAccountRoutes(deps));
   router.use((req, _res) => {
     throw notFound(`No console page at ${req.originalUrl.split('?')[0]}.`);

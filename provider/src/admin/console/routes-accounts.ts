@@ -3,17 +3,15 @@ import { actorOf } from '../audit.js';
 import { adminError } from '../error-codes.js';
 import { ctxOf, done, formError, locals, send, type ConsoleDeps } from './kit.js';
 import { setSessionCookie } from './session.js';
-import { adminsPage, developerPage, developersPage, tokensPage, userPage, usersPage } from './views-accounts.js';
+import { adminsPage, developerPage, developersPage, tokensPage } from './views-accounts.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 /** The posted form (urlencoded: strings, or arrays of them); {} when the body was not a form. */
 const form = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
-/** Where a revoke button asked to go back to: only console paths. */
-const back = (v: unknown, fallback: string) => (typeof v === 'string' && /^\/admin\/[A-Za-z0-9/_-]*$/.test(v) ? v : fallback);
 
-/** Developer accounts, people, API tokens and admin accounts. */
+/** Developer accounts, API tokens and admin accounts (people: routes-people.ts). */
 export function consoleAccountRoutes(deps: ConsoleDeps): Router {
-  const { apps, developers, users, usage, tokens, admins } = deps.services;
+  const { apps, developers, tokens, admins } = deps.services;
   const { sessions, record, issuer } = deps;
   const router = Router();
 
@@ -49,21 +47,6 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
     await developers.delete(d.id);
     await record('developer.deleted', actorOf(res), { detail: { developerId: d.id } });
     await done(res, sessions, '/admin/developers', { notice: `Deleted ${d.name}.` });
-  });
-
-  router.get('/users', async (req, res) => {
-    const q = text(req.query.q).slice(0, 100);
-    send(res, 200, usersPage(ctxOf(res), await users.search({ q: q || undefined }), q));
-  });
-  router.get('/users/:userId', async (req, res) => {
-    const { authorizations, ...user } = await users.get(req.params.userId);
-    const trail = await usage.auditForUser(user.id, { limit: 25 });
-    send(res, 200, userPage(ctxOf(res), { user, authorizations, audit: trail.events }));
-  });
-  router.post('/users/:userId/authorizations/:appId/revoke', async (req, res) => {
-    const revoked = await users.revoke(req.params.userId, req.params.appId);
-    await record('authorization.revoked', actorOf(res), { userId: revoked.userId, appId: revoked.appId, ip: req.ip ?? null, detail: { by: 'admin' } });
-    await done(res, sessions, back(form(req).back, `/admin/users/${revoked.userId}`), { notice: `Revoked ${revoked.username}'s authorization for ${revoked.appId}.` });
   });
 
   router.get('/tokens', async (_req, res) => {

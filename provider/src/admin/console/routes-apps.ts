@@ -21,6 +21,7 @@ function appBody(v: AppFormValues, mode: 'new' | 'edit') {
     tokenEndpointAuthMethod: v.tokenEndpointAuthMethod || undefined,
     idTokenSignedResponseAlg: v.idTokenSignedResponseAlg || undefined,
     requirePkce: v.requirePkce || undefined,
+    requireUserVerification: v.requireUserVerification === 'yes',
   };
 }
 
@@ -37,6 +38,7 @@ const formValues = (req: Request): AppFormValues => {
     tokenEndpointAuthMethod: text(b.tokenEndpointAuthMethod),
     idTokenSignedResponseAlg: text(b.idTokenSignedResponseAlg),
     requirePkce: text(b.requirePkce),
+    requireUserVerification: text(b.requireUserVerification),
   };
 };
 

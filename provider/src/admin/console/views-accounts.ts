@@ -1,11 +1,9 @@
-import type { PublicUser } from '../../accounts/users.js';
 import type { PublicApp } from '../../apps/registry.js';
 import type { PublicDeveloper } from '../developers.js';
 import type { PublicAdmin } from '../admins.js';
 import type { PublicToken } from '../tokens.js';
 import type { Flash } from './session.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type PageContext } from './html.js';
-import { actorText } from './views-apps.js';
 
 export function loginPage(ctx: PageContext, v: { username?: string; next?: string }): string {
   return page('Sign in', ctx, html`
@@ -45,37 +43,6 @@ export function developerPage(ctx: PageContext, d: PublicDeveloper, apps: Public
       ${field({ name: 'name', label: 'Name', value: d.name, required: true })}
       <div class="actions"><button class="btn primary" type="submit">Save</button></div></form>
     <section class="card danger-zone"><h2>Delete</h2>${apps.length ? html`<p>Only an account without apps can be deleted.</p>` : actionForm(`/admin/developers/${d.id}/delete`, ctx.csrf, 'Delete developer account', { kind: 'danger' })}</section>`);
-}
-
-export function usersPage(ctx: PageContext, users: Array<PublicUser & { authorizations: number }>, q: string): string {
-  const rows = users.map((u) => [html`<a href="/admin/users/${u.id}">${u.nickname}</a>`, html`@${u.username}`, html`<code>${u.id}</code>`, html`${u.authorizations}`, when(u.createdAt)]);
-  return page('Users', { ...ctx, section: 'users' }, html`
-    <h1>Users</h1>
-    <form class="search" method="get" action="/admin/users" role="search">${field({ name: 'q', label: 'Search by username, nickname or id', type: 'search', value: q })}<button class="btn secondary" type="submit">Search</button></form>
-    ${table(['Nickname', 'Username', 'ID', 'Authorized apps', 'Joined'], rows, q ? 'Nobody matches.' : 'No users yet.')}`);
-}
-
-export interface UserDetail {
-  user: PublicUser;
-  authorizations: Array<{ appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string }>;
-  audit: Array<{ at: string; type: string; appId: string | null; ip: string | null; detail: unknown }>;
-}
-
-export function userPage(ctx: PageContext, d: UserDetail): string {
-  const rows = d.authorizations.map((a) => [
-    html`<a href="/admin/apps/${a.appId}">${a.name}</a>`,
-    html`${a.scopes.join(' ')}`,
-    when(a.createdAt),
-    when(a.lastUsedAt),
-    actionForm(`/admin/users/${d.user.id}/authorizations/${a.appId}/revoke`, ctx.csrf, 'Revoke'),
-  ]);
-  const audit = d.audit.map((e) => [when(e.at), html`<code>${e.type}</code>`, e.appId ? html`<a href="/admin/apps/${e.appId}">${e.appId}</a>` : html`${actorText(e.detail)}`, html`${e.ip ?? ''}`]);
-  return page(d.user.nickname, { ...ctx, section: 'users' }, html`
-    <p class="crumbs"><a href="/admin/users">Users</a></p>
-    <h1>${d.user.nickname} <span class="muted">@${d.user.username}</span></h1>
-    <p class="muted"><code>${d.user.id}</code> · joined ${when(d.user.createdAt)}</p>
-    <section class="card"><h2>Authorized apps</h2><p class="hint">Revoking ends the app's tokens for this person at once; their next login asks again.</p>${table(['App', 'Scopes', 'First', 'Last login', ''], rows, 'No authorized apps.')}</section>
-    <section class="card"><h2>Activity</h2>${table(['When', 'Event', 'App', 'IP'], audit, 'No activity yet.')}</section>`);
 }
 
 export function tokensPage(ctx: PageContext, tokens: PublicToken[], created?: Flash['adminToken'], v: { name?: string } = {}): string {

@@ -4,7 +4,7 @@ import type { Flash } from './session.js';
 import type { LoginCounts } from '../usage.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type Html, type PageContext } from './html.js';
 
-export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg' | 'requirePkce', string>;
+export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg' | 'requirePkce' | 'requireUserVerification', string>;
 
 export const appFormValues = (a?: PublicApp): AppFormValues => ({
   name: a?.name ?? '',
@@ -18,6 +18,7 @@ export const appFormValues = (a?: PublicApp): AppFormValues => ({
   tokenEndpointAuthMethod: a ? (a.tokenEndpointAuthMethod ?? '') : 'client_secret_basic',
   idTokenSignedResponseAlg: a?.idTokenSignedResponseAlg ?? '',
   requirePkce: a ? String(a.requirePkce) : 'true',
+  requireUserVerification: a?.requireUserVerification ? 'yes' : 'no',
 });
 
 const NOT_PINNED = 'Not yet pinned: the first method the site uses';
@@ -69,6 +70,7 @@ export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormVa
       ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: authOptions, hint: 'How the site sends its AppSecret to the token endpoint; only this method is accepted.' })}
       ${field({ name: 'idTokenSignedResponseAlg', label: 'ID token signing algorithm', type: 'select', value: v.idTokenSignedResponseAlg, options: algOptions, hint: 'RS256 is what a site expects unless it asks for another.' })}
       ${field({ name: 'requirePkce', label: 'PKCE', type: 'select', value: v.requirePkce, options: [['true', 'Required (S256)'], ['false', 'Optional']], hint: 'Required protects codes even if a redirect leaks one. WeChat-style logins are exempt either way.' })}
+      ${field({ name: 'requireUserVerification', label: 'Confirm with a passkey', type: 'select', value: v.requireUserVerification, options: [['no', 'No: a signed-in phone confirms'], ['yes', "Yes: the person's passkey too (fingerprint, face or screen lock)"]], hint: 'Required for every app when the deployment sets REQUIRE_USER_VERIFICATION.' })}
       <div class="actions"><button class="btn primary" type="submit" id="app-submit">${mode === 'new' ? 'Create app' : 'Save changes'}</button><a class="btn secondary" href="${app ? `/admin/apps/${app.appId}` : '/admin/apps'}">Cancel</a></div>
     </form>`);
 }
@@ -112,6 +114,7 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
     ['Client authentication', app.tokenEndpointAuthMethod ?? NOT_PINNED],
     ['ID token algorithm', app.idTokenSignedResponseAlg],
     ['PKCE', app.requirePkce ? 'Required (S256)' : 'Optional'],
+    ['Confirm with a passkey', app.requireUserVerification ? 'Required' : 'No'],
     ['Created', when(app.createdAt)],
     ['Updated', when(app.updatedAt)],
   ];

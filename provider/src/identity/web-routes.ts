@@ -1,0 +1,66 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { toAppError } from '../http/render.js';
+import type { Logger } from '../log.js';
+import { identityError } from './error-codes.js';
+import type { Federation } from './federation.js';
+import { sourceIdSchema } from './source-input.js';
+
+const COOKIE = 'saoma_sso';
+const COOKIE_PATH = '/app/sso/';
+const sourceParam = z.object({ sourceId: sourceIdSchema });
+
+function bindingOf(req: Request): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * "Sign in with <organisation SSO>" in the browser: `/app/sso/:sourceId` starts it (a redirect
+ * to the organisation's provider), `/app/sso/:sourceId/callback` finishes it. Both end on the
+ * phone web app, with `#sso=<one-time code>` or `#sso-error=<error code>`: the app signs in or
+ * says what went wrong in its own words and language (the fragment never reaches a server or
+ * a Referer). The binding cookie is SameSite=Lax: sent on the provider's top-level redirect
+ * back, never on a cross-site subrequest.
+ */
+export function identityWebRoutes(deps: { federation: Federation; issuer: string; log: Logger }): Router {
+  const router = Router();
+  const secure = deps.issuer.startsWith('https:');
+  const fail = (res: Response, err: unknown) => {
+    const e = toAppError(err);
+    if (e.status >= 500 && e.code !== 'source_unreachable') deps.log.error({ err }, 'federated sign-in failed');
+    res.redirect(303, `/app#sso-error=${encodeURIComponent(e.code)}`);
+  };
+  const clearCookie = (res: Response) => res.clearCookie(COOKIE, { path: COOKIE_PATH, httpOnly: true, sameSite: 'lax', secure });
+
+  router.get('/app/sso/:sourceId', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    try {
+      const { sourceId } = sourceParam.parse(req.params);
+      const { url, binding } = await deps.federation.begin(sourceId);
+      res.cookie(COOKIE, binding, { path: COOKIE_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: 10 * 60_000 });
+      res.redirect(303, url);
+    } catch (err) {
+      fail(res, err instanceof z.ZodError ? identityError('unknown_source') : err);
+    }
+  });
+
+  router.get('/app/sso/:sourceId/callback', async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    clearCookie(res);
+    try {
+      const { sourceId } = sourceParam.parse(req.params);
+      // The URL the provider redirected to, as registered there (PUBLIC_URL), not as the Host header says.
+      const callbackUrl = new URL(req.originalUrl, deps.issuer);
+      const { code } = await deps.federation.finish(sourceId, callbackUrl, bindingOf(req));
+      res.redirect(303, `/app#sso=${code}`);
+    } catch (err) {
+      fail(res, err instanceof z.ZodError ? identityError('unknown_source') : err);
+    }
+  });
+
+  return router;
+}

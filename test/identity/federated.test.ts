@@ -1,0 +1,130 @@
+/**
+ * Federated sign-in (issue 14 item 2): "Sign in with <organisation SSO>" on the phone web app,
+ * OpenID Connect code + PKCE against a second provider started here; people are linked by
+ * (source, sub). Driven over HTTP with a cookie-keeping client; test/browser/identity.test.ts
+ * clicks the same button in Chromium.
+ */
+import { nanoid } from 'nanoid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestBrowser } from '../support/browser.js';
+import { contractFetch } from '../support/contract.js';
+import { fullLogin, phoneOf, registerSite } from '../support/flow.js';
+import { useProvider } from '../support/harness.js';
+import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
+import { startUpstreamOidc, type Upstream } from '../support/upstream-oidc.js';
+
+const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
+
+describe.skipIf(skip)('federated sign-in on the phone web app, against a second OpenID provider', () => {
+  const p = useProvider('services');
+  let upstream: Upstream;
+
+  /** The browser's whole trip: Saoma → the organisation's provider → back; where it lands on /app. */
+  async function ssoIn(browser: TestBrowser, sourceId = 'corp') {
+    const { url } = await browser.navigate(`${p.issuer}/app/sso/${sourceId}`, (u) => u.origin === p.issuer && u.pathname === '/app');
+    return new URLSearchParams(url.hash.slice(1));
+  }
+  const claim = (code: string) =>
+    contractFetch(p.issuer, `${p.issuer}/api/mobile/login/sso`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, deviceName: 'Chrome on Android' }),
+    });
+
+  beforeAll(async () => {
+    upstream = await startUpstreamOidc([`${p.issuer}/app/sso/corp/callback`]);
+    await p.saoma.identity.sources.create({
+      id: 'corp',
+      kind: 'oidc',
+      name: 'Acme Corp SSO',
+      issuer: upstream.issuer,
+      clientId: upstream.client.clientId,
+      clientSecret: upstream.client.clientSecret,
+    });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  it('offers the configured SSO on the sign-in screen, never its secret', async () => {
+    const res = await contractFetch(p.issuer, `${p.issuer}/api/mobile/sign-in-options`);
+    const body = await res.json();
+    expect(body).toMatchObject({ password: true, passkey: true });
+    expect(body.sso).toContainEqual({ id: 'corp', name: 'Acme Corp SSO', url: '/app/sso/corp' });
+    const row = await p.saoma.db.prisma.identitySource.findUnique({ where: { id: 'corp' } });
+    expect(row!.clientSecretEnc).toMatch(/^v1\./);
+    expect(row!.clientSecretEnc).not.toContain(upstream.client.clientSecret);
+    expect(JSON.stringify(await p.saoma.identity.sources.show('corp'))).not.toContain(upstream.client.clientSecret);
+  });
+
+  it('signs a person in by (issuer, sub) with code + PKCE + state + nonce, and the phone approves a QR login', async () => {
+    const sub = `emp-${nanoid(6)}`;
+    upstream.deny = false;
+    upstream.next = { sub, name: 'Wang Fang', picture: 'https://sso.acme.example/wf.png' };
+    const browser = new TestBrowser();
+    const landed = await ssoIn(browser);
+    expect(landed.get('sso')).toBeTruthy();
+    const request = upstream.requests.at(-1)!;
+    expect(request.get('code_challenge_method')).toBe('S256');
+    expect(request.get('state')).toBeTruthy();
+    expect(request.get('nonce')).toBeTruthy();
+    expect(request.get('redirect_uri')).toBe(`${p.issuer}/app/sso/corp/callback`);
+
+    const res = await claim(landed.get('sso')!);
+    expect(res.status).toBe(200);
+    const { token, user } = await res.json();
+    expect(user).toMatchObject({ nickname: 'Wang Fang', picture: 'https://sso.acme.example/wf.png' });
+    const phone = phoneOf(p, { token, user });
+    const me = await (await phone.call('GET', '/me')).json();
+    expect(me.signInMethods.identities).toEqual([expect.objectContaining({ sourceId: 'corp', kind: 'oidc', subject: sub })]);
+    const { config } = await registerSite(p);
+    expect((await fullLogin(p, config, phone)).claims.nickname).toBe('Wang Fang');
+
+    // The same person at the provider is the same person here.
+    const again = await (await claim((await ssoIn(new TestBrowser())).get('sso')!)).json();
+    expect(again.user.id).toBe(user.id);
+  });
+
+  it('hands a sign-in to the phone app once: the one-time code works a single time', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}`, name: 'Once' };
+    const code = (await ssoIn(new TestBrowser())).get('sso')!;
+    const [a, b] = await Promise.all([claim(code), claim(code)]);
+    expect([a.status, b.status].sort()).toEqual([200, 400]);
+    expect((await (a.status === 400 ? a : b).json()).error).toBe('sso_code_invalid');
+  });
+
+  it('completes nothing for a callback opened in another browser (login CSRF) or opened twice', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    const victim = new TestBrowser();
+    const attacker = new TestBrowser();
+    // The attacker starts and signs in at the provider, then stops at the callback URL…
+    const { url: callback } = await attacker.navigate(`${p.issuer}/app/sso/corp`, (u) => u.pathname === '/app/sso/corp/callback');
+    // …and has the victim's browser open it: no binding cookie there.
+    const { url: victimLanding } = await victim.navigate(callback, (u) => u.pathname === '/app');
+    expect(new URLSearchParams(victimLanding.hash.slice(1)).get('sso-error')).toBe('sso_state_invalid');
+    // In the browser that started it the callback works, once; opened again it does nothing.
+    const { url: own } = await attacker.navigate(callback, (u) => u.pathname === '/app');
+    expect(new URLSearchParams(own.hash.slice(1)).get('sso')).toBeTruthy();
+    const { url: replay } = await attacker.navigate(callback, (u) => u.pathname === '/app');
+    expect(new URLSearchParams(replay.hash.slice(1)).get('sso-error')).toBe('sso_state_invalid');
+  });
+
+  it('says why a sign-in failed: the person cancelled, a wrong client secret, a disabled or unknown source', async () => {
+    const sources = p.saoma.identity.sources;
+    upstream.deny = true;
+    expect((await ssoIn(new TestBrowser())).get('sso-error')).toBe('sso_failed');
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    await sources.update('corp', { clientSecret: 'not-the-secret' });
+    expect((await ssoIn(new TestBrowser())).get('sso-error')).toBe('sso_failed');
+    await sources.update('corp', { clientSecret: upstream.client.clientSecret });
+    await sources.setStatus('corp', 'disabled');
+    expect((await ssoIn(new TestBrowser())).get('sso-error')).toBe('source_disabled');
+    await sources.setStatus('corp', 'active');
+    expect((await ssoIn(new TestBrowser())).get('sso')).toBeTruthy();
+    expect((await ssoIn(new TestBrowser(), 'nope')).get('sso-error')).toBe('unknown_source');
+    expect((await ssoIn(new TestBrowser(), 'BAD!')).get('sso-error')).toBe('unknown_source');
+  });
+});
