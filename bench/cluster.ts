@@ -14,9 +14,7 @@ export interface Served {
 }
 
 export type ToServer = { type: 'stats'; id: number; reset: boolean; collect?: boolean } | { type: 'shutdown' };
-export type FromServer =
-  | { type: 'ready'; url: string; pids: number[] }
-  | { type: 'stats'; id: number; processes: ProcessStats[] };
+export type FromServer = { type: 'ready'; url: string; pids: number[] } | { type: 'stats'; id: number; processes: ProcessStats[] };
 
 type FromWorker = { type: 'ready'; url: string } | { type: 'stats'; id: number; stats: ProcessStats };
 

@@ -121,7 +121,10 @@ export async function qrLogin(origin: Origin, site: Site, phone: Phone): Promise
   const started = performance.now();
   const page = await openQrPage(origin, site);
   try {
-    const qr = JSON.parse(expect(await origin.request('GET', `/interaction/${page.uid}/qr`, { jar: page.jar }), 200, 'QR JSON').body) as { qrId: string; payload: string };
+    const qr = JSON.parse(expect(await origin.request('GET', `/interaction/${page.uid}/qr`, { jar: page.jar }), 200, 'QR JSON').body) as {
+      qrId: string;
+      payload: string;
+    };
     const bearer = { authorization: `Bearer ${phone.token}`, 'content-type': 'application/json' };
     expect(await origin.request('POST', '/api/mobile/scans', { headers: bearer, body: JSON.stringify({ payload: qr.payload }) }), 200, 'scan');
     const confirmedAt = page.statusAt('confirmed');

@@ -66,17 +66,14 @@ export class Origin {
     if (cookie) headers.cookie = cookie;
     if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body));
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: this.url.hostname, port: this.url.port, method, path: target, headers, agent: this.agent },
-        (res) => {
-          opts.jar?.store(res.headers['set-cookie']);
-          res.setEncoding('utf8');
-          let body = '';
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-          res.on('error', reject);
-        },
-      );
+      const req = http.request({ host: this.url.hostname, port: this.url.port, method, path: target, headers, agent: this.agent }, (res) => {
+        opts.jar?.store(res.headers['set-cookie']);
+        res.setEncoding('utf8');
+        let body = '';
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      });
       req.on('error', reject);
       req.end(opts.body);
     });

@@ -48,12 +48,28 @@ export async function hotPaths(): Promise<HotPath[]> {
       {
         name: 'QR page rendered (HTML around the SVG)',
         microsecondsPerCall: await cpuPerCall(5000, () =>
-          renderQrPage({ req, uid: 'abc', app: { name: 'Demo Site', logoUrl: null, homepage: 'https://site.example' }, snapshot: { qrId: 'q', status: 'pending', expiresAt: Date.now() + 60_000 }, payload: `${issuer}/q/q`, svg, serverNow: Date.now() }),
+          renderQrPage({
+            req,
+            uid: 'abc',
+            app: { name: 'Demo Site', logoUrl: null, homepage: 'https://site.example' },
+            snapshot: { qrId: 'q', status: 'pending', expiresAt: Date.now() + 60_000 },
+            payload: `${issuer}/q/q`,
+            svg,
+            serverNow: Date.now(),
+          }),
         ),
       },
       { name: 'signed cookie checked', microsecondsPerCall: await cpuPerCall(20000, () => signer.verify(cookie, digest)) },
-      { name: 'ID token signed (ES256)', microsecondsPerCall: await cpuPerCall(2000, () => new SignJWT({ sub: 'o123', nonce: 'n' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setExpirationTime('1h').sign(privateKey)) },
-      { name: 'openid derived (HMAC-SHA256)', microsecondsPerCall: await cpuPerCall(20000, (i) => openid('identifier-secret-0123456789', 'wx0123456789abcdef', `usr_${i}`)) },
+      {
+        name: 'ID token signed (ES256)',
+        microsecondsPerCall: await cpuPerCall(2000, () =>
+          new SignJWT({ sub: 'o123', nonce: 'n' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setExpirationTime('1h').sign(privateKey),
+        ),
+      },
+      {
+        name: 'openid derived (HMAC-SHA256)',
+        microsecondsPerCall: await cpuPerCall(20000, (i) => openid('identifier-secret-0123456789', 'wx0123456789abcdef', `usr_${i}`)),
+      },
     ];
   } finally {
     await store.close();
@@ -62,5 +78,7 @@ export async function hotPaths(): Promise<HotPath[]> {
 
 export function hotPathsTable(rows: HotPath[]): string {
   const width = Math.max(...rows.map((r) => r.name.length));
-  return ['hot paths (CPU per call in one process, µs)', ...rows.map((r) => `  ${r.name.padEnd(width)}  ${String(r.microsecondsPerCall).padStart(7)}`)].join('\n');
+  return ['hot paths (CPU per call in one process, µs)', ...rows.map((r) => `  ${r.name.padEnd(width)}  ${String(r.microsecondsPerCall).padStart(7)}`)].join(
+    '\n',
+  );
 }

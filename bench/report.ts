@@ -60,11 +60,18 @@ function traceDelta(before: ProcessStats[], after: ProcessStats[], logins: numbe
   const total = new Map<string, number>();
   for (const s of after) for (const [k, v] of Object.entries(s.trace ?? {})) total.set(k, (total.get(k) ?? 0) + v);
   for (const s of before) for (const [k, v] of Object.entries(s.trace ?? {})) total.set(k, (total.get(k) ?? 0) - v);
-  return Object.fromEntries([...total].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / logins, 2)]));
+  return Object.fromEntries(
+    [...total]
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, round(v / logins, 2)]),
+  );
 }
 
 export function traceTable(title: string, trace: Record<string, number>): string {
-  return `${title}\n${Object.entries(trace).map(([k, v]) => `${String(v).padStart(7)}  ${k}`).join('\n')}`;
+  return `${title}\n${Object.entries(trace)
+    .map(([k, v]) => `${String(v).padStart(7)}  ${k}`)
+    .join('\n')}`;
 }
 
 export function percentile(values: number[], p: number): number {
@@ -116,7 +123,27 @@ function table(rows: string[][]): string {
 const fmt = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? '-' : String(n));
 
 export function pointsTable(title: string, points: Point[]): string {
-  const head = ['c', 'logins/s', 'login p50', 'p99 ms', 'notify p50', 'p99 ms', 'req/login', 'CPU ms/login', 'sys %', 'srv cores', 'gen cores', 'box cores', 'redis cmd/login', 'round trips', 'redis ms/login', 'SQL/login', 'pg ms/login', 'loop p99 ms', 'errors'];
+  const head = [
+    'c',
+    'logins/s',
+    'login p50',
+    'p99 ms',
+    'notify p50',
+    'p99 ms',
+    'req/login',
+    'CPU ms/login',
+    'sys %',
+    'srv cores',
+    'gen cores',
+    'box cores',
+    'redis cmd/login',
+    'round trips',
+    'redis ms/login',
+    'SQL/login',
+    'pg ms/login',
+    'loop p99 ms',
+    'errors',
+  ];
   const rows = points.map((p) => [
     String(p.concurrency),
     fmt(p.loginsPerSecond),
@@ -139,7 +166,9 @@ export function pointsTable(title: string, points: Point[]): string {
     fmt(p.errors),
   ]);
   const errors = points.flatMap((p) => p.errorSamples.map((e) => `  c=${p.concurrency}: ${e}`));
-  const others = points.flatMap((p) => (p.others.length ? [`  c=${p.concurrency}: ${p.others.map((o) => `${o.cores} ${o.command.slice(0, 60)}`).join(' | ')}`] : []));
+  const others = points.flatMap((p) =>
+    p.others.length ? [`  c=${p.concurrency}: ${p.others.map((o) => `${o.cores} ${o.command.slice(0, 60)}`).join(' | ')}`] : [],
+  );
   return [
     `${title}\n${table([head, ...rows])}`,
     ...(errors.length ? [`error samples:\n${errors.join('\n')}`] : []),
@@ -156,7 +185,15 @@ export interface Ratio {
 export function ratios(ours: Point[], baseline: Point[]): Ratio[] {
   return ours.flatMap((o) => {
     const b = baseline.find((x) => x.concurrency === o.concurrency);
-    return b ? [{ concurrency: o.concurrency, cpuPerLogin: round(o.cpuMsPerLogin / b.cpuMsPerLogin, 2), loginsPerSecond: round(o.loginsPerSecond / b.loginsPerSecond, 2) }] : [];
+    return b
+      ? [
+          {
+            concurrency: o.concurrency,
+            cpuPerLogin: round(o.cpuMsPerLogin / b.cpuMsPerLogin, 2),
+            loginsPerSecond: round(o.loginsPerSecond / b.loginsPerSecond, 2),
+          },
+        ]
+      : [];
   });
 }
 
@@ -178,9 +215,20 @@ export function loadTargets(ours: Point[], r: Ratio[]): Target[] {
   if (!top) return [];
   const out: Target[] = [
     { name: `full QR logins/s at c=${top.concurrency}`, goal: '>= 200', measured: String(top.loginsPerSecond), met: top.loginsPerSecond >= 200 },
-    { name: `confirm -> notified p99 at c=${top.concurrency}`, goal: '<= 20 ms', measured: `${fmt(top.notifyMs?.p99)} ms`, met: (top.notifyMs?.p99 ?? Infinity) <= 20 },
+    {
+      name: `confirm -> notified p99 at c=${top.concurrency}`,
+      goal: '<= 20 ms',
+      measured: `${fmt(top.notifyMs?.p99)} ms`,
+      met: (top.notifyMs?.p99 ?? Infinity) <= 20,
+    },
   ];
-  if (ratio) out.splice(1, 0, { name: `CPU per login vs baseline at c=${top.concurrency}`, goal: '<= 1.5x', measured: `${ratio.cpuPerLogin}x`, met: ratio.cpuPerLogin <= 1.5 });
+  if (ratio)
+    out.splice(1, 0, {
+      name: `CPU per login vs baseline at c=${top.concurrency}`,
+      goal: '<= 1.5x',
+      measured: `${ratio.cpuPerLogin}x`,
+      met: ratio.cpuPerLogin <= 1.5,
+    });
   return out;
 }
 

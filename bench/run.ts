@@ -75,10 +75,42 @@ export interface BenchContext {
  * load-generator address is never throttled. Names: provider/src/http/rate-limit.ts; a name
  * the provider does not know is ignored, one it adds later shows up here as 429 errors.
  */
-const RATE_LIMITS = ['PHONE_LOGIN', 'PHONE_LOGIN_IP', 'PHONE_REGISTER', 'SCANS', 'QR_CREATE', 'TOKEN_IP', 'CLIENT_AUTH', 'CLIENT_AUTH_APP', 'WECHAT', 'ADMIN_LOGIN', 'ADMIN_LOGIN_IP'];
+const RATE_LIMITS = [
+  'PHONE_LOGIN',
+  'PHONE_LOGIN_IP',
+  'PHONE_REGISTER',
+  'SCANS',
+  'QR_CREATE',
+  'TOKEN_IP',
+  'CLIENT_AUTH',
+  'CLIENT_AUTH_APP',
+  'WECHAT',
+  'ADMIN_LOGIN',
+  'ADMIN_LOGIN_IP',
+];
 const RAISED_LIMITS = Object.fromEntries(RATE_LIMITS.map((name) => [`RATE_LIMIT_${name}`, '9999999/1']));
 
-const CONFIG_KEYS = ['PORT', 'HOST', 'PUBLIC_URL', 'DATABASE_URL', 'REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'DATA_DIR', 'QR_TTL', 'QR_COMPLETE_TTL', 'COOKIE_KEYS', 'JWKS', 'IDENTIFIER_SECRET', 'TRUST_PROXY', 'MIGRATE_ON_START', 'LOG_LEVEL'];
+const CONFIG_KEYS = [
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_PREFIX',
+  'DATA_DIR',
+  'QR_TTL',
+  'QR_COMPLETE_TTL',
+  'COOKIE_KEYS',
+  'JWKS',
+  'IDENTIFIER_SECRET',
+  'TRUST_PROXY',
+  'MIGRATE_ON_START',
+  'LOG_LEVEL',
+];
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_KEYS.includes(k)));
 
 async function main() {
@@ -121,7 +153,13 @@ async function main() {
     })());
   // Ctrl-C reaches us twice (the terminal's process group, and tsx relaying it): clean up once, ignore the rest.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => void stopAll().then(cleanup).then(() => process.exit(130)));
+    process.on(
+      signal,
+      () =>
+        void stopAll()
+          .then(cleanup)
+          .then(() => process.exit(130)),
+    );
   }
   try {
     const result = args.waiting ? { waiting: await runWaiting(ctx, waitingOptions()) } : await loginBench(ctx);
@@ -188,7 +226,10 @@ async function loginBench(ctx: BenchContext) {
   }
   log(pointsTable('\nSaoma: complete QR logins', ours));
   if (baseline) log(pointsTable(`\nBaseline: plain oidc-provider, free login step (${args['baseline-alg']} ID tokens)`, base));
-  for (const [title, list] of [['Saoma', ours], ['baseline', base]] as const) {
+  for (const [title, list] of [
+    ['Saoma', ours],
+    ['baseline', base],
+  ] as const) {
     const last = list.at(-1);
     if (last?.trace) log(`\n${traceTable(`${title}: per login at c=${last.concurrency}`, last.trace)}`);
   }
@@ -234,8 +275,28 @@ async function measurer(ctx: BenchContext, load: LoadChild) {
   const dbName = ctx.databaseUrl ? new URL(ctx.databaseUrl).pathname.slice(1) : null;
   return async (server: ServerChild, what: { flow: 'qr' | 'baseline'; site: Site; phones: { token: string }[] }, concurrency: number): Promise<Point> => {
     log(`[bench] ${what.flow === 'qr' ? 'QR login' : 'baseline'}: c=${concurrency}, ${args.warmup} s warm-up + ${args.duration} s`);
-    load.send({ type: 'run', flow: what.flow, origin: server.url, site: what.site, phones: what.phones, concurrency, warmupMs: Number(args.warmup) * 1000, durationMs: Number(args.duration) * 1000 });
-    type Snapshot = { ticks: Map<number, number>; us: number; server: number; serverSystem: number; load: number; redis: number; pg: number; box: number; stats: Window['before']; commands: number | null };
+    load.send({
+      type: 'run',
+      flow: what.flow,
+      origin: server.url,
+      site: what.site,
+      phones: what.phones,
+      concurrency,
+      warmupMs: Number(args.warmup) * 1000,
+      durationMs: Number(args.duration) * 1000,
+    });
+    type Snapshot = {
+      ticks: Map<number, number>;
+      us: number;
+      server: number;
+      serverSystem: number;
+      load: number;
+      redis: number;
+      pg: number;
+      box: number;
+      stats: Window['before'];
+      commands: number | null;
+    };
     const at: Partial<Record<'start' | 'end', Snapshot>> = {};
     const { result } = await load.next('result', async (phase) => {
       const usage = treeUsage(server.pid);
@@ -262,7 +323,12 @@ async function measurer(ctx: BenchContext, load: LoadChild) {
       postgresCpuSeconds: dbName && what.flow === 'qr' ? end.pg - start.pg : null,
       boxBusySeconds: end.box - start.box,
       monotonicUs: { from: start.us, to: end.us },
-      others: busiestOthers(start.ticks, end.ticks, (end.us - start.us) / 1e6, new Set([process.pid, ...treeUsage(server.pid).pids, ...treeUsage(load.pid).pids])),
+      others: busiestOthers(
+        start.ticks,
+        end.ticks,
+        (end.us - start.us) / 1e6,
+        new Set([process.pid, ...treeUsage(server.pid).pids, ...treeUsage(load.pid).pids]),
+      ),
       before: start.stats,
       after: end.stats,
       // Minus this probe's own INFO call (one per mark).

@@ -53,8 +53,10 @@ export async function runWaiting(ctx: BenchContext, opts: WaitingOptions) {
   // --expose-gc: after the raw RSS, the heap is read after a full GC too (retained, not garbage).
   // One socket per page in the server, and in each client process its share (+ slack for the rest).
   const limit = openFileLimit();
-  if (limit < opts.count + 512) throw new Error(`ulimit -n is ${limit}: the server cannot hold ${opts.count} streams; raise it (ulimit -n ${opts.count + 1024})`);
-  if (limit < opts.count / opts.clients + 512) throw new Error(`ulimit -n is ${limit}: use more client processes (--clients ${Math.ceil(opts.count / (limit - 512))})`);
+  if (limit < opts.count + 512)
+    throw new Error(`ulimit -n is ${limit}: the server cannot hold ${opts.count} streams; raise it (ulimit -n ${opts.count + 1024})`);
+  if (limit < opts.count / opts.clients + 512)
+    throw new Error(`ulimit -n is ${limit}: use more client processes (--clients ${Math.ceil(opts.count / (limit - 512))})`);
   ctx.log(`[bench] ulimit -n ${limit}`);
   const server = await startServer('saoma', ctx.saomaEnv(port, { QR_TTL: opts.qrTtl }), 1, ['--expose-gc']);
   const clients: LoadChild[] = [];
@@ -135,7 +137,13 @@ export async function runWaiting(ctx: BenchContext, opts: WaitingOptions) {
       redisWaiting: connections ?? null,
       confirmNotifiedBeforeMs: before.notifyMs,
       confirmNotifiedWaitingMs: during.notifyMs,
-      probeLoginsWhileWaiting: { logins: during.logins, errors: during.errors, errorSamples: during.errorSamples, loginMs: during.loginMs, loopDelayMs: during.loopDelayMs },
+      probeLoginsWhileWaiting: {
+        logins: during.logins,
+        errors: during.errors,
+        errorSamples: during.errorSamples,
+        loginMs: during.loginMs,
+        loopDelayMs: during.loopDelayMs,
+      },
       afterRelease: after,
     };
     ctx.log(report(result));
@@ -152,7 +160,9 @@ function report(r: Awaited<ReturnType<typeof runWaiting>> extends infer T ? T : 
     `pages open                 ${r.opened} of ${r.pages} (${r.failed} failed), set up in ${r.setupSeconds} s (${r.setupPagesPerSecond}/s)`,
     `server RSS                 ${r.rssBeforeMB} MB before -> ${r.rssWaitingMB} MB waiting (${r.kbPerWaitingPage} KB per page); ${r.rssWaitingAfterGcMB} MB after a full GC; ${r.afterRelease.rssMB} MB after release`,
     `JS heap after full GC      ${r.heapBeforeMB} MB before -> ${r.heapWaitingMB} MB waiting (${r.heapKbPerWaitingPage} KB per page)`,
-    `V8 spaces while waiting    ${Object.entries(r.heapSpacesWaitingMB).map(([k, v]) => `${k} ${v}`).join(', ')} MB`,
+    `V8 spaces while waiting    ${Object.entries(r.heapSpacesWaitingMB)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} MB`,
     `V8 heap reserved, external ${r.heapTotalBeforeMB} -> ${r.heapTotalWaitingMB} MB; external (Buffers, native) ${r.externalBeforeMB} -> ${r.externalWaitingMB} MB`,
     `event-loop delay (waiting) p50 ${r.loopDelayWaitingMs.p50} ms, p99 ${r.loopDelayWaitingMs.p99} ms, max ${r.loopDelayWaitingMs.max} ms`,
     `event-loop delay (probes)  p50 ${r.probeLoginsWhileWaiting.loopDelayMs.p50} ms, p99 ${r.probeLoginsWhileWaiting.loopDelayMs.p99} ms, max ${r.probeLoginsWhileWaiting.loopDelayMs.max} ms`,

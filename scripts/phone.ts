@@ -51,7 +51,9 @@ function phoneApi(issuer: string) {
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      throw new PhoneError(`Could not reach Saoma at ${issuer} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Is it running? Try \`npm start\`, or pass --issuer.`);
+      throw new PhoneError(
+        `Could not reach Saoma at ${issuer} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Is it running? Try \`npm start\`, or pass --issuer.`,
+      );
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
@@ -70,7 +72,11 @@ function phoneApi(issuer: string) {
   return {
     call,
     async signIn(username: string, password: string) {
-      const out = await call<{ token: string; user: { nickname: string; username: string } }>('POST', '/login', { username, password, deviceName: 'Saoma phone CLI' });
+      const out = await call<{ token: string; user: { nickname: string; username: string } }>('POST', '/login', {
+        username,
+        password,
+        deviceName: 'Saoma phone CLI',
+      });
       token = out.token;
       return out.user;
     },
@@ -94,7 +100,7 @@ function describeRequest(scan: ScanResult): string {
   if (scan.requester.sameNetworkAsPhone === false) {
     lines.push(
       '',
-      '  ⚠ The computer asking to log in is NOT on this phone\'s network.',
+      "  ⚠ The computer asking to log in is NOT on this phone's network.",
       '    If you did not just start this login yourself, deny it: someone may be trying to use your account.',
     );
   }

@@ -125,7 +125,15 @@ const demo = await startDemo({ ...demoOpts, issuer: config.issuer, clientId: DEM
   await provider.close();
   process.exit(1);
 });
-banner({ issuer: config.issuer, listening: provider.url, port: Number(new URL(provider.url).port) || config.PORT, demoUrl: demo.url, appSecret, disabled, password });
+banner({
+  issuer: config.issuer,
+  listening: provider.url,
+  port: Number(new URL(provider.url).port) || config.PORT,
+  demoUrl: demo.url,
+  appSecret,
+  disabled,
+  password,
+});
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

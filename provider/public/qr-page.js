@@ -53,7 +53,7 @@
     initial.hidden = !user || !!picture || s === 'denied';
     initial.textContent = user ? (Array.from(user.nickname.trim())[0] ?? '?').toUpperCase() : '';
     const badge = el('overlay-badge');
-    const glyph = s === 'confirmed' && user ? '' : BADGES[s] ?? '';
+    const glyph = s === 'confirmed' && user ? '' : (BADGES[s] ?? '');
     badge.hidden = !glyph;
     badge.textContent = glyph;
     el('scanner-name').textContent = user?.nickname ?? '';
@@ -131,7 +131,7 @@
       refreshQr();
       return;
     }
-    const expiresAt = typeof s.expiresAt === 'string' ? Date.parse(s.expiresAt) : s.expiresAt ?? state.expiresAt;
+    const expiresAt = typeof s.expiresAt === 'string' ? Date.parse(s.expiresAt) : (s.expiresAt ?? state.expiresAt);
     if (s.status === 'scanned' && state.status !== 'scanned') total = Math.max(1000, expiresAt - now()); // the phone's time to decide
     state = { ...state, ...s, expiresAt, user: s.user ?? state.user };
     render();

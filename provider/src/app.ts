@@ -90,11 +90,22 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   const started = await keyring.start(material, log);
   const { ignoredKids } = started;
   if (config.JWKS && ignoredKids.length) {
-    log.warn({ kids: ignoredKids }, 'JWKS names keys the database does not have: the database keys are used (JWKS only seeds an empty database; rotate with keys:rotate)');
+    log.warn(
+      { kids: ignoredKids },
+      'JWKS names keys the database does not have: the database keys are used (JWKS only seeds an empty database; rotate with keys:rotate)',
+    );
   }
   let keys = started.view;
 
-  const services = await createServices({ config, prisma, store, log, signingAlgs: signingAlgorithms(keys.jwks), keyring, identifierSecret: material.identifierSecret });
+  const services = await createServices({
+    config,
+    prisma,
+    store,
+    log,
+    signingAlgs: signingAlgorithms(keys.jwks),
+    keyring,
+    identifierSecret: material.identifierSecret,
+  });
   const { apps, clients, users, audit, authorizations, administration, payloads } = services;
   await bootstrapAdmin(prisma, config, log);
   // Phones' device sessions: a revocation on any instance (sign-out, a person disabled) drops them here.
@@ -111,7 +122,17 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   // oidc-provider, then everything Saoma changes inside it (oidc/extensions.ts), in one place;
   // built again whenever the signing keys change (oidc/provider-host.ts).
   const providers = createProviderHost((jwks) => {
-    const built = createOidcProvider({ issuer: config.issuer, jwks, cookies, identifierSecret: material.identifierSecret, store, payloads, clients, users, trustProxy: config.TRUST_PROXY });
+    const built = createOidcProvider({
+      issuer: config.issuer,
+      jwks,
+      cookies,
+      identifierSecret: material.identifierSecret,
+      store,
+      payloads,
+      clients,
+      users,
+      trustProxy: config.TRUST_PROXY,
+    });
     installExtensions(built, { clients, limits, tombstones, authMethod, log });
     // Outages inside oidc-provider never reach an express error handler: counted here.
     built.on('server_error', (_ctx, err) => {
@@ -154,7 +175,17 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   const images = createQrImages(config.issuer, store);
   const embeds = createEmbeds({ logins, store, clients, grants });
   const wechatTokens = createWechatTokens({ provider, users, clients, payloads, identifierSecret: material.identifierSecret, tombstones });
-  const phone = phoneSurface({ services, logins, clients, store, issuer: config.issuer, requireUserVerification: config.REQUIRE_USER_VERIFICATION, scanLimit: limits.scans, log, now: () => clock.now() });
+  const phone = phoneSurface({
+    services,
+    logins,
+    clients,
+    store,
+    issuer: config.issuer,
+    requireUserVerification: config.REQUIRE_USER_VERIFICATION,
+    scanLimit: limits.scans,
+    log,
+    now: () => clock.now(),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -194,7 +225,19 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   app.use(phone.web); // federated sign-in: /app/sso/:sourceId (+ /callback)
   app.use(phoneWebRoutes());
   // WeChat-style sites.
-  app.use(wechatRoutes({ clients, logins, embeds, tokens: wechatTokens, images, issuer: config.issuer, authorizationPath: provider.pathFor('authorization'), limits, log }));
+  app.use(
+    wechatRoutes({
+      clients,
+      logins,
+      embeds,
+      tokens: wechatTokens,
+      images,
+      issuer: config.issuer,
+      authorizationPath: provider.pathFor('authorization'),
+      limits,
+      log,
+    }),
+  );
   // Administration.
   app.use(adminHttp(administration, { sessions: createConsoleSessions(store), issuer: config.issuer, log, adminLogin: limits.adminLogin }));
   // Errors no surface handled (e.g. a malformed path parameter on /q/:qrId): never Express's

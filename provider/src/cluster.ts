@@ -18,7 +18,14 @@ type StartProvider = (config: Config, log: Logger, opts: { adminSocket?: boolean
 export async function runCluster(config: Config, log: Logger, startProvider: StartProvider): Promise<void> {
   if (!cluster.isPrimary) {
     const running = await startProvider({ ...config, MIGRATE_ON_START: false }, log, { adminSocket: false, clusterWorker: true });
-    process.once('SIGTERM', () => void running.close().then(() => process.exit(0), () => process.exit(1)));
+    process.once(
+      'SIGTERM',
+      () =>
+        void running.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        ),
+    );
     process.once('SIGINT', () => {}); // the primary decides; a terminal's Ctrl-C reaches us too
     return;
   }

@@ -1,12 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  DEFAULT_REDIS_PORT,
-  DEFAULT_SENTINEL_PORT,
-  parseHostPortList,
-  redisOptionsFromUrl,
-  type RedisConnectionSettings,
-} from './storage/redis-connection.js';
+import { DEFAULT_REDIS_PORT, DEFAULT_SENTINEL_PORT, parseHostPortList, redisOptionsFromUrl, type RedisConnectionSettings } from './storage/redis-connection.js';
 
 /**
  * Every setting the provider reads, parsed once from the environment. The README's
@@ -103,7 +97,10 @@ export const configSchema = z.object({
   /** Every Confirm tap needs a fresh passkey assertion with user verification (else per app). */
   REQUIRE_USER_VERIFICATION: flag(false),
   /** The WebAuthn relying party ID (a registrable domain of PUBLIC_URL's host); default that host. */
-  PASSKEY_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, 'a host name such as example.com').optional(),
+  PASSKEY_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, 'a host name such as example.com')
+    .optional(),
   /** Origins passkey ceremonies may come from, comma-separated (native apps: android:apk-key-hash:…); default PUBLIC_URL's origin. */
   PASSKEY_ORIGINS: z.string().optional(),
 });
@@ -183,6 +180,10 @@ function passkeySettings(e: Env, issuer: string): Config['passkeys'] {
   if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
     throw new Error(`Invalid configuration:\n  PASSKEY_RP_ID: "${rpId}" is neither PUBLIC_URL's host (${hostname}) nor a parent domain of it`);
   }
-  const origins = e.PASSKEY_ORIGINS ? e.PASSKEY_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [origin];
+  const origins = e.PASSKEY_ORIGINS
+    ? e.PASSKEY_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : [origin];
   return { rpId, origins };
 }

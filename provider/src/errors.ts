@@ -44,13 +44,11 @@ export const commonError = defineErrors({
   temporarily_unavailable: [503, 'A backing service is unavailable; try again shortly.'],
 });
 
-export const unauthorized = (description = 'A valid bearer token is required') =>
-  commonError('invalid_token', description, { 'WWW-Authenticate': 'Bearer' });
+export const unauthorized = (description = 'A valid bearer token is required') => commonError('invalid_token', description, { 'WWW-Authenticate': 'Bearer' });
 export const notFound = (description = 'Not found') => commonError('not_found', description);
 
 /** Thrown when a backing service (Redis, PostgreSQL) does not answer: 503, retryable. */
-export const unavailable = (description?: string, retryAfter = 5) =>
-  commonError('temporarily_unavailable', description, { 'Retry-After': String(retryAfter) });
+export const unavailable = (description?: string, retryAfter = 5) => commonError('temporarily_unavailable', description, { 'Retry-After': String(retryAfter) });
 
 /** Too many requests: 429 with Retry-After (whole seconds). */
 export const rateLimited = (retryAfter: number, description = `Too many requests; try again in ${retryAfter} seconds.`) =>

@@ -31,7 +31,8 @@ const redact = [
 ];
 
 /** Keys masked at any depth (pino's `*.key` paths reach exactly one level down, never the top). */
-const SECRET_KEY = /^(password|passwordhash|secret|appsecret|client_?secret|token|access_?token|refresh_?token|id_?token|code_?verifier|authorization|cookie|set-cookie)$/i;
+const SECRET_KEY =
+  /^(password|passwordhash|secret|appsecret|client_?secret|token|access_?token|refresh_?token|id_?token|code_?verifier|authorization|cookie|set-cookie)$/i;
 
 function scrub(value: unknown, depth: number): unknown {
   // Errors go to pino's err serializer as they are; plain data is walked (bounded).

@@ -32,7 +32,9 @@ export async function startProvider(
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.PORT, config.HOST, resolve));
   const adminSocket = opts.adminSocket === false ? null : await serveAdminSocket(config.dataDir, saoma.admin, log);
   const metricsServer =
-    config.METRICS_PORT && !opts.clusterWorker ? await serveMetrics(registrySource(saoma.metrics.registry), { host: config.METRICS_HOST, port: config.METRICS_PORT, log }) : null;
+    config.METRICS_PORT && !opts.clusterWorker
+      ? await serveMetrics(registrySource(saoma.metrics.registry), { host: config.METRICS_HOST, port: config.METRICS_PORT, log })
+      : null;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ issuer: config.issuer, port, database: saoma.db.kind, store: saoma.store.kind }, 'provider listening');

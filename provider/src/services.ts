@@ -38,13 +38,25 @@ export async function createServices(deps: {
 }) {
   const { prisma, store, log } = deps;
   const payloads = createPayloads({ store, prisma });
-  const registry = await createAppRegistry({ prisma, store: deps.shared === false ? null : store, revoke: (appId) => payloads.revokeApp(appId), signingAlgs: deps.signingAlgs });
+  const registry = await createAppRegistry({
+    prisma,
+    store: deps.shared === false ? null : store,
+    revoke: (appId) => payloads.revokeApp(appId),
+    signingAlgs: deps.signingAlgs,
+  });
   const users = createUsers(prisma);
   const audit = createAudit(prisma, log);
   const authorizations = createAuthorizations(prisma, store, payloads);
   // Phones' device sessions; a revocation is published so every instance drops its cached copy.
-  const devices = createDeviceTokens(prisma, (message) => store.publish(DEVICE_REVOKED, message), { idleMs: deps.config.DEVICE_SESSION_IDLE_DAYS * 24 * 3600_000 });
-  const identity = await createIdentity({ prisma, store: deps.shared === false ? null : store, identifierSecret: deps.identifierSecret, issuer: deps.config.issuer });
+  const devices = createDeviceTokens(prisma, (message) => store.publish(DEVICE_REVOKED, message), {
+    idleMs: deps.config.DEVICE_SESSION_IDLE_DAYS * 24 * 3600_000,
+  });
+  const identity = await createIdentity({
+    prisma,
+    store: deps.shared === false ? null : store,
+    identifierSecret: deps.identifierSecret,
+    issuer: deps.config.issuer,
+  });
   const passkeys = createPasskeys({ prisma, store, settings: deps.config.passkeys });
   const methods = createSignInMethods({ prisma, passkeys, identities: identity.links });
   const administration = createAdministration({

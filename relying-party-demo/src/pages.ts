@@ -3,12 +3,7 @@
  * (only their expiry and scope, and the ID token's already-verified claims).
  */
 export function esc(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Chinese words on these English pages, marked so a screen reader says them in Chinese (WCAG 3.1.2). */

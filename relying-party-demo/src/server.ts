@@ -70,13 +70,16 @@ export function createDemoSite(opts: DemoSiteOptions): express.Express {
   app.get('/callback', async (req, res) => {
     const { pending, ...rest } = session(req);
     if (!pending) {
-      res.status(400).type('html').send(
-        problemPage({
-          title: 'This login has expired',
-          message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
-          kind: 'notice',
-        }),
-      );
+      res
+        .status(400)
+        .type('html')
+        .send(
+          problemPage({
+            title: 'This login has expired',
+            message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
+            kind: 'notice',
+          }),
+        );
       return;
     }
     req.session = rest; // one use: a reloaded callback never replays the exchange
@@ -129,7 +132,10 @@ export function createDemoSite(opts: DemoSiteOptions): express.Express {
   app.use(wechatRoutes({ issuer: opts.issuer.replace(/\/+$/, ''), appid: opts.clientId, publicUrl, client: wechat }));
 
   app.use((_req, res) => {
-    res.status(404).type('html').send(problemPage({ title: 'Not found', message: 'There is no such page on this demo site.', kind: 'notice' }));
+    res
+      .status(404)
+      .type('html')
+      .send(problemPage({ title: 'Not found', message: 'There is no such page on this demo site.', kind: 'notice' }));
   });
   app.use(friendlyErrors);
   return app;
@@ -152,14 +158,18 @@ function lazyDiscovery(opts: DemoSiteOptions) {
       }
     }
   }
-  return () => (pending ??= withRetry().catch((err: unknown) => {
-    pending = undefined; // try again on the next request
-    throw err;
-  }));
+  return () =>
+    (pending ??= withRetry().catch((err: unknown) => {
+      pending = undefined; // try again on the next request
+      throw err;
+    }));
 }
 
 class ProviderUnreachable extends Error {
-  constructor(readonly issuer: string, cause: unknown) {
+  constructor(
+    readonly issuer: string,
+    cause: unknown,
+  ) {
     super(`cannot reach the Saoma provider at ${issuer}`, { cause });
   }
 }
@@ -177,7 +187,10 @@ function loginProblem(err: unknown): { status: number; html: string } {
         }),
       };
     }
-    return { status: 400, html: problemPage({ title: 'The login did not succeed', message: err.error_description ?? err.error, detail: `Error: ${err.error}` }) };
+    return {
+      status: 400,
+      html: problemPage({ title: 'The login did not succeed', message: err.error_description ?? err.error, detail: `Error: ${err.error}` }),
+    };
   }
   if (err instanceof client.ResponseBodyError) {
     return {
@@ -196,7 +209,8 @@ function loginProblem(err: unknown): { status: number; html: string } {
       status: 502,
       html: problemPage({
         title: 'This site could not finish the login',
-        message: "The provider refused this site's own credentials (was its AppSecret rotated, or the app disabled?). Restart the demo with the current secret.",
+        message:
+          "The provider refused this site's own credentials (was its AppSecret rotated, or the app disabled?). Restart the demo with the current secret.",
         detail: `Error: ${code}`,
       }),
     };
@@ -204,7 +218,10 @@ function loginProblem(err: unknown): { status: number; html: string } {
   if (err instanceof client.ClientError) {
     return {
       status: 400,
-      html: problemPage({ title: 'The login could not be verified', message: 'The answer from the provider did not match the login this browser started (another tab?). Start again.' }),
+      html: problemPage({
+        title: 'The login could not be verified',
+        message: 'The answer from the provider did not match the login this browser started (another tab?). Start again.',
+      }),
     };
   }
   throw err; // unexpected: the error handler renders it without details
@@ -212,17 +229,23 @@ function loginProblem(err: unknown): { status: number; html: string } {
 
 const friendlyErrors: ErrorRequestHandler = (err, req, res, _next) => {
   const unreachable = err instanceof ProviderUnreachable || err instanceof WechatUnreachable || (err instanceof TypeError && /fetch failed/.test(err.message));
-  console.error(`[demo] ${req.method} ${req.originalUrl}: ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err)}`);
+  console.error(
+    `[demo] ${req.method} ${req.originalUrl}: ${err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err)}`,
+  );
   if (res.headersSent) return void res.end();
   const html = unreachable
     ? problemPage({ title: 'Saoma is not reachable', message: 'The login provider did not answer. Is it running? Try again in a moment.' })
     : problemPage({ title: 'Something went wrong', message: 'The demo site could not finish this request. Try again.' });
-  res.status(unreachable ? 502 : 500).type('html').send(html);
+  res
+    .status(unreachable ? 502 : 500)
+    .type('html')
+    .send(html);
 };
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-store',

@@ -15,7 +15,12 @@ interface OAuthInstance {
   getUser(options: { openid: string; lang?: string }, cb: Callback<Record<string, unknown>>): void;
 }
 type TokenStore = (openid: string, ...rest: unknown[]) => void;
-const OAuth = createRequire(import.meta.url)('wechat-oauth') as new (appid: string, secret: string, getToken?: TokenStore, saveToken?: TokenStore) => OAuthInstance;
+const OAuth = createRequire(import.meta.url)('wechat-oauth') as new (
+  appid: string,
+  secret: string,
+  getToken?: TokenStore,
+  saveToken?: TokenStore,
+) => OAuthInstance;
 
 const WECHAT_OPEN = 'https://open.weixin.qq.com';
 const WECHAT_API = 'https://api.weixin.qq.com';

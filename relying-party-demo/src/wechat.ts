@@ -60,14 +60,17 @@ export function wechatRoutes(opts: { issuer: string; appid: string; publicUrl: s
     const code = req.query.code;
     // WeChat's "no": the callback carries the state and no code at all.
     if (code === undefined) {
-      res.status(403).type('html').send(
-        problemPage({
-          title: 'You cancelled / denied the login',
-          message: 'The login was denied on the phone, so you are not logged in. 登录已取消。',
-          kind: 'notice',
-          retryHref: retryOf(pending),
-        }),
-      );
+      res
+        .status(403)
+        .type('html')
+        .send(
+          problemPage({
+            title: 'You cancelled / denied the login',
+            message: 'The login was denied on the phone, so you are not logged in. 登录已取消。',
+            kind: 'notice',
+            retryHref: retryOf(pending),
+          }),
+        );
       return;
     }
     let login: WechatLogin;
@@ -120,27 +123,33 @@ const checkState: RequestHandler = (req, res, next) => {
   const now = Date.now();
   const live = pendings.filter((p) => now - p.at < PENDING_TTL_MS);
   if (!live.length) {
-    res.status(400).type('html').send(
-      problemPage({
-        title: 'This login has expired',
-        message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
-        kind: 'notice',
-        retryHref: '/wechat/login',
-      }),
-    );
+    res
+      .status(400)
+      .type('html')
+      .send(
+        problemPage({
+          title: 'This login has expired',
+          message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
+          kind: 'notice',
+          retryHref: '/wechat/login',
+        }),
+      );
     return;
   }
   const state = req.query.state;
   const match = typeof state === 'string' ? live.find((p) => p.state === state) : undefined;
   if (!match) {
-    res.status(400).type('html').send(
-      problemPage({
-        title: 'The login could not be verified',
-        message: 'The answer from the provider did not match the login this browser started (another tab, or a forged link?). Start again.',
-        detail: 'Error: state mismatch',
-        retryHref: '/wechat/login',
-      }),
-    );
+    res
+      .status(400)
+      .type('html')
+      .send(
+        problemPage({
+          title: 'The login could not be verified',
+          message: 'The answer from the provider did not match the login this browser started (another tab, or a forged link?). Start again.',
+          detail: 'Error: state mismatch',
+          retryHref: '/wechat/login',
+        }),
+      );
     return;
   }
   req.session = { ...session(req), wechatPending: live.filter((p) => p !== match) };
@@ -167,8 +176,13 @@ const API_PROBLEMS: Record<number, { status: number; title: string; message: str
 };
 
 function sendApiProblem(res: Response, err: WechatApiError, pending: PendingWechat) {
-  const known = API_PROBLEMS[err.errcode] ?? { status: 400, title: 'The login could not be completed', message: 'The provider refused the login. Start again.' };
-  res.status(known.status).type('html').send(
-    problemPage({ ...known, detail: `errcode ${err.errcode}: ${err.errmsg}`, retryHref: retryOf(pending) }),
-  );
+  const known = API_PROBLEMS[err.errcode] ?? {
+    status: 400,
+    title: 'The login could not be completed',
+    message: 'The provider refused the login. Start again.',
+  };
+  res
+    .status(known.status)
+    .type('html')
+    .send(problemPage({ ...known, detail: `errcode ${err.errcode}: ${err.errmsg}`, retryHref: retryOf(pending) }));
 }

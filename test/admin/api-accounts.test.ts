@@ -48,11 +48,13 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
       }
       expect((await api('PATCH', '/developers/dev_acme', { name: 'Acme Corp' })).body).toMatchObject({ name: 'Acme Corp' });
       expect((await api('GET', '/developers/dev_acme')).body).toMatchObject({ id: 'dev_acme', name: 'Acme Corp' });
-      expect((await api<{ developers: Array<{ id: string }> }>('GET', '/developers')).body.developers.map((d) => d.id)).toEqual(expect.arrayContaining(['dev_acme', generated.body.id]));
+      expect((await api<{ developers: Array<{ id: string }> }>('GET', '/developers')).body.developers.map((d) => d.id)).toEqual(
+        expect.arrayContaining(['dev_acme', generated.body.id]),
+      );
       expect((await api('GET', '/developers/dev_nobody')).status).toBe(404);
     });
 
-    it('scopes unionid: the same person gets one unionid across one account\'s apps and another under a second account', async () => {
+    it("scopes unionid: the same person gets one unionid across one account's apps and another under a second account", async () => {
       await api('POST', '/developers', { id: 'dev_one', name: 'One' });
       await api('POST', '/developers', { id: 'dev_two', name: 'Two' });
       const a = await createApp({ developerId: 'dev_one' });
@@ -64,7 +66,9 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
       expect(profiles[0].unionid).toBe(profiles[1].unionid);
       expect(profiles[2].unionid).not.toBe(profiles[0].unionid);
       expect(profiles[0].sub).not.toBe(profiles[1].sub); // openid stays per app
-      expect((await api<{ apps: Array<{ appId: string }> }>('GET', '/apps?developerId=dev_one')).body.apps.map((x) => x.appId).sort()).toEqual([a.appId, b.appId].sort());
+      expect((await api<{ apps: Array<{ appId: string }> }>('GET', '/apps?developerId=dev_one')).body.apps.map((x) => x.appId).sort()).toEqual(
+        [a.appId, b.appId].sort(),
+      );
     });
 
     it('deletes only an account without apps; moving an app needs an existing account', async () => {
@@ -86,7 +90,10 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
       const person = await signedInPhone(p, 'findable_person');
       for (const q of ['findable', 'NICK FINDABLE', person.user.id]) {
         const out = await api<{ users: Array<{ id: string; username: string; authorizations: number }> }>('GET', `/users?q=${encodeURIComponent(q)}`);
-        expect(out.body.users.map((u) => u.id), q).toEqual([person.user.id]);
+        expect(
+          out.body.users.map((u) => u.id),
+          q,
+        ).toEqual([person.user.id]);
       }
       expect((await api<{ users: unknown[] }>('GET', '/users?q=nobody-has-this-name')).body.users).toEqual([]);
       expect((await api<{ users: unknown[] }>('GET', '/users?limit=1')).body.users).toHaveLength(1);
@@ -102,7 +109,9 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
       const { tokens } = await fullLogin(p, config, person);
       const shown = await api<{ authorizations: Array<{ appId: string; name: string }> }>('GET', `/users/${person.username}`);
       expect(shown.body.authorizations).toEqual([expect.objectContaining({ appId: app.appId, name: 'Revocable' })]);
-      expect((await api('GET', `/apps/${app.appId}/authorizations`)).body.authorizations).toEqual([expect.objectContaining({ user: expect.objectContaining({ id: person.user.id }) })]);
+      expect((await api('GET', `/apps/${app.appId}/authorizations`)).body.authorizations).toEqual([
+        expect.objectContaining({ user: expect.objectContaining({ id: person.user.id }) }),
+      ]);
 
       const revoked = await api('DELETE', `/users/${person.user.id}/authorizations/${app.appId}`);
       expect(revoked.status).toBe(200);
@@ -124,7 +133,12 @@ describe.skipIf(skip)('admin API: developers, users, tokens and admins (PostgreS
     it('shows a new token once (sat_…, named, by whom); lists never contain it; revocation is by id or unique name', async () => {
       const created = await api<{ id: string; token: string; name: string; createdBy: string }>('POST', '/tokens', { name: 'deploy pipeline' });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ name: 'deploy pipeline', createdBy: 'token:accounts', status: 'active', token: expect.stringMatching(/^sat_[A-Za-z0-9_-]{43}$/) });
+      expect(created.body).toMatchObject({
+        name: 'deploy pipeline',
+        createdBy: 'token:accounts',
+        status: 'active',
+        token: expect.stringMatching(/^sat_[A-Za-z0-9_-]{43}$/),
+      });
       expect((await adminApi(p, created.body.token)('GET', '/apps')).status).toBe(200);
       const row = await p.saoma.db.prisma.adminToken.findUniqueOrThrow({ where: { id: created.body.id } });
       expect(row.tokenHash).not.toContain(created.body.token);
@@ -239,10 +253,18 @@ describe.skipIf(skip)("the console's password change (issue 11, item 13)", () =>
     await here.signIn(who);
     await elsewhere.signIn(who);
     // An open session alone (someone at an unlocked screen) cannot change it.
-    const wrong = await here.post('/admin/admins/password', { _csrf: await here.csrf(), currentPassword: 'not the password at all', password: 'a brand new long password' });
+    const wrong = await here.post('/admin/admins/password', {
+      _csrf: await here.csrf(),
+      currentPassword: 'not the password at all',
+      password: 'a brand new long password',
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.html).toContain('current password');
-    const changed = await here.post('/admin/admins/password', { _csrf: await here.csrf(), currentPassword: who.password, password: 'a brand new long password' });
+    const changed = await here.post('/admin/admins/password', {
+      _csrf: await here.csrf(),
+      currentPassword: who.password,
+      password: 'a brand new long password',
+    });
     expect(changed.status).toBe(303);
     expect((await here.page('/admin/apps')).status).toBe(200); // this browser carries on
     const other = await elsewhere.page('/admin/apps');

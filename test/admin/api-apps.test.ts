@@ -79,7 +79,14 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
 
     it('also guards every other endpoint, reads and writes alike', async () => {
       const anonymous = adminApi(p, null);
-      for (const [method, path] of [['POST', '/apps'], ['DELETE', '/apps/smx'], ['GET', '/users'], ['POST', '/tokens'], ['GET', '/admins'], ['GET', '/nope']]) {
+      for (const [method, path] of [
+        ['POST', '/apps'],
+        ['DELETE', '/apps/smx'],
+        ['GET', '/users'],
+        ['POST', '/tokens'],
+        ['GET', '/admins'],
+        ['GET', '/nope'],
+      ]) {
         expect((await anonymous(method, path, method === 'POST' ? {} : undefined)).status, `${method} ${path}`).toBe(401);
       }
     });
@@ -87,8 +94,21 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
 
   describe('registering apps', () => {
     it('creates an app: 201 with AppID and AppSecret once; reads never show the secret or its hash', async () => {
-      const created = await create({ name: 'Shown Once', homepage: 'https://once.example', logoUrl: 'https://once.example/logo.png', callbackDomain: 'Once.Example', description: 'note' });
-      expect(created).toMatchObject({ appId: expect.stringMatching(/^sm[0-9a-f]{16}$/), appSecret: expect.any(String), name: 'Shown Once', callbackDomain: 'once.example', status: 'active', developerId: 'dev_default' });
+      const created = await create({
+        name: 'Shown Once',
+        homepage: 'https://once.example',
+        logoUrl: 'https://once.example/logo.png',
+        callbackDomain: 'Once.Example',
+        description: 'note',
+      });
+      expect(created).toMatchObject({
+        appId: expect.stringMatching(/^sm[0-9a-f]{16}$/),
+        appSecret: expect.any(String),
+        name: 'Shown Once',
+        callbackDomain: 'once.example',
+        status: 'active',
+        developerId: 'dev_default',
+      });
       const shown = await api('GET', `/apps/${created.appId}`);
       const listed = await api('GET', '/apps');
       for (const out of [shown, listed]) {
@@ -142,7 +162,10 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
     });
 
     it('accepts https anywhere and http on loopback hosts only', async () => {
-      const ok = await api('POST', '/apps', { name: 'Local', redirectUris: ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb', 'http://app.localhost/cb', 'https://example.com/cb?x=1'] });
+      const ok = await api('POST', '/apps', {
+        name: 'Local',
+        redirectUris: ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb', 'http://app.localhost/cb', 'https://example.com/cb?x=1'],
+      });
       expect(ok.status).toBe(201);
     });
   });
@@ -168,7 +191,14 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
       expect(bad.status).toBe(400);
       expect((await api('GET', `/apps/${appId}`)).body).toMatchObject({ name: 'After' });
       expect((await api('GET', '/apps/%00')).status).toBe(400);
-      for (const [method, path] of [['GET', ''], ['PATCH', ''], ['DELETE', ''], ['POST', '/secret'], ['POST', '/disable'], ['GET', '/usage']]) {
+      for (const [method, path] of [
+        ['GET', ''],
+        ['PATCH', ''],
+        ['DELETE', ''],
+        ['POST', '/secret'],
+        ['POST', '/disable'],
+        ['GET', '/usage'],
+      ]) {
         const out = await api(method, `/apps/sm0000000000000000${path}`, method === 'PATCH' ? { name: 'x' } : undefined);
         expect(out.status, `${method} ${path}`).toBe(404);
         expect(out.body).toMatchObject({ error: 'not_found', error_description: 'No app with AppID "sm0000000000000000".' });
@@ -182,7 +212,10 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
       expect((await userinfo(p, tokens.access_token)).status).toBe(200);
       expect((await api('POST', `/apps/${app.appId}/disable`)).body).toMatchObject({ status: 'disabled' });
       expect((await userinfo(p, tokens.access_token)).status).toBe(401);
-      const page = await fetch(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }), { redirect: 'manual' });
+      const page = await fetch(
+        oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }),
+        { redirect: 'manual' },
+      );
       expect(page.status).toBe(400);
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
       expect(await page.text()).toMatch(/invalid_client/);
@@ -196,7 +229,9 @@ describe.skipIf(skip)('admin API over HTTP with bearer admin tokens (PostgreSQL 
       const app = await create();
       const config = await siteConfig(p, app.appId, app.appSecret);
       const { form } = await codeFor(p, config, phone);
-      const rotated = await api<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null }>('POST', `/apps/${app.appId}/secret`, { keepTokens: true });
+      const rotated = await api<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null }>('POST', `/apps/${app.appId}/secret`, {
+        keepTokens: true,
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body).toMatchObject({ appId: app.appId, previousSecretExpiresAt: null, tokensRevoked: false });
       expect(rotated.body.appSecret).not.toBe(app.appSecret);

@@ -59,7 +59,12 @@ describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
       const res = await fetch(`${p.issuer}/admin/login`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://admin.example', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'admin.example' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: 'https://admin.example',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'admin.example',
+        },
         body: new URLSearchParams({ username: ADMIN.username, password: ADMIN.password }),
       });
       expect(res.status).toBe(303);
@@ -142,7 +147,18 @@ describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
       const anonymous = await new ConsoleClient(p).page('/admin/login');
       expect(anonymous.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
       expect(anonymous.html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
-      for (const path of ['/admin/apps', '/admin/apps/new', `/admin/apps/${app.appId}`, `/admin/apps/${app.appId}/edit`, `/admin/apps/${app.appId}/delete`, '/admin/developers', '/admin/users', '/admin/tokens', '/admin/admins', '/admin/nope']) {
+      for (const path of [
+        '/admin/apps',
+        '/admin/apps/new',
+        `/admin/apps/${app.appId}`,
+        `/admin/apps/${app.appId}/edit`,
+        `/admin/apps/${app.appId}/delete`,
+        '/admin/developers',
+        '/admin/users',
+        '/admin/tokens',
+        '/admin/admins',
+        '/admin/nope',
+      ]) {
         const page = await c.page(path);
         expect([200, 404], path).toContain(page.status);
         expect(page.headers.get('content-security-policy'), path).toMatch(/script-src 'self'/);
@@ -181,7 +197,14 @@ describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
 
     it('shows the AppSecret on the page after creation only, once; the secret works', async () => {
       const c = await signedIn();
-      const created = await c.post('/admin/apps', { _csrf: await c.csrf(), name: 'Once Only', redirectUris: `${REDIRECT_URI}\nhttps://once.example/cb`, homepage: '', developerId: 'dev_default', tokenEndpointAuthMethod: 'client_secret_basic' });
+      const created = await c.post('/admin/apps', {
+        _csrf: await c.csrf(),
+        name: 'Once Only',
+        redirectUris: `${REDIRECT_URI}\nhttps://once.example/cb`,
+        homepage: '',
+        developerId: 'dev_default',
+        tokenEndpointAuthMethod: 'client_secret_basic',
+      });
       expect(created.status).toBe(303);
       const appId = /^\/admin\/apps\/(sm[0-9a-f]{16})$/.exec(created.location!)?.[1];
       expect(appId).toBeTruthy();
@@ -209,7 +232,16 @@ describe.skipIf(skip)('admin console over HTTP (PostgreSQL + Redis)', () => {
       const base = { _csrf: await c.csrf(), name: 'Old App Renamed', redirectUris: REDIRECT_URI, developerId: 'dev_default' };
       expect((await c.post(`/admin/apps/${app.appId}`, { ...base, tokenEndpointAuthMethod: '', idTokenSignedResponseAlg: 'ES256' })).status).toBe(303);
       expect(await p.saoma.apps.get(app.appId)).toMatchObject({ name: 'Old App Renamed', tokenEndpointAuthMethod: null, idTokenSignedResponseAlg: 'ES256' });
-      expect((await c.post(`/admin/apps/${app.appId}`, { ...base, _csrf: await c.csrf(), tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'RS256' })).status).toBe(303);
+      expect(
+        (
+          await c.post(`/admin/apps/${app.appId}`, {
+            ...base,
+            _csrf: await c.csrf(),
+            tokenEndpointAuthMethod: 'client_secret_post',
+            idTokenSignedResponseAlg: 'RS256',
+          })
+        ).status,
+      ).toBe(303);
       expect(await p.saoma.apps.get(app.appId)).toMatchObject({ tokenEndpointAuthMethod: 'client_secret_post', idTokenSignedResponseAlg: 'RS256' });
       expect((await c.page(`/admin/apps/${app.appId}`)).html).toMatch(/client_secret_post[\s\S]*RS256/);
     });

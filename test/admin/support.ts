@@ -31,7 +31,11 @@ export function adminApi(p: TestProvider, auth: string | null) {
     const headers: Record<string, string> = {};
     if (auth !== null) headers.authorization = auth.startsWith('sat_') ? `Bearer ${auth}` : auth;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${p.issuer}/api/admin${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${p.issuer}/api/admin${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {

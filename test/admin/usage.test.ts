@@ -77,7 +77,10 @@ describe.each<[StorageKind, boolean]>([
     await api('PATCH', `/apps/${app.appId}`, { name: 'Audited 2' });
     await api('POST', `/apps/${app.appId}/secret`);
     await api('POST', `/apps/${app.appId}/disable`);
-    const first = await api<{ events: Array<{ id: string; type: string; detail: { actor: string } }>; next: string }>('GET', `/apps/${app.appId}/audit?limit=2`);
+    const first = await api<{ events: Array<{ id: string; type: string; detail: { actor: string } }>; next: string }>(
+      'GET',
+      `/apps/${app.appId}/audit?limit=2`,
+    );
     expect(first.body.events.map((e) => e.type)).toEqual(['app.status_changed', 'app.secret_rotated']);
     expect(first.body.events.every((e) => e.detail.actor === 'token:tests')).toBe(true);
     const second = await api<{ events: Array<{ type: string }>; next: string | null }>('GET', `/apps/${app.appId}/audit?limit=2&before=${first.body.next}`);

@@ -37,7 +37,12 @@ describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; k
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     // As `npm start` seeds it: the callback domain lets the WeChat-style paths in too.
-    const app = await p.saoma.apps.create({ name: 'Saoma Demo Site', redirectUris: [`${publicUrl}/callback`], callbackDomain: `127.0.0.1:${port}`, homepage: publicUrl });
+    const app = await p.saoma.apps.create({
+      name: 'Saoma Demo Site',
+      redirectUris: [`${publicUrl}/callback`],
+      callbackDomain: `127.0.0.1:${port}`,
+      homepage: publicUrl,
+    });
     demo = await startDemo({ issuer: p.issuer, clientId: app.appId, clientSecret: app.appSecret, publicUrl, port, host: '127.0.0.1' });
     site = await registerSite(p, { name: 'Phone Screens Site', homepage: 'https://shop.example' });
   });
@@ -207,7 +212,9 @@ describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; k
     await page.waitForURL(`${demo.url}/wechat/profile`);
     await expectAccessible(page, 'demo: WeChat-style profile');
 
-    await page.goto(`${p.issuer}/connect/qrconnect?appid=wx0000000000000000&redirect_uri=${encodeURIComponent(`${demo.url}/wechat/callback`)}&response_type=code&scope=snsapi_login`);
+    await page.goto(
+      `${p.issuer}/connect/qrconnect?appid=wx0000000000000000&redirect_uri=${encodeURIComponent(`${demo.url}/wechat/callback`)}&response_type=code&scope=snsapi_login`,
+    );
     await expectAccessible(page, 'WeChat-style error page');
   });
 

@@ -10,7 +10,18 @@ import { PNG } from 'pngjs';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { decodeQrOnPage, desktopContext, launchChromium, phoneContext, screenshot, signUpOnPhone, skipUnlessChromium, startStack, uniqueName, type Stack } from './support.js';
+import {
+  decodeQrOnPage,
+  desktopContext,
+  launchChromium,
+  phoneContext,
+  screenshot,
+  signUpOnPhone,
+  skipUnlessChromium,
+  startStack,
+  uniqueName,
+  type Stack,
+} from './support.js';
 import { closeStarted } from '../support/harness.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -65,7 +76,9 @@ describe.skipIf(skip)('scanning with the phone camera (Chromium fake camera play
     // What the phone camera sees: the QR as the desktop draws it.
     const video = path.join(dir, 'qr.y4m');
     pngToY4m(PNG.sync.read(await desktop.locator('#qr-svg').screenshot()), video);
-    phoneBrowser = await launchChromium({ args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'] });
+    phoneBrowser = await launchChromium({
+      args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'],
+    });
     const phone = await phoneContext(phoneBrowser, { locale: 'zh-CN' });
     contexts.push(phone);
     await phone.grantPermissions(['camera'], { origin: stack.provider.issuer });

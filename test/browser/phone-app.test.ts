@@ -48,7 +48,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
     return context.newPage();
   }
 
-  it('lists the site I approved, and revoking it makes the site\'s access and refresh tokens fail at once', async () => {
+  it("lists the site I approved, and revoking it makes the site's access and refresh tokens fail at once", async () => {
     const p = stack.provider;
     const { config } = await registerSite(p, { name: 'Revocable Site', homepage: 'https://revocable.example' });
     const page = await phone();
@@ -214,7 +214,12 @@ describe.skipIf(skip)('the phone app is installable and its shell works offline'
     try {
       const res = await fetch(`${p.issuer}/app/manifest.webmanifest`);
       expect(res.headers.get('content-type')).toMatch(/application\/manifest\+json/);
-      const manifest = (await res.json()) as { start_url: string; scope: string; display: string; icons: Array<{ src: string; sizes: string; purpose: string }> };
+      const manifest = (await res.json()) as {
+        start_url: string;
+        scope: string;
+        display: string;
+        icons: Array<{ src: string; sizes: string; purpose: string }>;
+      };
       expect(manifest).toMatchObject({ start_url: '/app', scope: '/app', display: 'standalone' });
       expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(['192x192', '512x512']));
       expect(manifest.icons.some((i) => i.purpose === 'maskable')).toBe(true);

@@ -6,7 +6,19 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { decodeQrOnPage, desktopContext, enterLinkOnPhone, launchChromium, phoneContext, screenshot, signUpOnPhone, skipUnlessChromium, startStack, uniqueName, type Stack } from './support.js';
+import {
+  decodeQrOnPage,
+  desktopContext,
+  enterLinkOnPhone,
+  launchChromium,
+  phoneContext,
+  screenshot,
+  signUpOnPhone,
+  skipUnlessChromium,
+  startStack,
+  uniqueName,
+  type Stack,
+} from './support.js';
 import { closeStarted } from '../support/harness.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -35,10 +47,16 @@ describe.skipIf(skip)('the QR page refreshes an expired QR by itself (QR_TTL=3)'
 
   const qrIdOn = (page: Page) => page.locator('#qr-root').getAttribute('data-qr-id');
   const nextQr = (page: Page, old: string | null) =>
-    page.waitForFunction((previous) => {
-      const root = document.getElementById('qr-root');
-      return root?.dataset.status === 'pending' && root.dataset.qrId !== previous ? root.dataset.qrId : null;
-    }, old, { timeout: 15_000 }).then((handle) => handle.jsonValue() as Promise<string>);
+    page
+      .waitForFunction(
+        (previous) => {
+          const root = document.getElementById('qr-root');
+          return root?.dataset.status === 'pending' && root.dataset.qrId !== previous ? root.dataset.qrId : null;
+        },
+        old,
+        { timeout: 15_000 },
+      )
+      .then((handle) => handle.jsonValue() as Promise<string>);
 
   it('shows a new QR with a different qrId when the old one expires, and the old link answers "expired"', async () => {
     const page = await qrPage();

@@ -21,7 +21,15 @@ export const SCREENSHOTS = path.resolve('test-artifacts/screenshots');
 export const DOCS_SCREENSHOTS = path.resolve('docs/screenshots');
 
 /** The launch arguments the project settled on for headless Chromium in containers and CI. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-gpu',
+];
 
 /**
  * For `describe.skipIf(skipUnlessChromium())`: true (skip, with a warning) when Chromium is not
@@ -44,7 +52,11 @@ export function desktopContext(browser: Browser, opts: { locale?: string } = {},
 }
 
 /** A phone: 390×844, touch, a mobile Chrome user agent; 2× pixels so screenshots are crisp. */
-export function phoneContext(browser: Browser, opts: { locale?: string; width?: number; height?: number } = {}, extra: BrowserContextOptions = {}): Promise<BrowserContext> {
+export function phoneContext(
+  browser: Browser,
+  opts: { locale?: string; width?: number; height?: number } = {},
+  extra: BrowserContextOptions = {},
+): Promise<BrowserContext> {
   return browser.newContext({
     ...extra,
     viewport: { width: opts.width ?? 390, height: opts.height ?? 844 },
@@ -83,7 +95,6 @@ export async function startStack(kind: StorageKind = 'services', env: Record<str
   };
 }
 
-
 /** Saves a screenshot under test-artifacts/screenshots/ (and optionally docs/screenshots/). */
 export async function screenshot(page: Page, name: string, opts: { docs?: string; fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
@@ -120,7 +131,8 @@ export function withQuietZone(src: PNG, border: number): PNG {
  * A strict CSP on the provider's pages (the one the provider will adopt): the tests then fail
  * on any inline script, inline handler or inline style attribute the pages still contain.
  */
-export const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; worker-src 'self' blob:; manifest-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+export const STRICT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; connect-src 'self'; worker-src 'self' blob:; manifest-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 export async function enforceStrictCsp(context: BrowserContext, origin: string): Promise<string[]> {
   const violations: string[] = [];

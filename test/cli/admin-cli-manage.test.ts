@@ -73,7 +73,11 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
   });
 
   it('developers:create/list/show/update, apps:create --developer and apps:list --developer', async () => {
-    expect(json(await admin(['developers:create', '--name', 'Acme', '--id', 'dev_acme', '--json'], env))).toMatchObject({ id: 'dev_acme', name: 'Acme', apps: 0 });
+    expect(json(await admin(['developers:create', '--name', 'Acme', '--id', 'dev_acme', '--json'], env))).toMatchObject({
+      id: 'dev_acme',
+      name: 'Acme',
+      apps: 0,
+    });
     failed(await admin(['developers:create', '--name', 'Again', '--id', 'dev_acme'], env), /already exists/);
     failed(await admin(['developers:create', '--id', 'dev_x'], env), /needs --name/);
     const app = json(await admin(['apps:create', '--name', 'Acme Shop', '--redirect-uri', REDIRECT_URI, '--developer', 'dev_acme', '--json'], env));
@@ -118,7 +122,10 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
 
   it('apps:usage and apps:audit print the counts and the trail', async () => {
     const app = json(await admin(['apps:create', '--name', 'Counted', '--redirect-uri', REDIRECT_URI, '--json'], env));
-    expect(json(await admin(['apps:usage', app.appId, '--json'], env))).toMatchObject({ appId: app.appId, last24h: { scanned: 0, confirmed: 0, denied: 0, expired: 0, completed: 0 } });
+    expect(json(await admin(['apps:usage', app.appId, '--json'], env))).toMatchObject({
+      appId: app.appId,
+      last24h: { scanned: 0, confirmed: 0, denied: 0, expired: 0, completed: 0 },
+    });
     expect((await admin(['apps:usage', app.appId], env)).stdout).toMatch(/LOGINS\s+LAST 24 H\s+LAST 30 DAYS\nscanned\s+0\s+0/);
     expect((await admin(['apps:audit', app.appId], env)).stdout).toMatch(/app\.created\s+local/);
     failed(await admin(['apps:audit', app.appId, '--limit', '0'], env), /limit/);
@@ -139,7 +146,10 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
   });
 
   it('admins:create takes the password from stdin (never argv needed), refuses no password and short ones', async () => {
-    expect(json(await admin(['admins:create', '--username', 'Alice', '--password-stdin', '--json'], env, 'a long enough password\n'))).toMatchObject({ username: 'alice', status: 'active' });
+    expect(json(await admin(['admins:create', '--username', 'Alice', '--password-stdin', '--json'], env, 'a long enough password\n'))).toMatchObject({
+      username: 'alice',
+      status: 'active',
+    });
     failed(await admin(['admins:create', '--username', 'bob'], env), /No password given: use --password-stdin/);
     failed(await admin(['admins:create', '--username', 'bob', '--password-stdin'], env, 'short\n'), /at least 12 characters/);
     failed(await admin(['admins:create', '--username', 'alice', '--password', 'another long password'], env), /already exists/);

@@ -93,7 +93,10 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   });
 
   it('apps:rotate-secret: the old secret is refused at the token endpoint (invalid_client), the new one works', async () => {
-    const created = json(await admin(['apps:create', '--name', 'Rotating', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
+    const created = json(await admin(['apps:create', '--name', 'Rotating', '--redirect-uri', REDIRECT_URI, '--json'], env)) as {
+      appId: string;
+      appSecret: string;
+    };
     const oldConfig = await siteConfig(p, created.appId, created.appSecret);
     const login = await beginLogin(p, oldConfig);
     const { body } = await login.qr();
@@ -101,12 +104,19 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
     expect((await phone.confirm(body.qrId)).status).toBe(200);
     const { url: callback } = await login.complete();
 
-    const rotated = json(await admin(['apps:rotate-secret', created.appId, '--keep-tokens', '--json'], env)) as { appId: string; appSecret: string; tokensRevoked: boolean };
+    const rotated = json(await admin(['apps:rotate-secret', created.appId, '--keep-tokens', '--json'], env)) as {
+      appId: string;
+      appSecret: string;
+      tokensRevoked: boolean;
+    };
     expect(rotated.appId).toBe(created.appId);
     expect(rotated.appSecret).not.toBe(created.appSecret);
     expect(rotated.tokensRevoked).toBe(false);
 
-    const refused = await finishAtSite(oldConfig, callback, login).then(() => null, (err: unknown) => err);
+    const refused = await finishAtSite(oldConfig, callback, login).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(oauthErrorCode(refused)).toBe('invalid_client');
     // Client authentication fails before the code is looked at, so the same code still redeems.
     const { claims } = await finishAtSite(await siteConfig(p, created.appId, rotated.appSecret), callback, login);
@@ -118,9 +128,16 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
     expect((await phone.scan(qr.body.payload)).status).toBe(200);
     expect((await phone.confirm(qr.body.qrId)).status).toBe(200);
     const { url: pending } = await again.complete();
-    const revoking = json(await admin(['apps:rotate-secret', created.appId, '--json'], env)) as { appSecret: string; tokensRevoked: boolean; revokedGrants: number };
+    const revoking = json(await admin(['apps:rotate-secret', created.appId, '--json'], env)) as {
+      appSecret: string;
+      tokensRevoked: boolean;
+      revokedGrants: number;
+    };
     expect(revoking).toMatchObject({ tokensRevoked: true, revokedGrants: 2 });
-    const stale = await finishAtSite(await siteConfig(p, created.appId, revoking.appSecret), pending, again).then(() => null, (err: unknown) => err);
+    const stale = await finishAtSite(await siteConfig(p, created.appId, revoking.appSecret), pending, again).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(oauthErrorCode(stale)).toBe('invalid_grant');
   });
 
@@ -147,7 +164,10 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   });
 
   it('apps:list --json lists every app; apps:update and apps:disable/enable change what the provider does', async () => {
-    const created = json(await admin(['apps:create', '--name', 'Listed', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
+    const created = json(await admin(['apps:create', '--name', 'Listed', '--redirect-uri', REDIRECT_URI, '--json'], env)) as {
+      appId: string;
+      appSecret: string;
+    };
     const { apps } = json(await admin(['apps:list', '--json'], env)) as { apps: { appId: string; name: string; status: string }[] };
     expect(apps.map((a) => a.appId)).toContain(created.appId);
     expect(apps.find((a) => a.appId === created.appId)).toMatchObject({ name: 'Listed', status: 'active' });
@@ -167,7 +187,23 @@ describe('admin CLI against a running provider (embedded default, through DATA_D
   it('--help explains every command, globally and per command, and exits 0', async () => {
     const global = await admin(['--help'], env);
     expect(global.code).toBe(0);
-    for (const name of ['apps:create', 'apps:list', 'apps:show', 'apps:update', 'apps:rotate-secret', 'apps:disable', 'apps:enable', 'apps:delete', 'apps:usage', 'apps:audit', 'developers:create', 'users:list', 'authorizations:revoke', 'tokens:create', 'admins:create']) {
+    for (const name of [
+      'apps:create',
+      'apps:list',
+      'apps:show',
+      'apps:update',
+      'apps:rotate-secret',
+      'apps:disable',
+      'apps:enable',
+      'apps:delete',
+      'apps:usage',
+      'apps:audit',
+      'developers:create',
+      'users:list',
+      'authorizations:revoke',
+      'tokens:create',
+      'admins:create',
+    ]) {
       expect(global.stdout).toContain(name);
     }
     const create = await admin(['apps:create', '--help'], env);
@@ -194,7 +230,10 @@ describe('admin CLI with no provider running (it opens the database itself)', ()
     const db = await createTestDatabase();
     try {
       const env = { DATABASE_URL: db.url, DATA_DIR: tempDir() };
-      const created = json(await admin(['apps:create', '--name', 'Direct PG', '--redirect-uri', REDIRECT_URI, '--json'], env)) as { appId: string; appSecret: string };
+      const created = json(await admin(['apps:create', '--name', 'Direct PG', '--redirect-uri', REDIRECT_URI, '--json'], env)) as {
+        appId: string;
+        appSecret: string;
+      };
       const { apps } = json(await admin(['apps:list', '--json'], env)) as { apps: { appId: string }[] };
       expect(apps.map((a) => a.appId)).toEqual([created.appId]);
       const rotated = json(await admin(['apps:rotate-secret', created.appId, '--json'], env)) as { appSecret: string };
@@ -216,9 +255,10 @@ describe('admin CLI with no provider running (it opens the database itself)', ()
 
   it('on the embedded default: writes DATA_DIR itself, releases it, and a provider started there afterwards has the app', async () => {
     const dataDir = tempDir();
-    const created = json(
-      await admin(['apps:create', '--name', 'Before Start', '--redirect-uri', REDIRECT_URI, '--json'], { DATA_DIR: dataDir }),
-    ) as { appId: string; appSecret: string };
+    const created = json(await admin(['apps:create', '--name', 'Before Start', '--redirect-uri', REDIRECT_URI, '--json'], { DATA_DIR: dataDir })) as {
+      appId: string;
+      appSecret: string;
+    };
     expect(fs.existsSync(path.join(dataDir, 'pglite.lock'))).toBe(false);
     const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
     const running = await startProvider(config, createLogger('silent'));

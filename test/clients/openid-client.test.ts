@@ -39,7 +39,12 @@ describe('openid-client against Saoma (embedded default)', () => {
         const codeVerifier = generators.codeVerifier();
         const state = generators.state();
         verifiers.set(state, codeVerifier);
-        const to = client.authorizationUrl({ scope: 'openid profile', code_challenge: generators.codeChallenge(codeVerifier), code_challenge_method: 'S256', state });
+        const to = client.authorizationUrl({
+          scope: 'openid profile',
+          code_challenge: generators.codeChallenge(codeVerifier),
+          code_challenge_method: 'S256',
+          state,
+        });
         res.writeHead(302, { location: to }).end();
       },
       async callback(req, res) {

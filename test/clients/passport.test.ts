@@ -27,7 +27,9 @@ async function passportSite() {
   app.use(session({ secret: 'passport test site', resave: false, saveUninitialized: false }));
   app.use(passport.session());
   app.get('/login', (req, res, next) => passport.authenticate('saoma')(req, res, next));
-  app.get('/callback', (req, res, next) => passport.authenticate('saoma', { successRedirect: '/me', failureRedirect: '/failed', failureMessage: true })(req, res, next));
+  app.get('/callback', (req, res, next) =>
+    passport.authenticate('saoma', { successRedirect: '/me', failureRedirect: '/failed', failureMessage: true })(req, res, next),
+  );
   app.get('/me', (req, res) => void res.json({ user: req.user ?? null }));
   app.get('/failed', (req, res) => void res.status(401).json({ messages: (req.session as { messages?: string[] }).messages ?? [] }));
   app.use(((err, _req, res, _next) => void res.status(500).json({ error: String(err?.message ?? err) })) as express.ErrorRequestHandler);

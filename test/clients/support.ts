@@ -45,7 +45,9 @@ export async function registerApp(p: TestProvider, input: Record<string, unknown
 
 /** A person with a phone signed in, and a nickname and picture the site should end up with. */
 export async function personWithPhone(p: TestProvider) {
-  const username = `u${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  const username = `u${nanoid(8)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
   const password = 'correct horse battery';
   const nickname = `Nick ${username}`;
   await p.saoma.users.register({ username, password, nickname, picture: PICTURE });

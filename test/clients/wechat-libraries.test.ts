@@ -46,7 +46,9 @@ describe('WeChat client libraries against Saoma (embedded default)', () => {
       const app = express();
       app.get('/login', (req, res) => {
         const redirect = `${req.protocol}://${req.get('host')}/callback`;
-        const to = entry.startsWith('website') ? api!.getAuthorizeURLForWebsite(redirect, 'co-state') : api!.getAuthorizeURL(redirect, 'co-state', 'snsapi_userinfo');
+        const to = entry.startsWith('website')
+          ? api!.getAuthorizeURLForWebsite(redirect, 'co-state')
+          : api!.getAuthorizeURL(redirect, 'co-state', 'snsapi_userinfo');
         res.redirect(to);
       });
       app.get('/callback', async (req, res) => {

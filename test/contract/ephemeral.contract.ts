@@ -144,9 +144,7 @@ export function ephemeralContract(name: string, make: () => EphemeralStore | Pro
       });
 
       it('is atomic: of 200 concurrent calls exactly one writes', async () => {
-        const results = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => store.setIfAbsent('race', `v${i}`, 10_000)),
-        );
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.setIfAbsent('race', `v${i}`, 10_000)));
         const winners = results.flatMap((won, i) => (won ? [i] : []));
         expect(winners).toHaveLength(1);
         expect(await store.get('race')).toBe(`v${winners[0]}`);
@@ -219,18 +217,14 @@ export function ephemeralContract(name: string, make: () => EphemeralStore | Pro
 
       it('is atomic: 200 concurrent calls with the same expected value, exactly one returns true', async () => {
         await store.set('state', 'pending', 10_000);
-        const results = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => store.compareAndSet('state', 'pending', `claimed-by-${i}`, 10_000)),
-        );
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.compareAndSet('state', 'pending', `claimed-by-${i}`, 10_000)));
         const winners = results.flatMap((won, i) => (won ? [i] : []));
         expect(winners).toHaveLength(1);
         expect(await store.get('state')).toBe(`claimed-by-${winners[0]}`);
       });
 
       it('is atomic for creation too: 200 concurrent expected = null calls, exactly one returns true', async () => {
-        const results = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => store.compareAndSet('fresh', null, `v${i}`, 10_000)),
-        );
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.compareAndSet('fresh', null, `v${i}`, 10_000)));
         expect(results.filter(Boolean)).toHaveLength(1);
       });
     });
@@ -319,7 +313,9 @@ export function ephemeralContract(name: string, make: () => EphemeralStore | Pro
 
       it('after the last listener left, subscribing to the channel again works', async () => {
         const r = recorder();
-        await (await store.subscribe('ch', r.listener))();
+        await (
+          await store.subscribe('ch', r.listener)
+        )();
         await store.subscribe('ch', r.listener);
         await store.publish('ch', 'back');
         await eventually(() => r.heard.length === 1, 'the message after re-subscribing');
@@ -397,9 +393,7 @@ export function ephemeralContract(name: string, make: () => EphemeralStore | Pro
         const [a, b] = await makePair();
         opened.push(a, b);
         await a.set('state', 'pending', 10_000);
-        const results = await Promise.all(
-          Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).compareAndSet('state', 'pending', `by-${i}`, 10_000)),
-        );
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).compareAndSet('state', 'pending', `by-${i}`, 10_000)));
         expect(results.filter(Boolean)).toHaveLength(1);
       });
     });

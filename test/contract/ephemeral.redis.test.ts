@@ -48,9 +48,7 @@ describe.skipIf(await skipUnlessRedis())('redis store', () => {
     const prefix = freshPrefix();
     const store = createRedisStore({ url: REDIS_URL, prefix });
     try {
-      const unsubscribes = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.subscribe(`ch${i}`, () => {})),
-      );
+      const unsubscribes = await Promise.all(Array.from({ length: 50 }, (_, i) => store.subscribe(`ch${i}`, () => {})));
       const second = await store.subscribe('ch0', () => {}); // shares ch0's SUBSCRIBE
       await store.ping();
       const connections = await connectionsOf(prefix);

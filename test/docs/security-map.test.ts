@@ -31,7 +31,10 @@ function named(source: string, name: string): boolean {
   const plain = source.replace(/\\(['"`])/g, '$1');
   if (plain.includes(name)) return true;
   for (const [, title] of plain.matchAll(/\b(?:it|describe)(?:\.\w+\([^)]*\))?\(\s*`([^`]+)`/g)) {
-    const pattern = title.split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+');
+    const pattern = title
+      .split(/\$\{[^}]*\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+');
     if (new RegExp(`^${pattern}$`).test(name)) return true;
   }
   const rest = name.split(' ').slice(1).join(' ');

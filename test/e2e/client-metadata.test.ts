@@ -72,8 +72,12 @@ describe.skipIf(skip)('client authentication methods and ID token algorithms (Po
   });
 
   it('refuses an algorithm there is no key for, or one oidc-provider cannot sign with', async () => {
-    await expect(p.saoma.apps.create({ name: 'X', redirectUris: ['https://a.example/cb'], idTokenSignedResponseAlg: 'ES384' })).rejects.toThrow(/no signing key for ES384.*RS256, ES256/);
-    await expect(p.saoma.apps.create({ name: 'X', redirectUris: ['https://a.example/cb'], idTokenSignedResponseAlg: 'HS256' })).rejects.toThrow(/idTokenSignedResponseAlg/);
+    await expect(p.saoma.apps.create({ name: 'X', redirectUris: ['https://a.example/cb'], idTokenSignedResponseAlg: 'ES384' })).rejects.toThrow(
+      /no signing key for ES384.*RS256, ES256/,
+    );
+    await expect(p.saoma.apps.create({ name: 'X', redirectUris: ['https://a.example/cb'], idTokenSignedResponseAlg: 'HS256' })).rejects.toThrow(
+      /idTokenSignedResponseAlg/,
+    );
   });
 });
 

@@ -27,7 +27,12 @@ async function startDemoStack(): Promise<DemoStack> {
   const p = await startTestProvider('services');
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const app = await p.saoma.apps.create({ name: 'Saoma Demo Site', redirectUris: [`${publicUrl}/callback`], callbackDomain: `127.0.0.1:${port}`, homepage: publicUrl });
+  const app = await p.saoma.apps.create({
+    name: 'Saoma Demo Site',
+    redirectUris: [`${publicUrl}/callback`],
+    callbackDomain: `127.0.0.1:${port}`,
+    homepage: publicUrl,
+  });
   const demo = await startDemo({ issuer: p.issuer, clientId: app.appId, clientSecret: app.appSecret, publicUrl, port, host: '127.0.0.1' });
   return { p, demo, appId: app.appId, appSecret: app.appSecret };
 }
@@ -70,7 +75,9 @@ async function snsUserinfo(s: DemoStack, phone: Phone) {
   const callback = await decideOnPhone(s, login, phone, 'confirm');
   const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
   const token = (await (
-    await fetch(`${s.p.issuer}/sns/oauth2/access_token?${q({ appid: s.appId, secret: s.appSecret, code: callback.searchParams.get('code')!, grant_type: 'authorization_code' })}`)
+    await fetch(
+      `${s.p.issuer}/sns/oauth2/access_token?${q({ appid: s.appId, secret: s.appSecret, code: callback.searchParams.get('code')!, grant_type: 'authorization_code' })}`,
+    )
   ).json()) as { access_token: string; openid: string };
   return (await (await fetch(`${s.p.issuer}/sns/userinfo?${q({ access_token: token.access_token, openid: token.openid })}`)).json()) as {
     openid: string;
@@ -216,8 +223,7 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 });
 
-
-describe.skipIf(servicesMissing || skipUnlessChromium())('the demo site\'s embedded QR (wxLogin.js) in Chromium, across sites (PostgreSQL + Redis)', () => {
+describe.skipIf(servicesMissing || skipUnlessChromium())("the demo site's embedded QR (wxLogin.js) in Chromium, across sites (PostgreSQL + Redis)", () => {
   let s: DemoStack;
   let browser: Browser;
   beforeAll(async () => {
@@ -229,7 +235,7 @@ describe.skipIf(servicesMissing || skipUnlessChromium())('the demo site\'s embed
     await closeStarted(browser, started?.demo, started?.p);
   });
 
-  it('after the phone confirms, the top window lands on the demo\'s /wechat/callback and the profile shows the person', async () => {
+  it("after the phone confirms, the top window lands on the demo's /wechat/callback and the profile shows the person", async () => {
     const phone = await signedInPhone(s.p);
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();

@@ -23,7 +23,13 @@ describe('OIDC scopes (embedded default)', () => {
 
   it('refuses a request without openid with invalid_scope at the redirect_uri, before any QR page', async () => {
     const { config } = await registerSite(p);
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'profile', state: 'st-1', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'profile',
+      state: 'st-1',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    });
     const res = await new TestBrowser().fetch(url);
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location')!);
@@ -35,8 +41,18 @@ describe('OIDC scopes (embedded default)', () => {
     const { app } = await registerSite(p);
     const res = await fetch(`${p.issuer}/request`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: app.appId, response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'profile offline_access', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }),
+      headers: {
+        authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        client_id: app.appId,
+        response_type: 'code',
+        redirect_uri: REDIRECT_URI,
+        scope: 'profile offline_access',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      }),
     });
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(400);

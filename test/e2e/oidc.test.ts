@@ -38,7 +38,15 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     expect(d.subject_types_supported).toContain('pairwise');
     expect(d.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(d.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']));
-    for (const key of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint', 'end_session_endpoint']) {
+    for (const key of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'introspection_endpoint',
+      'end_session_endpoint',
+    ]) {
       expect(d[key], key).toMatch(/^http:\/\/localhost:\d+\//);
     }
   });
@@ -77,7 +85,9 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     expect((await tokenRequest(p, app.appId, 'not-the-secret', form)).body.error).toBe('invalid_client');
     expect((await tokenRequest(p, app.appId, app.appSecret, { ...form, redirect_uri: 'http://127.0.0.1:5999/other' })).body.error).toBe('invalid_grant');
     const { code: code2, login: login2 } = await codeFor(p, config, phone);
-    expect((await tokenRequest(p, app.appId, app.appSecret, { ...form, code: code2, code_verifier: `${login2.codeVerifier}x` })).body.error).toBe('invalid_grant');
+    expect((await tokenRequest(p, app.appId, app.appSecret, { ...form, code: code2, code_verifier: `${login2.codeVerifier}x` })).body.error).toBe(
+      'invalid_grant',
+    );
   });
 
   it('issues a refresh token only for offline_access, which the phone shows as "stay signed in"', async () => {
@@ -133,7 +143,13 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     const phone = await signedInPhone(p);
     const first = await fullLogin(p, config, phone);
     // Same browser (it holds the provider session from the first login): the QR page again.
-    const again = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 's', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const again = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      state: 's',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const { url } = await first.login.browser.navigate(again, (u) => u.href.startsWith(REDIRECT_URI));
     expect(url.pathname).toMatch(/^\/interaction\//);
     const silent = new URL(again);
@@ -144,11 +160,16 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
 
   it('shows an error page, never a redirect, for an unknown client or an unregistered redirect_uri', async () => {
     const { app } = await registerSite(p);
-    const bad = await fetch(`${p.issuer}/auth?client_id=${app.appId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`, { redirect: 'manual' });
+    const bad = await fetch(
+      `${p.issuer}/auth?client_id=${app.appId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://evil.example/cb')}`,
+      { redirect: 'manual' },
+    );
     expect(bad.status).toBe(400);
     expect(bad.headers.get('location')).toBeNull();
     expect(await bad.text()).toContain('redirect_uri');
-    const unknown = await fetch(`${p.issuer}/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { redirect: 'manual' });
+    const unknown = await fetch(`${p.issuer}/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, {
+      redirect: 'manual',
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.headers.get('location')).toBeNull();
   });

@@ -12,7 +12,11 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
   let sharedOther: Phone;
   // Every answer is checked against the published contract (support/contract.ts).
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    contractFetch(p.issuer, `${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    contractFetch(p.issuer, `${p.issuer}/api/mobile${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const expectError = async (res: Response, status: number, error: string) => {
     expect(res.status).toBe(status);
     const body = await res.json();
@@ -38,15 +42,37 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     expect(doc.servers).toEqual([{ url: p.issuer }]);
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     for (const op of [
-      'POST /api/mobile/register', 'POST /api/mobile/login', 'POST /api/mobile/logout', 'GET /api/mobile/me', 'POST /api/mobile/scans',
-      'POST /api/mobile/scans/{qrId}/confirm', 'POST /api/mobile/scans/{qrId}/deny', 'GET /api/mobile/scans/{qrId}', 'GET /api/mobile/authorizations',
-      'DELETE /api/mobile/authorizations/{appId}', 'GET /api/mobile/activity', 'POST /api/mobile/login/assertion', 'POST /api/mobile/login/passkey',
-      'POST /api/mobile/login/passkey/options', 'POST /api/mobile/login/sso', 'GET /api/mobile/sign-in-options', 'POST /api/mobile/passkeys/options',
-      'POST /api/mobile/passkeys', 'GET /api/mobile/passkeys', 'DELETE /api/mobile/passkeys/{passkeyId}', 'POST /api/mobile/scans/{qrId}/confirm/options',
-    ]) expect(operations).toContain(op);
+      'POST /api/mobile/register',
+      'POST /api/mobile/login',
+      'POST /api/mobile/logout',
+      'GET /api/mobile/me',
+      'POST /api/mobile/scans',
+      'POST /api/mobile/scans/{qrId}/confirm',
+      'POST /api/mobile/scans/{qrId}/deny',
+      'GET /api/mobile/scans/{qrId}',
+      'GET /api/mobile/authorizations',
+      'DELETE /api/mobile/authorizations/{appId}',
+      'GET /api/mobile/activity',
+      'POST /api/mobile/login/assertion',
+      'POST /api/mobile/login/passkey',
+      'POST /api/mobile/login/passkey/options',
+      'POST /api/mobile/login/sso',
+      'GET /api/mobile/sign-in-options',
+      'POST /api/mobile/passkeys/options',
+      'POST /api/mobile/passkeys',
+      'GET /api/mobile/passkeys',
+      'DELETE /api/mobile/passkeys/{passkeyId}',
+      'POST /api/mobile/scans/{qrId}/confirm/options',
+    ])
+      expect(operations).toContain(op);
     // Errors are documented by code: the confirm route lists the login core's and the passkey gate's.
-    const confirm = doc.paths['/api/mobile/scans/{qrId}/confirm'].post.responses as Record<string, { content: { 'application/json': { schema: { allOf: [unknown, { properties: { error: { enum: string[] } } }] } } } }>;
-    expect(confirm['403'].content['application/json'].schema.allOf[1].properties.error.enum).toEqual(expect.arrayContaining(['not_yours', 'user_verification_required', 'no_passkey']));
+    const confirm = doc.paths['/api/mobile/scans/{qrId}/confirm'].post.responses as Record<
+      string,
+      { content: { 'application/json': { schema: { allOf: [unknown, { properties: { error: { enum: string[] } } }] } } } }
+    >;
+    expect(confirm['403'].content['application/json'].schema.allOf[1].properties.error.enum).toEqual(
+      expect.arrayContaining(['not_yours', 'user_verification_required', 'no_passkey']),
+    );
     // The checker the e2e tests rely on catches a body that strays from the document.
     const contract = compile(doc);
     expect(() => contract.check('GET', '/api/mobile/me', 200, { user: { id: 1 } })).toThrow(ContractViolation);
@@ -168,7 +194,9 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     await expectError(await phone.call('DELETE', `/authorizations/${app.appId}`), 404, 'not_found');
     expect((await (await phone.call('GET', '/authorizations')).json()).authorizations).toEqual([]);
     const activity = await (await phone.call('GET', '/activity')).json();
-    expect(activity.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['qr.scanned', 'qr.confirmed', 'login.completed', 'authorization.revoked']));
+    expect(activity.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['qr.scanned', 'qr.confirmed', 'login.completed', 'authorization.revoked']),
+    );
     expect(activity.events.find((e: { type: string }) => e.type === 'qr.confirmed')).toMatchObject({ appId: app.appId, appName: 'Revoke Site' });
   });
 

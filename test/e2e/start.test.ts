@@ -78,7 +78,16 @@ async function startStack(dataDir: string, ports: { provider: number; demo: numb
   const demoUrl = `http://127.0.0.1:${ports.demo}`;
   const child = spawn(path.join(BIN, 'tsx'), ['scripts/start.ts'], {
     cwd: ROOT,
-    env: childEnv({ DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(ports.provider), PUBLIC_URL: issuer, DEMO_PORT: String(ports.demo), DEMO_PUBLIC_URL: demoUrl, LOG_LEVEL: 'warn', ...env }),
+    env: childEnv({
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(ports.provider),
+      PUBLIC_URL: issuer,
+      DEMO_PORT: String(ports.demo),
+      DEMO_PUBLIC_URL: demoUrl,
+      LOG_LEVEL: 'warn',
+      ...env,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -243,7 +252,11 @@ describe('npm start (embedded default): provider + seeded demo user and app + de
     const password = /Demo user:\s+demo \/ (\S+)/.exec(banner)?.[1];
     expect(password).toMatch(/^[A-Za-z0-9_-]{12}$/);
     const signIn = (pw: string) =>
-      fetch(`${stack.issuer}/api/mobile/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: pw }) });
+      fetch(`${stack.issuer}/api/mobile/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'demo', password: pw }),
+      });
     expect((await signIn('saoma-demo')).status).toBe(401);
     expect((await signIn(password!)).status).toBe(200);
     expect(await stack.stop()).toBe(0);

@@ -88,7 +88,9 @@ describe.skipIf(skip)('PostgreSQL unavailable (own PostgreSQL server, shared Red
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }),
       });
       await expectUnavailable(token, 'token');
-      const auth = await fetch(`${p.issuer}/auth?client_id=sm-not-cached&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { redirect: 'manual' });
+      const auth = await fetch(`${p.issuer}/auth?client_id=sm-not-cached&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, {
+        redirect: 'manual',
+      });
       await expectUnavailable(auth, 'authorize');
     });
   }, 60_000);

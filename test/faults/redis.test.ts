@@ -152,7 +152,13 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
       const browser = await launchChromium();
       try {
         const page = await browser.newPage();
-        const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+        const url = oidc.buildAuthorizationUrl(config, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid',
+          state: 'st',
+          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        });
         await page.goto(url.href);
         const payload = await page.locator('#qr-link').getAttribute('href');
         await page.waitForFunction(() => document.getElementById('qr-root')?.dataset.status === 'pending');
@@ -170,7 +176,10 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
         await redis.start();
 
         await eventually('a scan after the restart', async () => ((await phone.scan(payload!)).status === 200 ? true : undefined));
-        await eventually('the page to show the scan', async () => (await page.evaluate(() => document.getElementById('qr-root')?.dataset.status)) === 'scanned');
+        await eventually(
+          'the page to show the scan',
+          async () => (await page.evaluate(() => document.getElementById('qr-root')?.dataset.status)) === 'scanned',
+        );
         expect((await phone.confirm(payload!.split('/q/')[1])).status).toBe(200);
         const callback = new URL((await landed).url());
         expect(callback.searchParams.get('code')).toBeTruthy();

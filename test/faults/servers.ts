@@ -13,7 +13,6 @@ import { freePort, onPath, skipOrFail, until } from '../support/services.js';
 
 const run = promisify(execFile);
 
-
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -38,7 +37,8 @@ export interface OwnRedis {
 /** For `describe.skipIf(...)`: skip (or, under REQUIRE_SERVICES=1 / CI, fail) without the server binaries. */
 export const skipUnlessRedisServer = () => !onPath('redis-server') && skipOrFail('fault', 'redis-server not found (apt-get install redis-server)');
 
-export const skipUnlessPostgresServer = () => postgresBin() === null && skipOrFail('fault', 'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin, or PG_BIN)');
+export const skipUnlessPostgresServer = () =>
+  postgresBin() === null && skipOrFail('fault', 'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin, or PG_BIN)');
 
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
@@ -46,7 +46,11 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   let child: ChildProcess | null = null;
   async function start() {
     // AOF, fsync on every write: a stop with keepData loses nothing.
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no'],
+      { stdio: 'ignore' },
+    );
     await until(`redis on ${port}`, () => answers(port), 15_000);
   }
   async function stop(opts: { keepData?: boolean } = {}) {
@@ -84,7 +88,10 @@ export function postgresBin(): string | null {
   const root = '/usr/lib/postgresql';
   if (process.env.PG_BIN) return process.env.PG_BIN;
   if (!fs.existsSync(root)) return null;
-  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = fs
+    .readdirSync(root)
+    .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? path.join(root, versions[0], 'bin') : null;
 }
 
@@ -96,7 +103,8 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const data = path.join(root, 'data');
   const asRoot = process.getuid?.() === 0;
   // PostgreSQL will not run as root: hand the directory to the postgres user and run as it.
-  const as = async (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args));
+  const as = async (cmd: string, args: string[]) =>
+    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : run(path.join(bin, cmd), args);
   if (asRoot) fs.chownSync(root, ...ids('postgres'));
   fs.chmodSync(root, 0o700);
   await as('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
@@ -120,7 +128,10 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
 }
 
 function ids(user: string): [number, number] {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   if (!line) throw new Error(`no ${user} user to run PostgreSQL as (running as root)`);
   const [, , uid, gid] = line.split(':');
   return [Number(uid), Number(gid)];

@@ -47,7 +47,19 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
     const issuer = `http://localhost:${port}`;
     child = spawn(path.resolve('node_modules/.bin/tsx'), ['provider/src/main.ts'], {
       cwd: process.cwd(),
-      env: { ...process.env, ...HIGH_LIMITS, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: issuer, DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: `saoma-test:${nanoid(8)}:`, LOG_LEVEL: 'info', WORKERS: '1' },
+      env: {
+        ...process.env,
+        ...HIGH_LIMITS,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: issuer,
+        DATA_DIR: dataDir,
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        REDIS_PREFIX: `saoma-test:${nanoid(8)}:`,
+        LOG_LEVEL: 'info',
+        WORKERS: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -64,7 +76,15 @@ describe.skipIf(skip)('SIGTERM (the provider as a child process, shared PostgreS
     const issuer = await startChild();
     const browser = new TestBrowser();
     const authorize = new URL(`${issuer}/auth`);
-    authorize.search = new URLSearchParams({ client_id: app.appId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+    authorize.search = new URLSearchParams({
+      client_id: app.appId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT,
+      state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
     const { url, res } = await browser.navigate(authorize);
     expect(res?.status, output).toBe(200);
     const base = url.href;

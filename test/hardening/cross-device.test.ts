@@ -21,7 +21,13 @@ describe.skipIf(skip)('cross-device attacks (RFC 10027) on PostgreSQL + Redis', 
   async function loginFrom(config: oidc.Configuration, forwardedFor: string, userAgent: string) {
     const browser = new TestBrowser(userAgent);
     const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 'st', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      state: 'st',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     const { url: page } = await browser.navigate(url, (u) => u.pathname.startsWith('/interaction/'), { headers: { 'x-forwarded-for': forwardedFor } });
     const uid = page.pathname.split('/')[2];
     const res = await browser.fetch(`${p.issuer}/interaction/${uid}/qr`, { headers: { 'x-forwarded-for': forwardedFor } });
@@ -29,7 +35,11 @@ describe.skipIf(skip)('cross-device attacks (RFC 10027) on PostgreSQL + Redis', 
     return { browser, uid, qr, verifier };
   }
   const scanFrom = (token: string, payload: string, forwardedFor: string) =>
-    fetch(`${p.issuer}/api/mobile/scans`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: JSON.stringify({ payload }) });
+    fetch(`${p.issuer}/api/mobile/scans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ payload }),
+    });
 
   it("shows the phone the requesting browser's real address and user agent, and flags another network", async () => {
     const { config } = await registerSite(p);

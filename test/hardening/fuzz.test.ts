@@ -116,7 +116,10 @@ describe.skipIf(skip)('hostile input on every endpoint (fast-check, PostgreSQL +
           const res = answers[i];
           if (!res) return;
           const problems = checkResponse(r, res, ctx, p.issuer);
-          if (problems.length) throw new Error(`${problems.join('; ')}\n  request: ${describeRequest(r)}\n  answer: ${res.status} ${res.headers['content-type'] ?? ''} ${res.text.slice(0, 300)}`);
+          if (problems.length)
+            throw new Error(
+              `${problems.join('; ')}\n  request: ${describeRequest(r)}\n  answer: ${res.status} ${res.headers['content-type'] ?? ''} ${res.text.slice(0, 300)}`,
+            );
         });
       }),
       { numRuns: Math.ceil((SHARE[name] * SCALE) / BATCH), seed: SEED, endOnFailure: process.env.FUZZ_SHRINK !== '1' },

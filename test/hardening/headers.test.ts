@@ -134,21 +134,31 @@ describe.skipIf(skip)('security headers on our pages (PostgreSQL + Redis, http i
         await context.exposeBinding('reportViolation', (_source, text: string) => void violations.push(text));
         await context.addInitScript(() => {
           document.addEventListener('securitypolicyviolation', (e) =>
-            (window as unknown as { reportViolation(t: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+            (window as unknown as { reportViolation(t: string): void }).reportViolation(
+              `${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`,
+            ),
           );
         });
         const page = await context.newPage();
         page.on('console', (m) => {
           if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
         });
-        const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', state: 's', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+        const url = oidc.buildAuthorizationUrl(config, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid',
+          state: 's',
+          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        });
         const res = await page.goto(url.href);
         expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
         // The page script ran: the countdown shows minutes and seconds.
         await page.waitForFunction(() => /\d+:\d\d/.test(document.getElementById('qr-countdown')?.textContent ?? ''), undefined, { timeout: 10_000 });
         const app = await page.goto(`${p.issuer}/app`);
         expect(app?.headers()['content-security-policy']).toContain("script-src 'self'");
-        await page.waitForFunction(() => (document.getElementById('app')?.children.length ?? 0) > 0 && !document.querySelector('#app noscript'), undefined, { timeout: 10_000 });
+        await page.waitForFunction(() => (document.getElementById('app')?.children.length ?? 0) > 0 && !document.querySelector('#app noscript'), undefined, {
+          timeout: 10_000,
+        });
         await page.waitForTimeout(300);
         expect(violations).toEqual([]);
         // A real browser's cancel post passes the origin check (it sends our Origin, not "null").
@@ -170,7 +180,15 @@ describe.skipIf(skip)('cookies and transport behind a TLS-terminating proxy (TRU
   async function authorize(headers: Record<string, string>) {
     const app = await p.saoma.apps.create({ name: 'TLS Site', redirectUris: [REDIRECT_URI] });
     const url = new URL(`${p.url}/auth`);
-    url.search = new URLSearchParams({ client_id: app.appId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+    url.search = new URLSearchParams({
+      client_id: app.appId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT_URI,
+      state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
     return fetch(url, { headers: { host: 'login.example.test', ...headers }, redirect: 'manual' });
   }
 

@@ -29,18 +29,24 @@ describe.skipIf(skip)('the provider logs (trace level) on PostgreSQL + Redis', (
     const phone = await signedInPhone(p);
     const { tokens, callback, login } = await fullLogin(p, config, phone, { offline: true });
     const code = callback.searchParams.get('code')!;
-    const post = (path: string, body: unknown) => fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const wrongPassword = 'not-the-password-4711';
     await post('/login', { username: phone.username, password: wrongPassword });
     await post('/login', { username: phone.username, password: phone.password, deviceName: 'second phone' });
     const wrongSecret = 'WrongAppSecret-0815-guess';
     const basic = (secret: string) => `Basic ${Buffer.from(`${app.appId}:${secret}`).toString('base64')}`;
-    const form = (extra: Record<string, string>) => new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier, ...extra });
+    const form = (extra: Record<string, string>) =>
+      new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier, ...extra });
     expect((await fetch(`${p.issuer}/token`, { method: 'POST', headers: { authorization: basic(wrongSecret) }, body: form({}) })).status).toBe(401);
     expect((await fetch(`${p.issuer}/token`, { method: 'POST', body: form({ client_id: app.appId, client_secret: wrongSecret }) })).status).toBe(401);
     // The code once more (already used: revokes everything) and the tokens at introspection.
     await fetch(`${p.issuer}/token`, { method: 'POST', headers: { authorization: basic(app.appSecret) }, body: form({}) });
-    await fetch(`${p.issuer}/token/introspection`, { method: 'POST', headers: { authorization: basic(wrongSecret) }, body: new URLSearchParams({ token: tokens.access_token }) });
+    await fetch(`${p.issuer}/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: basic(wrongSecret) },
+      body: new URLSearchParams({ token: tokens.access_token }),
+    });
 
     const secrets = {
       password: phone.password,
@@ -69,7 +75,17 @@ describe('createLogger redaction', () => {
     log.info({ result: { tokens: { access_token: 'DEEP-ACCESS-TOKEN', refresh_token: 'DEEP-REFRESH-TOKEN' } } }, 'd');
     log.info({ app: { appSecret: 'APP-SECRET' }, device: { token: 'DEVICE-TOKEN' } }, 'e');
     const output = lines.join('');
-    for (const secret of ['TOPLEVEL-PASSWORD', 'NESTED-PASSWORD', 'NESTED-CLIENT-SECRET', 'LOOSE-AUTH-HEADER', 'LOOSE-COOKIE', 'DEEP-ACCESS-TOKEN', 'DEEP-REFRESH-TOKEN', 'APP-SECRET', 'DEVICE-TOKEN']) {
+    for (const secret of [
+      'TOPLEVEL-PASSWORD',
+      'NESTED-PASSWORD',
+      'NESTED-CLIENT-SECRET',
+      'LOOSE-AUTH-HEADER',
+      'LOOSE-COOKIE',
+      'DEEP-ACCESS-TOKEN',
+      'DEEP-REFRESH-TOKEN',
+      'APP-SECRET',
+      'DEVICE-TOKEN',
+    ]) {
       expect(output.includes(secret), `${secret} was logged`).toBe(false);
     }
     expect(lines).toHaveLength(5);

@@ -40,7 +40,14 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
   async function phones(n: number) {
     const passwordHash = await hashPassword('unused password');
     const tokens = createDeviceTokens(p.saoma.db.prisma);
-    const users = Array.from({ length: n }, (_, i) => ({ id: `usr_race${nanoid(10)}`, username: `race${i}_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`, passwordHash, nickname: `Racer ${i}` }));
+    const users = Array.from({ length: n }, (_, i) => ({
+      id: `usr_race${nanoid(10)}`,
+      username: `race${i}_${nanoid(6)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, 'x')}`,
+      passwordHash,
+      nickname: `Racer ${i}`,
+    }));
     await p.saoma.db.prisma.user.createMany({ data: users });
     return Promise.all(users.map(async (u) => ({ user: u, token: await tokens.issue(u.id, 'race phone') })));
   }
@@ -53,7 +60,10 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
     const { url } = await login.complete();
     const code = url.searchParams.get('code')!;
     const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier }).toString();
-    const headers = { authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const headers = {
+      authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     const results = await Promise.all(Array.from({ length: 1000 }, () => http.request('POST', '/token', { headers, body })));
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
@@ -73,7 +83,10 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
     const racers = await phones(100);
     const results = await Promise.all(
       racers.map(({ token }) =>
-        http.request('POST', '/api/mobile/scans', { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ payload: body.payload }) }),
+        http.request('POST', '/api/mobile/scans', {
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ payload: body.payload }),
+        }),
       ),
     );
     const winners = results.map((r, i) => [r, racers[i]] as const).filter(([r]) => r.status === 200);
@@ -131,7 +144,9 @@ describe.skipIf(skip)('races on PostgreSQL + Redis', () => {
     const first = (await login.qr()).body.qrId;
     await new Promise((r) => setTimeout(r, QR_TTL * 1000 + 100));
     const cookie = login.browser.cookieHeader(new URL(`${p.issuer}/interaction/${login.uid}/qr`));
-    const results = await Promise.all(Array.from({ length: 20 }, () => http.request('GET', `/interaction/${login.uid}/qr`, { headers: { cookie, accept: 'application/json' } })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => http.request('GET', `/interaction/${login.uid}/qr`, { headers: { cookie, accept: 'application/json' } })),
+    );
     const ids = new Set(results.map((r) => (r.status === 200 ? json(r).qrId : r.status)));
     expect(ids.size).toBe(1);
     expect([...ids][0]).not.toBe(first);

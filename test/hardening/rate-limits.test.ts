@@ -87,7 +87,20 @@ for (const store of ['memory', 'redis'] as const) {
         redis = new Redis(REDIS_URL);
         await redis.ping();
       }
-      app = miniApp(createRateLimits({ settings: settings({ RATE_LIMIT_PHONE_LOGIN: '3/60', RATE_LIMIT_PHONE_LOGIN_IP: '5/60', RATE_LIMIT_PHONE_REGISTER: '2/60', RATE_LIMIT_WECHAT: '2/60', RATE_LIMIT_WECHAT_FAILURES: '3/60', RATE_LIMIT_QR_CREATE: '2/60' }), redis, prefix }));
+      app = miniApp(
+        createRateLimits({
+          settings: settings({
+            RATE_LIMIT_PHONE_LOGIN: '3/60',
+            RATE_LIMIT_PHONE_LOGIN_IP: '5/60',
+            RATE_LIMIT_PHONE_REGISTER: '2/60',
+            RATE_LIMIT_WECHAT: '2/60',
+            RATE_LIMIT_WECHAT_FAILURES: '3/60',
+            RATE_LIMIT_QR_CREATE: '2/60',
+          }),
+          redis,
+          prefix,
+        }),
+      );
     });
     afterAll(async () => {
       if (redis) {
@@ -129,7 +142,8 @@ for (const store of ['memory', 'redis'] as const) {
     });
 
     it('answers WeChat calls over quota with errcode 45011 at HTTP 200, per appid, counting only calls that proved whose they are', async () => {
-      const sns = (appid: string, token: string, ip = '198.51.100.20') => request(app).get(`/sns/auth?appid=${appid}&token=${token}`).set('X-Forwarded-For', ip);
+      const sns = (appid: string, token: string, ip = '198.51.100.20') =>
+        request(app).get(`/sns/auth?appid=${appid}&token=${token}`).set('X-Forwarded-For', ip);
       // Failures from other addresses spend nothing of wxA's quota.
       for (let i = 0; i < 3; i++) expect((await sns('wxA', 'guess', `198.51.100.${30 + i}`)).body.errcode).toBe(40001);
       expect((await sns('wxA', 'known')).body).toEqual({ errcode: 0, errmsg: 'ok' });
@@ -189,7 +203,9 @@ describe.skipIf(redisMissing)('rate limits on Redis', () => {
     const dead = new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 1000, maxRetriesPerRequest: 0 });
     dead.on('error', () => {});
     try {
-      const app = miniApp(createRateLimits({ settings: settings({ RATE_LIMIT_PHONE_LOGIN: '2/60', RATE_LIMIT_PHONE_LOGIN_IP: '100/60' }), redis: dead, prefix: 'x:' }));
+      const app = miniApp(
+        createRateLimits({ settings: settings({ RATE_LIMIT_PHONE_LOGIN: '2/60', RATE_LIMIT_PHONE_LOGIN_IP: '100/60' }), redis: dead, prefix: 'x:' }),
+      );
       const started = Date.now();
       expect((await login(app, '192.0.2.2', 'erin', 'right')).status).toBe(200);
       expect((await login(app, '192.0.2.2', 'erin', 'wrong')).status).toBe(401);
@@ -236,7 +252,11 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, string> };
   }
   const mobile = (ip: string, path: string, body: unknown, token?: string) =>
-    fetch(`${p.issuer}/api/mobile${path}`, { method: 'POST', headers: from(ip, { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }), body: JSON.stringify(body) });
+    fetch(`${p.issuer}/api/mobile${path}`, {
+      method: 'POST',
+      headers: from(ip, { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }),
+      body: JSON.stringify(body),
+    });
 
   it('locks one address out of an AppID after RATE_LIMIT_CLIENT_AUTH wrong AppSecrets (basic or post), right secret included', async () => {
     const { app } = await registerSite(p);
@@ -245,7 +265,11 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     expect((await token('203.0.113.1', app.appId, 'wrong-3')).status).toBe(401);
     const locked = await token('203.0.113.1', app.appId, app.appSecret);
     expect(locked.status).toBe(429);
-    expect(locked.body).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/too many failed client authentications/i), request_id: expect.any(String) });
+    expect(locked.body).toEqual({
+      error: 'invalid_request',
+      error_description: expect.stringMatching(/too many failed client authentications/i),
+      request_id: expect.any(String),
+    });
     expect(Number(locked.retryAfter)).toBeGreaterThan(0);
     // Another address with the right secret authenticates (and reaches the grant: invalid_grant).
     const other = await token('203.0.113.2', app.appId, app.appSecret);
@@ -288,7 +312,13 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
   });
 
   it('limits registrations per address', async () => {
-    const reg = (i: number) => mobile('203.0.113.60', '/register', { username: `reg${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}${i}`, password: 'long enough pw' });
+    const reg = (i: number) =>
+      mobile('203.0.113.60', '/register', {
+        username: `reg${nanoid(6)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}${i}`,
+        password: 'long enough pw',
+      });
     expect([(await reg(1)).status, (await reg(2)).status, (await reg(3)).status, (await reg(4)).status]).toEqual([201, 201, 201, 429]);
   });
 
@@ -317,7 +347,10 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     const page = await login.browser.fetch(`${p.issuer}/interaction/${login.uid}`, { headers: from(ip, { accept: 'text/html' }) });
     expect(page.status).toBe(429);
     expect(await page.text()).toContain('rate_limited');
-    const auth = await fetch(`${p.issuer}/auth?client_id=x&response_type=code&scope=openid`, { headers: from(ip, { accept: 'text/html' }), redirect: 'manual' });
+    const auth = await fetch(`${p.issuer}/auth?client_id=x&response_type=code&scope=openid`, {
+      headers: from(ip, { accept: 'text/html' }),
+      redirect: 'manual',
+    });
     expect(auth.status).toBe(429);
   });
 });
@@ -338,7 +371,8 @@ describe.skipIf(servicesMissing)('rate limits on the WeChat facade (PostgreSQL +
     if (!wechat) return t.skip();
     const { app } = await registerSite(p, { callbackDomain: '127.0.0.1' });
     // The right AppSecret proves the call is the site's: each spends its quota, whatever the code.
-    const exchange = () => sns('oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' }, '203.0.113.81');
+    const exchange = () =>
+      sns('oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' }, '203.0.113.81');
     for (let i = 0; i < 6; i++) expect((await exchange()).body.errcode).toBe(40029);
     const over = await exchange();
     expect(over).toMatchObject({ status: 200, body: { errcode: 45011, errmsg: expect.stringContaining('minute-quota') } });
@@ -349,13 +383,18 @@ describe.skipIf(servicesMissing)('rate limits on the WeChat facade (PostgreSQL +
     if (!wechat) return t.skip();
     const { app } = await registerSite(p, { callbackDomain: '127.0.0.1' });
     // A stranger names the site's appid with made-up refresh tokens, then with made-up appids.
-    const stranger = (appid: string) => sns('oauth2/refresh_token', { appid, grant_type: 'refresh_token', refresh_token: `made-up-${nanoid(20)}` }, '203.0.113.90');
+    const stranger = (appid: string) =>
+      sns('oauth2/refresh_token', { appid, grant_type: 'refresh_token', refresh_token: `made-up-${nanoid(20)}` }, '203.0.113.90');
     for (let i = 0; i < 5; i++) expect((await stranger(app.appId)).body.errcode).toBe(40030);
     expect((await stranger(app.appId)).body.errcode).toBe(45011);
     expect((await stranger(`wx${nanoid(10)}`)).body.errcode).toBe(45011); // no fresh quota under a new appid
     // The site's own calls, from its address, all go through: its quota is whole.
     for (let i = 0; i < 6; i++) {
-      const own = await sns('oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' }, '203.0.113.91');
+      const own = await sns(
+        'oauth2/access_token',
+        { appid: app.appId, secret: app.appSecret, code: 'not-a-valid-code-value', grant_type: 'authorization_code' },
+        '203.0.113.91',
+      );
       expect(own.body.errcode).toBe(40029);
     }
   });

@@ -72,8 +72,6 @@ export async function startProviderWith(opts: StartOptions = {}): Promise<TestPr
   };
 }
 
-
-
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;

@@ -23,30 +23,47 @@ describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (
   const p = useProvider('services', { TRUST_PROXY: '1', RATE_LIMIT_EMBED_TOKEN: '5/600', WAITING_PER_ADDRESS: '6' }, { clock });
 
   const scanFrom = (token: string, payload: string, ip: string) =>
-    fetch(`${p.issuer}/api/mobile/scans`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...from(ip) }, body: JSON.stringify({ payload }) });
+    fetch(`${p.issuer}/api/mobile/scans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...from(ip) },
+      body: JSON.stringify({ payload }),
+    });
 
   describe('the requester is bound when the login starts (item 2)', () => {
     it('keeps the embedded QR’s first requester when another browser at another address asks for the next QR', async () => {
       const app = await wechatApp(p);
-      const res = await fetch(qrconnectUrl(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'S', login_type: 'jssdk' }), { headers: from('203.0.113.5', 'AttackerBrowser/1.0') });
+      const res = await fetch(qrconnectUrl(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'S', login_type: 'jssdk' }), {
+        headers: from('203.0.113.5', 'AttackerBrowser/1.0'),
+      });
       const token = /"token":"([^"]+)"/.exec(await res.text())![1];
       clock.advance(121_000); // the first QR expires
       // The attacker makes the victim's browser ask for the next QR (an <img> on a page it visits).
-      const rotated = (await (await fetch(`${p.issuer}/connect/embed/${token}/qr`, { headers: from('198.51.100.20', 'VictimBrowser/1.0') })).json()) as { payload: string };
+      const rotated = (await (await fetch(`${p.issuer}/connect/embed/${token}/qr`, { headers: from('198.51.100.20', 'VictimBrowser/1.0') })).json()) as {
+        payload: string;
+      };
       const victim = await signedInPhone(p);
-      const scan = (await (await scanFrom(victim.token, rotated.payload, '198.51.100.21')).json()) as { requester: { ip: string; userAgent: string; sameNetworkAsPhone: boolean } };
+      const scan = (await (await scanFrom(victim.token, rotated.payload, '198.51.100.21')).json()) as {
+        requester: { ip: string; userAgent: string; sameNetworkAsPhone: boolean };
+      };
       expect(scan.requester).toMatchObject({ ip: '203.0.113.5', userAgent: 'AttackerBrowser/1.0', sameNetworkAsPhone: false });
     });
 
     it('keeps the QR page’s first requester across rotations, whoever asks for them', async () => {
       const { config } = await registerSite(p);
       const browser = new TestBrowser('HomeBrowser/1.0');
-      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      });
       const { url: page } = await browser.navigate(url, (u) => u.pathname.startsWith('/interaction/'), { headers: from('203.0.113.6') });
       // The QR page's first load starts the login: this browser, at this address, is the requester.
       expect((await browser.fetch(`${p.issuer}${page.pathname}`, { headers: from('203.0.113.6') })).status).toBe(200);
       clock.advance(121_000);
-      const qr = (await (await browser.fetch(`${p.issuer}${page.pathname}/qr`, { headers: from('192.0.2.99', 'Elsewhere/2.0') })).json()) as { payload: string };
+      const qr = (await (await browser.fetch(`${p.issuer}${page.pathname}/qr`, { headers: from('192.0.2.99', 'Elsewhere/2.0') })).json()) as {
+        payload: string;
+      };
       const phone = await signedInPhone(p);
       const scan = (await (await scanFrom(phone.token, qr.payload, '203.0.113.7')).json()) as { requester: { ip: string; userAgent: string } };
       expect(scan.requester).toMatchObject({ ip: '203.0.113.6', userAgent: 'HomeBrowser/1.0' });
@@ -65,7 +82,12 @@ describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (
   it('bounds the pages waiting on one login and from one address, refusing the extra one with 429 too_many_waiting (item 8)', async () => {
     const { config } = await registerSite(p);
     const browser = new TestBrowser();
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    });
     const { url: page } = await browser.navigate(url, (u) => u.pathname.startsWith('/interaction/'), { headers: from('203.0.113.10') });
     const streams: Response[] = [];
     const open = () => browser.fetch(`${p.issuer}${page.pathname}/qr/events`, { headers: from('203.0.113.10') });
@@ -124,7 +146,12 @@ describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (
     await phone.scan(qr.payload);
     await phone.confirm(qr.qrId);
     const { url: landed } = await browser.navigate(`${p.issuer}${url.pathname}/complete`, (u) => u.href.startsWith(CALLBACK));
-    const exchanged = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const exchanged = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: landed.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(exchanged.body).toMatchObject({ scope: 'snsapi_base', openid: expect.any(String) });
     expect(exchanged.body).not.toHaveProperty('unionid');
   });
@@ -144,7 +171,10 @@ describe.skipIf(skip)('trust: what a stranger can do to someone else’s login (
     const introspect = (site: typeof a) =>
       fetch(`${p.issuer}/token/introspection`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${site.app.appId}:${site.app.appSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${site.app.appId}:${site.app.appSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ token: tokens.access_token }),
       }).then((r) => r.json() as Promise<{ active: boolean }>);
     expect((await introspect(a)).active).toBe(true);
@@ -198,7 +228,11 @@ describe.skipIf(skip)('trust: the phone sign-in limiter keeps no per-username st
 
   it('checks the per-address limit first: usernames tried after it answers 429 create no counters', async () => {
     const login = (username: string) =>
-      fetch(`${p.issuer}/api/mobile/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('203.0.113.44') }, body: JSON.stringify({ username, password: 'wrong password' }) });
+      fetch(`${p.issuer}/api/mobile/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...from('203.0.113.44') },
+        body: JSON.stringify({ username, password: 'wrong password' }),
+      });
     for (let i = 0; i < 3; i++) expect((await login(`spray${i}`)).status).toBe(401);
     for (let i = 3; i < 20; i++) expect((await login(`spray${i}`)).status).toBe(429);
     const redis = new Redis(REDIS_URL);
@@ -216,7 +250,9 @@ describe.skipIf(skip)('trust: create-if-missing paths under concurrency (item 16
     it(`creates 20 apps at once on a fresh ${kind === 'services' ? 'PostgreSQL' : 'PGlite'} database: every one succeeds`, async () => {
       const p = await startTestProvider(kind);
       try {
-        const created = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => p.saoma.apps.create({ name: `Burst ${i}`, redirectUris: [REDIRECT_URI] })));
+        const created = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => p.saoma.apps.create({ name: `Burst ${i}`, redirectUris: [REDIRECT_URI] })),
+        );
         expect(created.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
         expect(await p.saoma.db.prisma.developerAccount.count()).toBe(1);
       } finally {
@@ -225,4 +261,3 @@ describe.skipIf(skip)('trust: create-if-missing paths under concurrency (item 16
     });
   }
 });
-

@@ -31,8 +31,6 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-
-
 export async function startTwoInstances(): Promise<Pair> {
   const db = await createTestDatabase();
   const redisPrefix = `saoma-test:${nanoid(8)}:`;

@@ -37,7 +37,14 @@ export function sendVia(target: Target, issuer: URL, input: string | URL, init: 
   if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: target.port, method: init.method ?? 'GET', path: url.pathname + url.search, headers: Object.fromEntries(headers), agent: false },
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        method: init.method ?? 'GET',
+        path: url.pathname + url.search,
+        headers: Object.fromEntries(headers),
+        agent: false,
+      },
       (res) => {
         const out = new Headers();
         for (let i = 0; i < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);

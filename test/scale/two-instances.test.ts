@@ -128,12 +128,22 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     expect(created.status).toBe(201);
     app = created.body;
     // The person registers through B and signs in through A.
-    const username = `scale_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const username = `scale_${nanoid(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     const account = { username, password: 'correct horse battery' };
     const json = { 'content-type': 'application/json' };
-    const reg = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    const reg = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
     expect(reg.status).toBe(201);
-    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
     phone = (await signIn.json()) as { token: string };
   });
   afterAll(async () => {
@@ -166,7 +176,12 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
   it('redeems an authorization code once across instances: on A, then on B gets invalid_grant', async () => {
     const { config } = await site(pair.a);
     const { login, callback } = await loginToCallback(config, pair.a, pair.b, pair.a);
-    const form = new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: login.codeVerifier });
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: login.codeVerifier,
+    });
     const basic = `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`;
     const redeem = (target: Target) =>
       sendVia(target, pair.issuer, `${pair.issuer.origin}/token`, {
@@ -204,15 +219,27 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
 
   it("refuses a phone's token on B as soon as it signed out on A (device-session caches invalidated over pub/sub)", async () => {
     const json = { 'content-type': 'application/json' };
-    const username = `scale_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const username = `scale_${nanoid(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     const account = { username, password: 'correct horse battery' };
-    expect((await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) })).status).toBe(201);
-    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    expect(
+      (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) }))
+        .status,
+    ).toBe(201);
+    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
     const { token } = (await signIn.json()) as { token: string };
     const me = (target: Target) => sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
     expect((await me(pair.b)).status).toBe(200); // B now has the session cached
     expect((await me(pair.b)).status).toBe(200);
-    const out = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const out = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(out.status).toBe(204);
     const deadline = Date.now() + 2000; // pub/sub delivery, normally a millisecond
     let status = (await me(pair.b)).status;
@@ -222,12 +249,24 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
 
   it("ends a person's device sessions on B as soon as an admin disables them on A (person-wide invalidation over pub/sub)", async () => {
     const json = { 'content-type': 'application/json' };
-    const username = `dis_${nanoid(6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+    const username = `dis_${nanoid(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
     const account = { username, password: 'correct horse battery' };
-    expect((await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) })).status).toBe(201);
+    expect(
+      (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) }))
+        .status,
+    ).toBe(201);
     // Two phones of the same person, both cached on B.
     const tokens = await Promise.all(
-      [1, 2].map(async () => ((await (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) })).json()) as { token: string }).token),
+      [1, 2].map(
+        async () =>
+          (
+            (await (
+              await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) })
+            ).json()) as { token: string }
+          ).token,
+      ),
     );
     const me = (token: string) => sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
     for (const t of tokens) expect((await me(t)).status).toBe(200);
@@ -239,7 +278,11 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
       expect(status).toBe(401);
     }
     // And nobody can sign in as them on either instance.
-    const again = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) });
+    const again = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
     expect({ status: again.status, error: ((await again.json()) as { error: string }).error }).toEqual({ status: 403, error: 'account_disabled' });
   });
 
@@ -251,11 +294,16 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     const sub = tokens.claims()!.sub;
     expect((await oidc.fetchUserInfo(config, tokens.access_token, sub)).sub).toBe(sub);
     const listed = async (target: Target) =>
-      ((await (await sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations`, { headers: { authorization: `Bearer ${phone.token}` } })).json()) as { authorizations: { appId: string }[] });
+      (await (
+        await sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations`, { headers: { authorization: `Bearer ${phone.token}` } })
+      ).json()) as { authorizations: { appId: string }[] };
     const appIds = (body: { authorizations: { appId: string }[] }) => body.authorizations.map((a) => a.appId);
     expect(appIds(await listed(pair.b))).toContain(app.appId);
 
-    const revoked = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations/${app.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${phone.token}` } });
+    const revoked = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations/${app.appId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${phone.token}` },
+    });
     expect(revoked.status).toBe(204);
     await expect(oidc.fetchUserInfo(config, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
     expect(appIds(await listed(pair.b))).not.toContain(app.appId);

@@ -31,12 +31,15 @@ function loose(root: string): string[] {
 async function start(dataDir: string, lines: string[]) {
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-  const log = createLogger('warn', new Writable({
+  const log = createLogger(
+    'warn',
+    new Writable({
       write: (chunk: Buffer, _enc, done) => {
         lines.push(chunk.toString());
         done();
       },
-    }));
+    }),
+  );
   return startProvider(config, log);
 }
 

@@ -35,9 +35,11 @@ describe('migrate() on PGlite', () => {
     try {
       expect(await migrate(pgliteRunner(db))).toEqual(ALL);
       expect(await migrate(pgliteRunner(db))).toEqual([]);
-      const rows = (await db.query<{ checksum: string; finished_at: Date | null; applied_steps_count: number }>(
-        'SELECT checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
-      )).rows;
+      const rows = (
+        await db.query<{ checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+          'SELECT checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+        )
+      ).rows;
       expect(rows).toHaveLength(ALL.length);
       expect(rows[0].checksum).toBe(initChecksum);
       expect(rows[0].finished_at).toBeInstanceOf(Date);
@@ -58,10 +60,7 @@ describe('migrate() on PGlite', () => {
       expect(await migrate(pgliteRunner(db), { migrationsDir: dir })).toEqual(['20261124000000_extra']);
 
       fs.mkdirSync(path.join(dir, '20261125000000_broken'));
-      fs.writeFileSync(
-        path.join(dir, '20261125000000_broken', 'migration.sql'),
-        'CREATE TABLE "Half" (id TEXT);\nSELECT * FROM "NoSuchTable";\n',
-      );
+      fs.writeFileSync(path.join(dir, '20261125000000_broken', 'migration.sql'), 'CREATE TABLE "Half" (id TEXT);\nSELECT * FROM "NoSuchTable";\n');
       await expect(migrate(pgliteRunner(db), { migrationsDir: dir })).rejects.toThrow(/20261125000000_broken failed.*rolled back/);
       expect((await db.query(`SELECT to_regclass('"Half"') AS t`)).rows).toEqual([{ t: null }]);
       expect((await db.query('SELECT 1 FROM _prisma_migrations')).rows).toHaveLength(ALL.length + 1);

@@ -46,9 +46,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
     try {
       const keys = Array.from({ length: 30 }, (_, i) => `key${i}`);
       await Promise.all(keys.map((key) => store.set(key, `v-${key}`, 60_000)));
-      const perNode = await Promise.all(
-        cluster.ports.map((port) => ask(port, async (r) => (await r.keys(`${prefix}*`)).length)),
-      );
+      const perNode = await Promise.all(cluster.ports.map((port) => ask(port, async (r) => (await r.keys(`${prefix}*`)).length)));
       expect(perNode.filter((n) => n > 0).length).toBeGreaterThan(1);
       expect(perNode.reduce((a, b) => a + b, 0)).toBe(30);
 
@@ -66,9 +64,7 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
     try {
       const unsubscribes = await Promise.all(Array.from({ length: 20 }, (_, i) => store.subscribe(`ch${i}`, () => {})));
       await store.set('k', 'v', 10_000); // commands keep working alongside the subscriptions
-      const subscribers = (await Promise.all(cluster.ports.map((port) => clientList(port))))
-        .flat()
-        .filter((c) => c.name === `${prefix}sub`);
+      const subscribers = (await Promise.all(cluster.ports.map((port) => clientList(port)))).flat().filter((c) => c.name === `${prefix}sub`);
       expect(subscribers).toHaveLength(1);
       expect(subscribers[0].sub).toBe('20');
       await Promise.all(unsubscribes.map((u) => u()));
@@ -154,7 +150,11 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Cluster'))('redis store on a Redi
 
   it('when the subscriber’s node dies, the subscriptions move to another node', async () => {
     const prefix = freshPrefix();
-    const store = createRedisStore({ connection: { mode: 'cluster', nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) }, prefix, onConnectionError: () => {} });
+    const store = createRedisStore({
+      connection: { mode: 'cluster', nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) },
+      prefix,
+      onConnectionError: () => {},
+    });
     try {
       const heard: string[] = [];
       await store.subscribe('ch', (m) => heard.push(m));

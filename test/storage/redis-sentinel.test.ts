@@ -110,27 +110,31 @@ describe.skipIf(skipUnlessRedisBinaries('Redis Sentinel'))('redis store through 
 
       await sentinel.failover();
       await expect
-        .poll(
-          () =>
-            ask(sentinel.sentinelPort, (r) => r.call('SENTINEL', 'get-master-addr-by-name', sentinel.name), sentinel.sentinelPassword),
-          { timeout: 20_000, interval: 200 },
-        )
+        .poll(() => ask(sentinel.sentinelPort, (r) => r.call('SENTINEL', 'get-master-addr-by-name', sentinel.name), sentinel.sentinelPassword), {
+          timeout: 20_000,
+          interval: 200,
+        })
         .toEqual(['127.0.0.1', String(replicaPort)]);
 
       // The old master became a replica and dropped its clients; ioredis asks the sentinel again.
       await expect
-        .poll(async () => (await clientList(replicaPort, sentinel.password)).map((c) => c.name).filter((n) => n.startsWith(prefix)).sort(), {
-          timeout: 20_000,
-          interval: 200,
-        })
+        .poll(
+          async () =>
+            (await clientList(replicaPort, sentinel.password))
+              .map((c) => c.name)
+              .filter((n) => n.startsWith(prefix))
+              .sort(),
+          {
+            timeout: 20_000,
+            interval: 200,
+          },
+        )
         .toEqual([`${prefix}cmd`, `${prefix}sub`]);
       expect(await store.get('before')).toBe('v');
       await store.set('after', 'w', 60_000);
       expect(await ask(replicaPort, (r) => r.get(`${prefix}after`), sentinel.password)).toBe('w');
       // The subscriber re-subscribes on its new connection shortly after connecting.
-      await expect
-        .poll(async () => (await store.publish('ch', 'after-failover'), heard.length > 0), { timeout: 10_000, interval: 100 })
-        .toBe(true);
+      await expect.poll(async () => (await store.publish('ch', 'after-failover'), heard.length > 0), { timeout: 10_000, interval: 100 }).toBe(true);
       expect(new Set(heard)).toEqual(new Set(['after-failover']));
       await expect.poll(() => resubscribed).toBeGreaterThanOrEqual(1); // so listeners re-read what they missed
     } finally {

@@ -74,12 +74,22 @@ function processes(label: string): Processes {
 }
 
 const serverArgs = (port: number, dir: string) => [
-  '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  dir,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--protected-mode',
+  'no',
 ];
 
 /** Sentinel replies are flat [field, value, …] lists. */
-const pairs = (flat: string[]): Record<string, string> =>
-  Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]));
+const pairs = (flat: string[]): Record<string, string> => Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]));
 
 export interface OwnSentinel {
   /** The master group name the sentinel monitors. */
@@ -128,15 +138,17 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
       ].join('\n'),
     );
     procs.spawnServer([conf, '--sentinel']);
-    await until(`sentinel on ${sentinelPort}`, () =>
-      ask(
-        sentinelPort,
-        async (r) => {
-          const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
-          return addr?.[1] === String(masterPort);
-        },
-        sentinelPassword,
-      ),
+    await until(
+      `sentinel on ${sentinelPort}`,
+      () =>
+        ask(
+          sentinelPort,
+          async (r) => {
+            const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
+            return addr?.[1] === String(masterPort);
+          },
+          sentinelPassword,
+        ),
       READY_MS,
     );
 
@@ -151,10 +163,7 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
         const replicaDir = path.join(procs.dir, `replica-${port}`);
         fs.mkdirSync(replicaDir);
         procs.spawnServer([...dataNodeArgs(port, replicaDir), '--replicaof', '127.0.0.1', String(masterPort)]);
-        await until(`replica on ${port} in sync`, () =>
-          ask(port, async (r) => /master_link_status:up/.test(await r.info('replication')), password),
-          READY_MS,
-        );
+        await until(`replica on ${port} in sync`, () => ask(port, async (r) => /master_link_status:up/.test(await r.info('replication')), password), READY_MS);
         // The sentinel learns of replicas from the master's INFO, then asks each itself: until
         // it has, it will not promote it (NOGOODSLAVE).
         await until(
@@ -173,9 +182,11 @@ export async function startSentinel(name = 'saomatest'): Promise<OwnSentinel> {
         return port;
       },
       async failover() {
-        await until('a failover to start', () =>
-          ask(sentinelPort, async (r) => (await r.call('SENTINEL', 'FAILOVER', name)) === 'OK', sentinelPassword),
-        30_000);
+        await until(
+          'a failover to start',
+          () => ask(sentinelPort, async (r) => (await r.call('SENTINEL', 'FAILOVER', name)) === 'OK', sentinelPassword),
+          30_000,
+        );
       },
       close: procs.close,
     };
@@ -213,9 +224,12 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
       fs.mkdirSync(nodeDir);
       const child = procs.spawnServer([
         ...serverArgs(port, nodeDir),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', path.join(nodeDir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', '2000',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(nodeDir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        '2000',
       ]);
       ports.push(port);
       nodes.set(port, child);
@@ -227,12 +241,14 @@ export async function startCluster(size = 3): Promise<OwnCluster> {
       timeout: 30_000,
     });
     for (const port of ports) {
-      await until(`cluster_state:ok on ${port}`, () =>
-        ask(port, async (r) => {
-          // Every node must see the whole map, not just its own slots, before clients ask it.
-          const info = (await r.call('CLUSTER', 'INFO')) as string;
-          return /cluster_state:ok/.test(info) && info.includes(`cluster_known_nodes:${size}`) && info.includes('cluster_slots_ok:16384');
-        }),
+      await until(
+        `cluster_state:ok on ${port}`,
+        () =>
+          ask(port, async (r) => {
+            // Every node must see the whole map, not just its own slots, before clients ask it.
+            const info = (await r.call('CLUSTER', 'INFO')) as string;
+            return /cluster_state:ok/.test(info) && info.includes(`cluster_known_nodes:${size}`) && info.includes('cluster_slots_ok:16384');
+          }),
         READY_MS,
       );
     }

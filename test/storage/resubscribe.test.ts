@@ -47,9 +47,7 @@ describe.skipIf(await skipUnlessRedis())('redis store: resubscription after a lo
       stop();
       await killSubscriber();
       // Delivery resumes by itself; publish until it does (what is sent in the gap is lost).
-      await expect
-        .poll(async () => (await publisher.publish('ch', 'probe'), heard.includes('probe')), { timeout: 5_000 })
-        .toBe(true);
+      await expect.poll(async () => (await publisher.publish('ch', 'probe'), heard.includes('probe')), { timeout: 5_000 }).toBe(true);
       expect(resubscribed).toBe(1); // removed callbacks are not called
     } finally {
       await Promise.all([store.close(), publisher.close()]);

@@ -16,7 +16,9 @@ export class TestBrowser {
 
   cookieHeader(url: URL): string {
     return this.cookies
-      .filter((c) => c.host === url.host && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/'))
+      .filter(
+        (c) => c.host === url.host && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/'),
+      )
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
   }

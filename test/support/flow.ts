@@ -24,7 +24,12 @@ export async function siteConfig(p: TestProvider, appId: string, appSecret: stri
  * A phone: a user registered and signed in through the phone API. Every answer it gets is
  * checked against the published contract (/api/mobile/openapi.json, support/contract.ts).
  */
-export async function signedInPhone(p: TestProvider, username = `u${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`) {
+export async function signedInPhone(
+  p: TestProvider,
+  username = `u${nanoid(8)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`,
+) {
   const password = 'correct horse battery';
   const reg = await contractFetch(p.issuer, `${p.issuer}/api/mobile/register`, {
     method: 'POST',

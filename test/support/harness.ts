@@ -12,7 +12,16 @@ import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from './se
 export type StorageKind = 'services' | 'embedded';
 
 /** Limits all tests trip together (one address, shared apps and phones); per-username and admin sign-in limits keep their defaults, which tests check. */
-const HIGH_PER_ADDRESS = ['RATE_LIMIT_PHONE_REGISTER', 'RATE_LIMIT_PHONE_LOGIN_IP', 'RATE_LIMIT_QR_CREATE', 'RATE_LIMIT_TOKEN_IP', 'RATE_LIMIT_SCANS', 'RATE_LIMIT_CLIENT_AUTH', 'RATE_LIMIT_CLIENT_AUTH_APP', 'RATE_LIMIT_WECHAT'];
+const HIGH_PER_ADDRESS = [
+  'RATE_LIMIT_PHONE_REGISTER',
+  'RATE_LIMIT_PHONE_LOGIN_IP',
+  'RATE_LIMIT_QR_CREATE',
+  'RATE_LIMIT_TOKEN_IP',
+  'RATE_LIMIT_SCANS',
+  'RATE_LIMIT_CLIENT_AUTH',
+  'RATE_LIMIT_CLIENT_AUTH_APP',
+  'RATE_LIMIT_WECHAT',
+];
 
 export interface TestProvider extends RunningProvider {
   issuer: string;
@@ -59,8 +68,6 @@ export async function startTestProvider(kind: StorageKind, env: Record<string, s
     },
   };
 }
-
-
 
 /**
  * The provider of a describe block (or a file): started before its tests, closed after them.

@@ -35,7 +35,8 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
     app = await wechatApp(p);
   });
 
-  const embed = (params: Record<string, string> = {}, headers?: Record<string, string>) => openEmbed(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'ST', ...params }, headers);
+  const embed = (params: Record<string, string> = {}, headers?: Record<string, string>) =>
+    openEmbed(p, { appid: app.appId, redirect_uri: CALLBACK, state: 'ST', ...params }, headers);
   const complete = (token: string) => fetch(`${p.issuer}/connect/embed/${token}/complete`, noRedirect);
 
   it("renders a QR page only the app's own origins may frame, and sets no cookie", async () => {
@@ -61,7 +62,12 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
     expect(landed.origin + landed.pathname).toBe(CALLBACK);
     expect([...landed.searchParams.keys()]).toEqual(['code', 'state']);
     expect(landed.searchParams.get('state')).toBe('ST');
-    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const tokens = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: landed.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(tokens.body).toMatchObject({ scope: 'snsapi_login', expires_in: 7200 });
     const profile = await sns(p, 'userinfo', { access_token: String(tokens.body.access_token), openid: String(tokens.body.openid) });
     expect(profile.body.nickname).toBe(phone.user.nickname);
@@ -101,7 +107,10 @@ describe.skipIf(servicesMissing)('the embedded QR (login_type=jssdk): a login th
   it('long-polls the status: at once when it differs, and wakes up when the phone scans', async () => {
     const phone = await signedInPhone(p);
     const { config, payload } = await embed();
-    const status = (last: string, wait: number) => fetch(`${p.issuer}/connect/embed/${config!.token}/status?last=${last}&wait=${wait}`).then((r) => r.json() as Promise<{ status: string; user?: { nickname: string } }>);
+    const status = (last: string, wait: number) =>
+      fetch(`${p.issuer}/connect/embed/${config!.token}/status?last=${last}&wait=${wait}`).then(
+        (r) => r.json() as Promise<{ status: string; user?: { nickname: string } }>,
+      );
     expect((await status('scanned', 5)).status).toBe('pending');
     const started = Date.now();
     const waiting = status('pending', 10);

@@ -33,7 +33,12 @@ describe('the WeChat facade on the embedded default (PGlite + memory store)', ()
 
   it('tells expired from invalid: 42003, 42001, 42002', async () => {
     const models = await viaModels(p, app.appId, phone.user.id, { expiredSecondsAgo: 5 });
-    const exchange = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: await models.code(), grant_type: 'authorization_code' });
+    const exchange = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: await models.code(),
+      grant_type: 'authorization_code',
+    });
     expect(exchange.body.errcode).toBe(42003);
     const { tokens } = await wechatTokens(p, app, phone);
     expect((await sns(p, 'auth', { access_token: await models.accessToken(), openid: tokens.openid })).body.errcode).toBe(42001);
@@ -50,7 +55,12 @@ describe('the WeChat facade on the embedded default (PGlite + memory store)', ()
     const done = await fetch(`${p.issuer}/connect/embed/${config.token}/complete`, { redirect: 'manual' });
     const landed = new URL(done.headers.get('location')!);
     expect(landed.searchParams.get('state')).toBe('E');
-    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const tokens = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: landed.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(tokens.body.access_token).toBeTruthy();
   });
 });

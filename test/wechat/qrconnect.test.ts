@@ -85,7 +85,15 @@ describe.skipIf(servicesMissing)('GET /connect/qrconnect: WeChat website login i
   });
 
   it('shows an error page instead of sending any other OAuth error back to the site (e.g. prompt=none)', async () => {
-    const query = { client_id: app.appId, response_type: 'code', scope: 'openid profile', response_mode: 'wechat', state: 'x', redirect_uri: CALLBACK, prompt: 'none' };
+    const query = {
+      client_id: app.appId,
+      response_type: 'code',
+      scope: 'openid profile',
+      response_mode: 'wechat',
+      state: 'x',
+      redirect_uri: CALLBACK,
+      prompt: 'none',
+    };
     const res = await new TestBrowser().fetch(`${p.issuer}/auth?${new URLSearchParams(query)}`);
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
@@ -93,7 +101,12 @@ describe.skipIf(servicesMissing)('GET /connect/qrconnect: WeChat website login i
   });
 
   it('shows an error page, never a redirect, for a redirect_uri off the callback domain', async () => {
-    for (const redirectUri of ['https://evil.example/cb', `http://sub.127.0.0.1.nip.io/cb`, `${SITE.replace('127.0.0.1', 'localhost')}/cb`, 'javascript:alert(1)']) {
+    for (const redirectUri of [
+      'https://evil.example/cb',
+      `http://sub.127.0.0.1.nip.io/cb`,
+      `${SITE.replace('127.0.0.1', 'localhost')}/cb`,
+      'javascript:alert(1)',
+    ]) {
       const r = await open(p, { appid: app.appId, redirect_uri: redirectUri, state: 'S' });
       expect(r.status, redirectUri).toBe(400);
       expect(r.location).toBeNull();
@@ -147,7 +160,12 @@ describe.skipIf(servicesMissing)('GET /connect/qrconnect: WeChat website login i
     const page = await open(p, { appid: other.appId, redirect_uri: CALLBACK });
     expect([page.status, page.location]).toEqual([400, null]);
     expect(page.html).toContain('AppID 参数错误');
-    const exchange = await sns(p, 'oauth2/access_token', { appid: other.appId, secret: other.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const exchange = await sns(p, 'oauth2/access_token', {
+      appid: other.appId,
+      secret: other.appSecret,
+      code: landed.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(exchange.body).toEqual(wechatError(40013, 'invalid appid'));
   });
 

@@ -61,7 +61,10 @@ describe.skipIf(servicesMissing)('GET /sns/oauth2/access_token: code → tokens,
     const code = await freshCode();
     const res = await fetch(`${p.issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${app.appId}:${app.appSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK }),
     });
     expect(res.status).toBe(200);
@@ -158,4 +161,3 @@ describe.skipIf(servicesMissing)('/sns/* never answers with a 500 or an HTML pag
     }
   });
 });
-

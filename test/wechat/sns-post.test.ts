@@ -33,10 +33,23 @@ describe('the WeChat API over POST (embedded default)', () => {
 
   it('exchanges a code POSTed as a form body (passport-weixin), and a reuse answers 40163 as over GET', async () => {
     const c = await code();
-    const form = { appid: app.appId, secret: app.appSecret, code: c, grant_type: 'authorization_code', client_id: app.appId, redirect_uri: 'http://127.0.0.1:5999/cb' };
+    const form = {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: c,
+      grant_type: 'authorization_code',
+      client_id: app.appId,
+      redirect_uri: 'http://127.0.0.1:5999/cb',
+    };
     const first = await post('oauth2/access_token', form);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ access_token: expect.any(String), refresh_token: expect.any(String), expires_in: 7200, openid: expect.any(String), unionid: expect.any(String) });
+    expect(first.body).toMatchObject({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      expires_in: 7200,
+      openid: expect.any(String),
+      unionid: expect.any(String),
+    });
     const { access_token, openid, refresh_token } = first.body as Record<string, string>;
     expect((await post('auth', { access_token, openid })).body).toEqual({ errcode: 0, errmsg: 'ok' });
     expect((await post('userinfo', { access_token, openid, lang: 'zh_CN' })).body).toMatchObject({ openid, nickname: phone.user.nickname });
@@ -49,18 +62,30 @@ describe('the WeChat API over POST (embedded default)', () => {
 
   it("takes Auth.js's shape: appid and secret in the query, the same in Basic, code and grant_type in the body", async () => {
     const c = await code();
-    const res = await post('oauth2/access_token', { grant_type: 'authorization_code', code: c, redirect_uri: 'http://127.0.0.1:5999/cb' }, {
-      query: { appid: app.appId, secret: app.appSecret },
-      headers: { authorization: basic(app.appId, app.appSecret) },
-    });
+    const res = await post(
+      'oauth2/access_token',
+      { grant_type: 'authorization_code', code: c, redirect_uri: 'http://127.0.0.1:5999/cb' },
+      {
+        query: { appid: app.appId, secret: app.appSecret },
+        headers: { authorization: basic(app.appId, app.appSecret) },
+      },
+    );
     expect(res.body).toMatchObject({ access_token: expect.any(String), openid: expect.any(String) });
   });
 
   it('takes the AppID and AppSecret from Basic alone; a wrong secret there is 40125', async () => {
     const c = await code();
-    const wrong = await post('oauth2/access_token', { grant_type: 'authorization_code', code: c }, { headers: { authorization: basic(app.appId, 'not-the-secret') } });
+    const wrong = await post(
+      'oauth2/access_token',
+      { grant_type: 'authorization_code', code: c },
+      { headers: { authorization: basic(app.appId, 'not-the-secret') } },
+    );
     expect(wrong.body).toEqual(wechatError(40125, 'invalid appsecret'));
-    const right = await post('oauth2/access_token', { grant_type: 'authorization_code', code: c }, { headers: { authorization: basic(app.appId, app.appSecret) } });
+    const right = await post(
+      'oauth2/access_token',
+      { grant_type: 'authorization_code', code: c },
+      { headers: { authorization: basic(app.appId, app.appSecret) } },
+    );
     expect(right.body).toMatchObject({ access_token: expect.any(String) });
   });
 
@@ -78,9 +103,17 @@ describe('the WeChat API over POST (embedded default)', () => {
   });
 
   it('answers 40097 when query, body and Basic disagree, or the body is too large', async () => {
-    const conflicting = await post('oauth2/access_token', { appid: 'wx-other', secret: app.appSecret, code: 'c', grant_type: 'authorization_code' }, { query: { appid: app.appId } });
+    const conflicting = await post(
+      'oauth2/access_token',
+      { appid: 'wx-other', secret: app.appSecret, code: 'c', grant_type: 'authorization_code' },
+      { query: { appid: app.appId } },
+    );
     expect(conflicting.body).toEqual(wechatError(40097, 'invalid args'));
-    const basicDisagrees = await post('oauth2/access_token', { appid: app.appId, code: 'c', grant_type: 'authorization_code' }, { headers: { authorization: basic('wx-other', 'x') } });
+    const basicDisagrees = await post(
+      'oauth2/access_token',
+      { appid: app.appId, code: 'c', grant_type: 'authorization_code' },
+      { headers: { authorization: basic('wx-other', 'x') } },
+    );
     expect(basicDisagrees.body.errcode).toBe(40097);
     const huge = await post('oauth2/access_token', { appid: app.appId, pad: 'x'.repeat(40_000) });
     expect(huge).toEqual({ status: 200, body: wechatError(40097, 'invalid args') });

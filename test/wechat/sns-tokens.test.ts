@@ -24,7 +24,13 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
       const { tokens } = await wechatTokens(p, app, phone);
       const first = await refresh(tokens.refresh_token);
       expect(Object.keys(first.body).sort()).toEqual(['access_token', 'expires_in', 'openid', 'refresh_token', 'scope', 'unionid']);
-      expect(first.body).toMatchObject({ expires_in: 7200, refresh_token: tokens.refresh_token, openid: tokens.openid, unionid: tokens.unionid, scope: 'snsapi_login' });
+      expect(first.body).toMatchObject({
+        expires_in: 7200,
+        refresh_token: tokens.refresh_token,
+        openid: tokens.openid,
+        unionid: tokens.unionid,
+        scope: 'snsapi_login',
+      });
       expect(first.body.access_token).not.toBe(tokens.access_token);
       const second = await refresh(tokens.refresh_token);
       expect(second.body.access_token).toBeTruthy();
@@ -50,8 +56,12 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
     });
 
     it('names the missing parameter: 41002 appid, 41003 refresh_token, 40002 grant_type', async () => {
-      expect((await sns(p, 'oauth2/refresh_token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) })).body).toEqual(wechatError(41002, 'appid missing'));
-      expect((await sns(p, 'oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token' })).body).toEqual(wechatError(41003, 'refresh_token missing'));
+      expect((await sns(p, 'oauth2/refresh_token', { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) })).body).toEqual(
+        wechatError(41002, 'appid missing'),
+      );
+      expect((await sns(p, 'oauth2/refresh_token', { appid: app.appId, grant_type: 'refresh_token' })).body).toEqual(
+        wechatError(41003, 'refresh_token missing'),
+      );
       expect((await refresh('x'.repeat(43), { grant_type: 'authorization_code' })).body).toEqual(wechatError(40002, 'invalid grant_type'));
     });
   });
@@ -95,7 +105,9 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
       const res = await phone.call('DELETE', `/authorizations/${revoking.appId}`);
       expect(res.status).toBe(204);
       expect((await auth(tokens.access_token, tokens.openid)).body.errcode).toBe(40001);
-      expect((await sns(p, 'oauth2/refresh_token', { appid: revoking.appId, grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).body.errcode).toBe(40030);
+      expect(
+        (await sns(p, 'oauth2/refresh_token', { appid: revoking.appId, grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).body.errcode,
+      ).toBe(40030);
     });
 
     it('stops accepting the tokens of a disabled app (40001, 40013)', async () => {
@@ -103,7 +115,9 @@ describe.skipIf(servicesMissing)('refresh_token, auth and userinfo: WeChat seman
       const { tokens } = await wechatTokens(p, disabled, phone);
       await p.saoma.apps.setStatus(disabled.appId, 'disabled');
       expect((await auth(tokens.access_token, tokens.openid)).body.errcode).toBe(40001);
-      expect((await sns(p, 'oauth2/refresh_token', { appid: disabled.appId, grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).body.errcode).toBe(40013);
+      expect(
+        (await sns(p, 'oauth2/refresh_token', { appid: disabled.appId, grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).body.errcode,
+      ).toBe(40013);
     });
   });
 

@@ -32,8 +32,7 @@ function pointedAt(issuer: string, appid: string, secret: string): WechatOAuth {
   return api;
 }
 
-const call = <T>(fn: (cb: Callback<T>) => void) =>
-  new Promise<T>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));
+const call = <T>(fn: (cb: Callback<T>) => void) => new Promise<T>((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));
 
 describe.skipIf(servicesMissing)('the wechat-oauth npm library works against Saoma unchanged (PostgreSQL + Redis)', () => {
   const p = useProvider('services');

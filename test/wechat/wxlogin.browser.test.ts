@@ -24,9 +24,16 @@ const launch = () =>
   chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-gpu'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-gpu',
+    ],
   });
-
 
 /** The site: a login page that embeds the QR with WeChat's snippet, and its callback page. */
 function startSite(issuer: string, appId: () => string) {
@@ -73,10 +80,11 @@ function startSite(issuer: string, appId: () => string) {
   );
 }
 
-
 /** Resolves when the iframe's script reports the given status (seen on the wire, not in the frame). */
 const statusSeen = (page: Page, status: string) =>
-  page.waitForResponse(async (r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()) && (await r.text().catch(() => '')).includes(`"status":"${status}"`), { timeout: 15_000 });
+  page.waitForResponse(async (r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()) && (await r.text().catch(() => '')).includes(`"status":"${status}"`), {
+    timeout: 15_000,
+  });
 
 describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login across sites (PostgreSQL + Redis)', () => {
   let p: TestProvider;
@@ -121,7 +129,12 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
     expect(landed.origin).toBe(site.url);
     expect([...landed.searchParams.keys()]).toEqual(['code', 'state']);
     expect(landed.searchParams.get('state')).toBe('TOP1');
-    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: landed.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const tokens = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: landed.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(tokens.body).toMatchObject({ expires_in: 7200, scope: 'snsapi_login' });
     expect(tokens.body.openid).toMatch(/^o/);
     // The whole embedded login ran without the provider setting a single cookie.
@@ -135,11 +148,21 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
     const { qrId } = (await (await phone.scan(await decodeIframeQr(page))).json()) as { qrId: string };
     await phone.confirm(qrId);
     await expect.poll(() => page.frames().some((f) => f.url().startsWith(`${site.url}/wechat/callback`)), { timeout: 15_000 }).toBe(true);
-    const inFrame = new URL(page.frames().find((f) => f.url().startsWith(`${site.url}/wechat/callback`))!.url());
+    const inFrame = new URL(
+      page
+        .frames()
+        .find((f) => f.url().startsWith(`${site.url}/wechat/callback`))!
+        .url(),
+    );
     expect(inFrame.searchParams.get('state')).toBe('SELF1');
     expect(inFrame.searchParams.get('code')).toBeTruthy();
     expect(new URL(page.url()).pathname).toBe('/login');
-    const tokens = await sns(p, 'oauth2/access_token', { appid: app.appId, secret: app.appSecret, code: inFrame.searchParams.get('code')!, grant_type: 'authorization_code' });
+    const tokens = await sns(p, 'oauth2/access_token', {
+      appid: app.appId,
+      secret: app.appSecret,
+      code: inFrame.searchParams.get('code')!,
+      grant_type: 'authorization_code',
+    });
     expect(tokens.body.access_token).toBeTruthy();
     await context.close();
   });
@@ -176,7 +199,9 @@ function startAttacker(issuer: string, appId: () => string, callback: () => stri
     }
     if (url.pathname === '/frame') {
       const src = `${issuer}/connect/qrconnect?${new URLSearchParams({ appid: appId(), redirect_uri: callback(), scope: 'snsapi_login', state: 'EVIL', login_type: 'jssdk', self_redirect: 'default', href: `${base}/leak.css`, parent_origin: base })}`;
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Win a prize</title><iframe id="victim" src="${src}" width="300" height="400"></iframe>`);
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><title>Win a prize</title><iframe id="victim" src="${src}" width="300" height="400"></iframe>`);
       return;
     }
     res.writeHead(404).end();
@@ -198,7 +223,11 @@ describe.skipIf(servicesMissing)("the embedded QR against an attacker's page on 
   beforeAll(async () => {
     p = await startWechatProvider('services');
     site = await startSite(p.issuer, () => app.appId);
-    attacker = await startAttacker(p.issuer, () => app.appId, () => `${site.url}/wechat/callback`);
+    attacker = await startAttacker(
+      p.issuer,
+      () => app.appId,
+      () => `${site.url}/wechat/callback`,
+    );
     // The callback domain pins the site's port: the attacker's page (another port) is another origin.
     app = await p.saoma.apps.create({ name: 'Pinned Site', redirectUris: [`${site.url}/oidc/callback`], callbackDomain: new URL(site.url).host });
     browser = await launch();
@@ -215,7 +244,12 @@ describe.skipIf(servicesMissing)("the embedded QR against an attacker's page on 
     await refused; // Chromium reports the CSP refusal
     await page.waitForTimeout(300);
     const frame = page.frames().find((f) => f !== page.mainFrame());
-    expect(await frame?.locator('#wx-root').count().catch(() => 0)).toBe(0);
+    expect(
+      await frame
+        ?.locator('#wx-root')
+        .count()
+        .catch(() => 0),
+    ).toBe(0);
     expect(attacker.seen.filter((u) => u.startsWith('/leak'))).toEqual([]);
     await context.close();
   });

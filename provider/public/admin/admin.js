@@ -28,7 +28,10 @@ for (const button of document.querySelectorAll('[data-enable-when]')) {
   const input = /** @type {HTMLInputElement | null} */ (document.querySelector(button.getAttribute('data-enable-when')));
   const expected = button.getAttribute('data-expected');
   if (!input) continue;
-  const sync = () => (/** @type {HTMLButtonElement} */ (button).disabled = input.value.trim() !== expected);
+  const target = /** @type {HTMLButtonElement} */ (button);
+  const sync = () => {
+    target.disabled = input.value.trim() !== expected;
+  };
   input.addEventListener('input', sync);
   sync();
 }

@@ -114,8 +114,17 @@ const app = {
     delete root.dataset.result;
     delete root.dataset.camera;
     delete root.dataset.via;
-    const toggle = h('button', { class: 'lang-toggle', id: 'lang-toggle', type: 'button', lang: getLang() === 'zh' ? 'en' : 'zh-CN', onclick: () => this.switchLang() }, t('otherLang'));
-    const top = h('header', { class: 'topbar' }, h('span', { class: 'brand' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 28, height: 28 }), t('appName')), toggle);
+    const toggle = h(
+      'button',
+      { class: 'lang-toggle', id: 'lang-toggle', type: 'button', lang: getLang() === 'zh' ? 'en' : 'zh-CN', onclick: () => this.switchLang() },
+      t('otherLang'),
+    );
+    const top = h(
+      'header',
+      { class: 'topbar' },
+      h('span', { class: 'brand' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 28, height: 28 }), t('appName')),
+      toggle,
+    );
     const offline = this.offline ? h('p', { class: 'banner warn', role: 'status' }, t('offline')) : null;
     const tabs = tab && this.user ? tabBar(tab) : null;
     // Landmarks: the top bar, the screen itself (main), the tab bar (nav).
@@ -131,7 +140,12 @@ const app = {
 
 function tabBar(active) {
   const tab = (name, hash, label, glyph) =>
-    h('a', { href: hash || '#', class: name === active ? 'active' : '', 'aria-current': name === active ? 'page' : false, id: `tab-${name}` }, icon(glyph), h('span', {}, t(label)));
+    h(
+      'a',
+      { href: hash || '#', class: name === active ? 'active' : '', 'aria-current': name === active ? 'page' : false, id: `tab-${name}` },
+      icon(glyph),
+      h('span', {}, t(label)),
+    );
   return h(
     'nav',
     { class: 'tabbar', 'aria-label': t('tabs') },

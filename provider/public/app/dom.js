@@ -12,7 +12,8 @@ export function h(tag, props = {}, ...children) {
     if (key === 'class') el.className = value;
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (value === true) el.setAttribute(key, ''); // boolean attributes: required, hidden, novalidate…
+    else if (value === true)
+      el.setAttribute(key, ''); // boolean attributes: required, hidden, novalidate…
     else if (key === 'value') el.value = value;
     else el.setAttribute(key, String(value));
   }

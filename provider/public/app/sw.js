@@ -55,7 +55,14 @@ sw.addEventListener('activate', (event) => {
 function cacheable(url) {
   if (url.origin !== sw.location.origin) return false;
   if (url.pathname.startsWith('/api/')) return false;
-  return url.pathname === '/app' || url.pathname === '/app/' || url.pathname.startsWith('/static/app/') || url.pathname === '/static/saoma.css' || url.pathname.startsWith('/app/vendor/') || url.pathname === '/app/manifest.webmanifest';
+  return (
+    url.pathname === '/app' ||
+    url.pathname === '/app/' ||
+    url.pathname.startsWith('/static/app/') ||
+    url.pathname === '/static/saoma.css' ||
+    url.pathname.startsWith('/app/vendor/') ||
+    url.pathname === '/app/manifest.webmanifest'
+  );
 }
 
 sw.addEventListener('fetch', (event) => {

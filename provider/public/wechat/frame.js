@@ -119,10 +119,13 @@
         apply(qr);
       })
       .catch(function () {
-        setTimeout(function () {
-          refreshing = false;
-          refresh();
-        }, 2000 + Math.random() * 2000);
+        setTimeout(
+          function () {
+            refreshing = false;
+            refresh();
+          },
+          2000 + Math.random() * 2000,
+        );
       });
   }
 
@@ -162,9 +165,12 @@
       .catch(function () {
         if (!finished) el('wx-status').textContent = t.offline;
         var next = Math.min((delay || 1000) * 2, 15000);
-        setTimeout(function () {
-          poll(next);
-        }, next / 2 + (Math.random() * next) / 2);
+        setTimeout(
+          function () {
+            poll(next);
+          },
+          next / 2 + (Math.random() * next) / 2,
+        );
       });
   }
 

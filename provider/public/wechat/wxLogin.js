@@ -38,9 +38,26 @@
     if (!(this instanceof WxLogin)) return new WxLogin(opts);
     opts = opts || /** @type {WxLoginOptions} */ ({});
     var selfRedirect = opts.self_redirect === true ? 'true' : opts.self_redirect === false ? 'false' : 'default';
-    var src = ISSUER + '/connect/qrconnect?appid=' + q(opts.appid) + '&scope=' + q(opts.scope) +
-      '&redirect_uri=' + q(opts.redirect_uri) + '&state=' + q(opts.state) + '&login_type=jssdk&self_redirect=' + selfRedirect +
-      '&styletype=' + q(opts.styletype) + '&sizetype=' + q(opts.sizetype) + '&bgcolor=' + q(opts.bgcolor) + '&rst=' + q(opts.rst);
+    var src =
+      ISSUER +
+      '/connect/qrconnect?appid=' +
+      q(opts.appid) +
+      '&scope=' +
+      q(opts.scope) +
+      '&redirect_uri=' +
+      q(opts.redirect_uri) +
+      '&state=' +
+      q(opts.state) +
+      '&login_type=jssdk&self_redirect=' +
+      selfRedirect +
+      '&styletype=' +
+      q(opts.styletype) +
+      '&sizetype=' +
+      q(opts.sizetype) +
+      '&bgcolor=' +
+      q(opts.bgcolor) +
+      '&rst=' +
+      q(opts.rst);
     if (opts.style) src += '&style=' + q(opts.style);
     if (opts.href) src += '&href=' + q(opts.href);
     if (opts.lang) src += '&lang=' + q(opts.lang);

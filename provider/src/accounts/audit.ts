@@ -56,7 +56,15 @@ export type Audit = ReturnType<typeof createAudit>;
 /** Rows per INSERT; beyond it the next batch follows at once. */
 const MAX_BATCH = 500;
 
-type AuditRow = { at: Date; type: AuditType; userId: string | null; appId: string | null; ip: string | null; userAgent: string | null; detail: object | undefined };
+type AuditRow = {
+  at: Date;
+  type: AuditType;
+  userId: string | null;
+  appId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: object | undefined;
+};
 
 /**
  * The append-only trail behind "my recent logins" and the admin views.
@@ -74,7 +82,8 @@ export function createAudit(prisma: PrismaClient, log: Logger) {
     try {
       // Raw SQL: Prisma's createMany spends ~0.4 ms of CPU compiling this on every call.
       const values = rows.map(
-        (r) => Prisma.sql`(${r.at}, ${r.type}, ${r.userId}, ${r.appId}, ${r.ip}, ${r.userAgent}, ${r.detail === undefined ? null : JSON.stringify(r.detail)}::jsonb)`,
+        (r) =>
+          Prisma.sql`(${r.at}, ${r.type}, ${r.userId}, ${r.appId}, ${r.ip}, ${r.userAgent}, ${r.detail === undefined ? null : JSON.stringify(r.detail)}::jsonb)`,
       );
       await prisma.$executeRaw`INSERT INTO "AuditEvent" ("at", "type", "userId", "appId", "ip", "userAgent", "detail") VALUES ${Prisma.join(values)}`;
     } catch (err) {

@@ -15,7 +15,11 @@ const touchedKey = (userId: string, appId: string) => `authz:touched:${userId}:$
  * their refresh tokens (PostgreSQL) and access tokens (ephemeral store), so the site's tokens
  * fail at once.
  */
-export function createAuthorizations(prisma: PrismaClient, store: EphemeralStore, issued: { revokePersonAtApp(accountId: string, clientId: string): Promise<number> }) {
+export function createAuthorizations(
+  prisma: PrismaClient,
+  store: EphemeralStore,
+  issued: { revokePersonAtApp(accountId: string, clientId: string): Promise<number> },
+) {
   return {
     async recordApproval(userId: string, appId: string, scopes: string[]): Promise<void> {
       // Repeat logins with the same scopes skip the write (it is on every login's path); revoke

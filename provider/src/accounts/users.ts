@@ -12,7 +12,12 @@ export const usernameSchema = z
   .max(32, 'username must be at most 32 characters')
   .regex(/^[A-Za-z0-9_.-]+$/, 'username may contain letters, digits, "_", "." and "-"');
 export const passwordSchema = z.string().min(8, 'password must be at least 8 characters').max(256);
-export const nicknameSchema = z.string().trim().min(1).max(64).regex(/^[^\u0000-\u001f\u007f]*$/, 'nickname must not contain control characters');
+export const nicknameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'nickname must not contain control characters');
 
 /** The user as the phone app and the QR page see it (never the password hash). */
 export interface PublicUser {

@@ -2,7 +2,17 @@ import type { Response } from 'express';
 import type { Audit, AuditEntry, AuditType } from '../accounts/audit.js';
 
 /** What admins do, in the audit trail. Every entry names its actor in `detail.actor`. */
-type AdminAuditType = Extract<AuditType, `app.${string}` | `developer.${string}` | `admin.${string}` | `user.${string}` | `identity.${string}` | `identity_source.${string}` | 'authorization.revoked' | 'keys.rotated'>;
+type AdminAuditType = Extract<
+  AuditType,
+  | `app.${string}`
+  | `developer.${string}`
+  | `admin.${string}`
+  | `user.${string}`
+  | `identity.${string}`
+  | `identity_source.${string}`
+  | 'authorization.revoked'
+  | 'keys.rotated'
+>;
 
 /**
  * Who acted: "admin:<username>" (console), "token:<name>" (API over HTTP) or "local" (the

@@ -33,7 +33,10 @@ export function createDevelopers(prisma: PrismaClient) {
     async create(raw: unknown) {
       const input = parseWith(developerCreateSchema, raw ?? {});
       try {
-        const row = await prisma.developerAccount.create({ data: { id: input.id ?? `dev_${randomBytes(6).toString('hex')}`, name: input.name }, include: withCount });
+        const row = await prisma.developerAccount.create({
+          data: { id: input.id ?? `dev_${randomBytes(6).toString('hex')}`, name: input.name },
+          include: withCount,
+        });
         return publicDeveloper(row);
       } catch (err) {
         if ((err as { code?: string }).code === 'P2002') throw adminError('developer_exists', `A developer account "${input.id}" already exists.`);
@@ -59,7 +62,10 @@ export function createDevelopers(prisma: PrismaClient) {
     async delete(id: string) {
       const row = await mustFind(id);
       if (row._count.apps > 0) {
-        throw adminError('developer_has_apps', `Developer account "${id}" still owns ${row._count.apps} app(s); delete them or move them to another account first.`);
+        throw adminError(
+          'developer_has_apps',
+          `Developer account "${id}" still owns ${row._count.apps} app(s); delete them or move them to another account first.`,
+        );
       }
       try {
         // The foreign key makes this conditional: an app created meanwhile fails it instead of being orphaned.

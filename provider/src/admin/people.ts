@@ -20,12 +20,21 @@ export const userCreateSchema = z.strictObject({
   nickname: nicknameSchema.optional(),
   /** Optional: without one the person signs in with a linked identity or a passkey. */
   password: passwordSchema.optional(),
-  picture: z.url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL').optional(),
+  picture: z
+    .url()
+    .max(2048)
+    .refine((v) => /^https?:/.test(v), 'must be an http(s) URL')
+    .optional(),
 });
 
 export const identityLinkSchema = z.strictObject({
   sourceId: sourceIdSchema,
-  subject: z.string().trim().min(1).max(255).regex(/^\P{Cc}*$/u, 'subject must not contain control characters'),
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .regex(/^\P{Cc}*$/u, 'subject must not contain control characters'),
 });
 
 /** What people management needs besides the database: who signs in, and what to end when someone goes. */
@@ -42,7 +51,11 @@ export interface PeopleDeps {
 export type AdminUsers = ReturnType<typeof createAdminUsers>;
 
 type Row = Parameters<typeof publicUser>[0] & { disabledAt: Date | null };
-const withStatus = (u: Row) => ({ ...publicUser(u), status: u.disabledAt ? ('disabled' as const) : ('active' as const), disabledAt: u.disabledAt?.toISOString() ?? null });
+const withStatus = (u: Row) => ({
+  ...publicUser(u),
+  status: u.disabledAt ? ('disabled' as const) : ('active' as const),
+  disabledAt: u.disabledAt?.toISOString() ?? null,
+});
 
 /**
  * People (phone-app users) as admins manage them: search, provision, disable, delete, their
@@ -125,7 +138,12 @@ export function createAdminUsers(prisma: PrismaClient, authorizations: Authoriza
 
     /** Who has authorized an app (active authorizations), most recent first. */
     async ofApp(appId: string, limit = 100) {
-      const rows = await prisma.authorization.findMany({ where: { appId, revokedAt: null }, include: { user: true }, orderBy: { lastUsedAt: 'desc' }, take: limit });
+      const rows = await prisma.authorization.findMany({
+        where: { appId, revokedAt: null },
+        include: { user: true },
+        orderBy: { lastUsedAt: 'desc' },
+        take: limit,
+      });
       return rows.map((r) => ({ user: publicUser(r.user), scopes: r.scopes, createdAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt.toISOString() }));
     },
 
@@ -142,4 +160,3 @@ export function createAdminUsers(prisma: PrismaClient, authorizations: Authoriza
     },
   };
 }
-

@@ -24,8 +24,18 @@ export const tokenCreateSchema = z.strictObject({
 /** lastUsedAt is written at most this often per token: not one database write per API call. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-type Row = { id: string; name: string; createdBy: string; ownerId: string | null; createdAt: Date; expiresAt: Date | null; lastUsedAt: Date | null; revokedAt: Date | null };
-const statusOf = (t: Row, now = Date.now()) => (t.revokedAt ? ('revoked' as const) : t.expiresAt && t.expiresAt.getTime() <= now ? ('expired' as const) : ('active' as const));
+type Row = {
+  id: string;
+  name: string;
+  createdBy: string;
+  ownerId: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+};
+const statusOf = (t: Row, now = Date.now()) =>
+  t.revokedAt ? ('revoked' as const) : t.expiresAt && t.expiresAt.getTime() <= now ? ('expired' as const) : ('active' as const);
 const publicToken = (t: Row) => ({
   id: t.id,
   name: t.name,

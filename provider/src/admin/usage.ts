@@ -96,6 +96,15 @@ async function trail(prisma: PrismaClient, where: { appId?: string; userId?: str
     orderBy: { id: 'desc' },
     take: q.limit,
   });
-  const events = rows.map((r) => ({ id: r.id.toString(), at: r.at.toISOString(), type: r.type, userId: r.userId, appId: r.appId, ip: r.ip, userAgent: r.userAgent, detail: r.detail }));
+  const events = rows.map((r) => ({
+    id: r.id.toString(),
+    at: r.at.toISOString(),
+    type: r.type,
+    userId: r.userId,
+    appId: r.appId,
+    ip: r.ip,
+    userAgent: r.userAgent,
+    detail: r.detail,
+  }));
   return { events, next: rows.length === q.limit ? events.at(-1)!.id : null };
 }

@@ -24,7 +24,10 @@ const redirectUriSchema = z.string().superRefine((value, ctx) => {
   }
 });
 
-const optionalUrl = z.url().max(2048).refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
+const optionalUrl = z
+  .url()
+  .max(2048)
+  .refine((v) => /^https?:/.test(v), 'must be an http(s) URL');
 
 /** How an app authenticates at the token endpoint (one per app, enforced: oidc/client-auth.ts). */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -111,7 +114,10 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
   /** An app may only pick an algorithm there is a key for, or none of its ID tokens could be signed. */
   function mustHaveKey(alg: IdTokenAlg | undefined) {
     if (alg && !signingAlgs.includes(alg)) {
-      throw commonError('invalid_request', `idTokenSignedResponseAlg: no signing key for ${alg}; this provider signs with ${signingAlgs.join(', ')} (add a key to JWKS for another).`);
+      throw commonError(
+        'invalid_request',
+        `idTokenSignedResponseAlg: no signing key for ${alg}; this provider signs with ${signingAlgs.join(', ')} (add a key to JWKS for another).`,
+      );
     }
   }
 
@@ -201,7 +207,13 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
       });
       await changed(appId);
       const revokedGrants = graceSeconds === 0 && !keepTokens ? await ports.revoke(appId) : 0;
-      return { appId, appSecret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null, tokensRevoked: graceSeconds === 0 && !keepTokens, revokedGrants };
+      return {
+        appId,
+        appSecret,
+        previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,
+        tokensRevoked: graceSeconds === 0 && !keepTokens,
+        revokedGrants,
+      };
     },
 
     /**

@@ -2,12 +2,7 @@ import { currentRequestId } from '../log.js';
 
 /** Minimal server-side HTML helpers: every dynamic value goes through escapeHtml. */
 export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 export function layout(title: string, body: string, opts: { scripts?: string[]; lang?: string } = {}): string {

@@ -15,7 +15,8 @@ const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'Sock
 /** ioredis errors by class name (not all are exported). */
 const REDIS_CLASSES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError']);
 /** What ioredis says without a code (a closed or timed-out connection, Sentinel, Cluster). */
-const REDIS_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|All sentinels are unreachable|None of startup nodes|CLUSTERDOWN|TRYAGAIN/i;
+const REDIS_MESSAGES =
+  /Connection is closed|Stream isn't writeable|Command timed out|All sentinels are unreachable|None of startup nodes|CLUSTERDOWN|TRYAGAIN/i;
 /** What pg (on a dying socket) and Prisma say without a code. */
 const DATABASE_MESSAGES = /Connection terminated|terminating connection|server closed the connection|Can't reach database server/i;
 
@@ -46,7 +47,8 @@ export function outageSource(err: unknown, depth = 0): OutageSource | null {
     if (PRISMA_CODES.has(err.code)) return 'database';
     // P2010 "raw query failed": the driver's own error is in meta.
     if (err.code === 'P2010') {
-      const driver = outageSource(e.meta?.driverAdapterError, depth + 1) ?? (typeof e.meta?.code === 'string' ? outageSource({ code: e.meta.code }, depth + 1) : null);
+      const driver =
+        outageSource(e.meta?.driverAdapterError, depth + 1) ?? (typeof e.meta?.code === 'string' ? outageSource({ code: e.meta.code }, depth + 1) : null);
       if (driver || DATABASE_MESSAGES.test(message) || REDIS_MESSAGES.test(message)) return 'database';
     }
   }

@@ -92,9 +92,11 @@ export function ipKey(ip: string | undefined): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = raw.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
-
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -214,10 +216,12 @@ export function createRateLimits(opts: RateLimitOptions) {
   const wrongCredentials = (res: Response) => res.statusCode === 401;
 
   const byIp: Key = (req) => ipKey(req.ip);
-  const bodyField = (field: string): Key => (req) => {
-    const value = (req.body as Record<string, unknown> | undefined)?.[field];
-    return typeof value === 'string' && value ? `${digest(value)}:${ipKey(req.ip)}` : null;
-  };
+  const bodyField =
+    (field: string): Key =>
+    (req) => {
+      const value = (req.body as Record<string, unknown> | undefined)?.[field];
+      return typeof value === 'string' && value ? `${digest(value)}:${ipKey(req.ip)}` : null;
+    };
 
   const L = {
     phoneLogin: limiter('phone-login', settings.RATE_LIMIT_PHONE_LOGIN),
@@ -236,7 +240,13 @@ export function createRateLimits(opts: RateLimitOptions) {
   };
 
   // Per address first: a sprayer over it never reaches (nor fills) the per-username counters.
-  const phoneLogin = middleware([[L.phoneLoginIp, byIp], [L.phoneLogin, bodyField('username')]], wrongCredentials);
+  const phoneLogin = middleware(
+    [
+      [L.phoneLoginIp, byIp],
+      [L.phoneLogin, bodyField('username')],
+    ],
+    wrongCredentials,
+  );
   const phoneRegister = middleware([[L.phoneRegister, byIp]]);
   // Passkey, assertion and SSO-handoff sign-ins: failures per address (there is no username to key on).
   const phoneSignInIp = middleware([[L.phoneLoginIp, byIp]], wrongCredentials);
@@ -292,7 +302,13 @@ export function createRateLimits(opts: RateLimitOptions) {
     /** /connect/embed/<token>/*: unknown tokens per address (404s), so no address can test guesses. */
     embedTokens: failureMiddleware([[L.embedToken, byIp]], (res) => res.statusCode === 404),
     /** Admin console sign-in: failures per IP, then per username + IP; mount after the body parser. */
-    adminLogin: middleware([[L.adminLoginIp, byIp], [L.adminLogin, bodyField('username')]], wrongCredentials),
+    adminLogin: middleware(
+      [
+        [L.adminLoginIp, byIp],
+        [L.adminLogin, bodyField('username')],
+      ],
+      wrongCredentials,
+    ),
     verifyClientSecret,
     /**
      * Remembers the client address for code below that has no request at hand (a secret check

@@ -87,7 +87,9 @@ export function setFramedPageHeaders(res: Response, opts: SecurityOptions, frame
   };
   res.removeHeader('X-Frame-Options');
   res.set({
-    'Content-Security-Policy': Object.entries(directives).map(([k, v]) => [k, ...v].join(' ')).join('; '),
+    'Content-Security-Policy': Object.entries(directives)
+      .map(([k, v]) => [k, ...v].join(' '))
+      .join('; '),
     'Cross-Origin-Resource-Policy': 'cross-origin',
     'Referrer-Policy': 'no-referrer',
   });
@@ -136,5 +138,4 @@ export function requireSameOrigin(opts: OriginCheckOptions): RequestHandler {
   };
 }
 
-const crossOrigin = () =>
-  commonError('invalid_origin');
+const crossOrigin = () => commonError('invalid_origin');

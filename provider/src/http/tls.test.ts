@@ -33,13 +33,35 @@ describe('createServer: HTTPS from TLS_CERT_FILE/TLS_KEY_FILE, HTTP without', ()
   });
 
   it('names the unreadable file', () => {
-    expect(() => createServer(hello, { certFile: path.join(dir, 'missing.pem'), keyFile: path.join(dir, 'missing.key') })).toThrow(/TLS_CERT_FILE .*missing\.pem/);
+    expect(() => createServer(hello, { certFile: path.join(dir, 'missing.pem'), keyFile: path.join(dir, 'missing.key') })).toThrow(
+      /TLS_CERT_FILE .*missing\.pem/,
+    );
   });
 
   it.skipIf(!hasOpenssl)('answers over HTTPS with the given self-signed certificate', async () => {
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const server = createServer(hello, { certFile: cert, keyFile: key });
     expect(server).toBeInstanceOf(https.Server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

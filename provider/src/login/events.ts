@@ -138,7 +138,11 @@ export function createLoginEvents(deps: { store: EphemeralStore; logins: LoginSt
         release();
         throw err;
       }
-      const recheck = () => void logins.qrOf(id).then((s) => s && send(logins.snapshot(s)), () => undefined);
+      const recheck = () =>
+        void logins.qrOf(id).then(
+          (s) => s && send(logins.snapshot(s)),
+          () => undefined,
+        );
       const close = () => {
         if (done) return;
         done = true;

@@ -234,7 +234,11 @@ describe('the login core: pages waiting', () => {
     const a = stream(s, 'l1');
     const b = stream(s, 'l1');
     await Promise.all([a.opened, b.opened]);
-    await expect(stream(s, 'l1', 'elsewhere').opened).rejects.toMatchObject({ code: 'too_many_waiting', status: 429, headers: { 'Retry-After': expect.any(String) } });
+    await expect(stream(s, 'l1', 'elsewhere').opened).rejects.toMatchObject({
+      code: 'too_many_waiting',
+      status: 429,
+      headers: { 'Retry-After': expect.any(String) },
+    });
     const c = stream(s, 'l2');
     await c.opened;
     await expect(stream(s, 'l2').opened).rejects.toMatchObject({ code: 'too_many_waiting' }); // 3 from this address

@@ -36,9 +36,7 @@ export interface LoginDeps {
 }
 
 /** How a login ended, for the surface to answer its browser. */
-export type Completion<T> =
-  | { denied: true; userId: string; clientId: string }
-  | { denied: false; approval: Approval & { grantId: string }; prepared: T };
+export type Completion<T> = { denied: true; userId: string; clientId: string } | { denied: false; approval: Approval & { grantId: string }; prepared: T };
 
 export type Logins = ReturnType<typeof createLogins>;
 
@@ -85,7 +83,12 @@ export function createLogins(deps: LoginDeps) {
         return { denied: true, userId: current.userId!, clientId: current.clientId };
       }
 
-      const approval: Approval = { accountId: current.userId!, clientId: current.clientId, scopes: current.scopes, ...(record.claims?.length ? { claims: record.claims } : {}) };
+      const approval: Approval = {
+        accountId: current.userId!,
+        clientId: current.clientId,
+        scopes: current.scopes,
+        ...(record.claims?.length ? { claims: record.claims } : {}),
+      };
       const grantId = await deps.grants.issue(approval);
       let prepared: T;
       try {

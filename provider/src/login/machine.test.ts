@@ -3,7 +3,11 @@ import * as m from './machine.js';
 
 const t: m.Timing = { qrTtlMs: 120_000, completeTtlMs: 60_000 };
 const fresh = (now = 0) =>
-  m.create({ qrId: 'q'.repeat(24), loginId: 'login1', clientId: 'app1', scopes: ['openid'], requester: { ip: '1.2.3.4', userAgent: 'UA', createdAt: 'x' } }, now, t);
+  m.create(
+    { qrId: 'q'.repeat(24), loginId: 'login1', clientId: 'app1', scopes: ['openid'], requester: { ip: '1.2.3.4', userAgent: 'UA', createdAt: 'x' } },
+    now,
+    t,
+  );
 const alice = { nickname: 'Alice', picture: null };
 const ok = (r: m.Transition) => {
   if (!r.ok) throw new Error(`expected ok, got ${r.error}`);

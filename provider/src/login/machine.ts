@@ -46,14 +46,7 @@ export interface Timing {
   completeTtlMs: number;
 }
 
-export type QrErrorCode =
-  | 'qr_expired'
-  | 'already_scanned'
-  | 'not_scanned'
-  | 'not_yours'
-  | 'already_decided'
-  | 'not_decided'
-  | 'already_completed';
+export type QrErrorCode = 'qr_expired' | 'already_scanned' | 'not_scanned' | 'not_yours' | 'already_decided' | 'not_decided' | 'already_completed';
 
 export type Transition = { ok: true; next: QrSession } | { ok: false; error: QrErrorCode };
 
@@ -62,11 +55,7 @@ export function statusOf(s: QrSession, now: number): QrStatus {
   return now >= s.expiresAt ? 'expired' : s.status;
 }
 
-export function create(
-  init: Pick<QrSession, 'qrId' | 'loginId' | 'clientId' | 'scopes' | 'requester'>,
-  now: number,
-  t: Timing,
-): QrSession {
+export function create(init: Pick<QrSession, 'qrId' | 'loginId' | 'clientId' | 'scopes' | 'requester'>, now: number, t: Timing): QrSession {
   return { ...init, status: 'pending', createdAt: now, expiresAt: now + t.qrTtlMs };
 }
 

@@ -56,7 +56,9 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
         const row = await prisma.deviceSession.findUnique({ where: { tokenHash }, include: { user: true } });
         // A disabled person's sessions are revoked when it happens; this also covers a session
         // that was being issued at that very moment.
-        return row ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt || !!row.user.disabledAt, lastUsedAt: row.lastUsedAt.getTime() } : null;
+        return row
+          ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt || !!row.user.disabledAt, lastUsedAt: row.lastUsedAt.getTime() }
+          : null;
       });
       if (!session || session.revoked) return null;
       if (Date.now() - session.lastUsedAt > idleMs) return null;

@@ -24,7 +24,10 @@ export function phoneWebRoutes(): Router {
 
   router.get(['/app', '/app/', '/q/:qrId'], (req, res) => {
     // The shell holds no secrets, but a /q/ URL names a live login request: never cache it.
-    res.set('Cache-Control', 'no-store').type('html').send(shell(pickLang(req) === 'zh' ? 'zh-CN' : 'en'));
+    res
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(shell(pickLang(req) === 'zh' ? 'zh-CN' : 'en'));
   });
 
   router.get('/app/manifest.webmanifest', (_req, res) => {

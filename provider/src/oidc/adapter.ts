@@ -34,13 +34,27 @@ export function createAdapterFactory(deps: { store: EphemeralStore; payloads: Pa
       else if (DURABLE.has(name)) this.impl = durableAdapter(name, deps.payloads);
       else this.impl = ephemeralAdapter(name, deps.store, revokeEverywhere);
     }
-    upsert(id: string, payload: AdapterPayload, expiresIn: number) { return this.impl.upsert(id, payload, expiresIn); }
-    find(id: string) { return this.impl.find(id); }
-    findByUserCode(userCode: string) { return this.impl.findByUserCode(userCode); }
-    findByUid(uid: string) { return this.impl.findByUid(uid); }
-    consume(id: string) { return this.impl.consume(id); }
-    destroy(id: string) { return this.impl.destroy(id); }
-    revokeByGrantId(grantId: string) { return this.impl.revokeByGrantId(grantId); }
+    upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+      return this.impl.upsert(id, payload, expiresIn);
+    }
+    find(id: string) {
+      return this.impl.find(id);
+    }
+    findByUserCode(userCode: string) {
+      return this.impl.findByUserCode(userCode);
+    }
+    findByUid(uid: string) {
+      return this.impl.findByUid(uid);
+    }
+    consume(id: string) {
+      return this.impl.consume(id);
+    }
+    destroy(id: string) {
+      return this.impl.destroy(id);
+    }
+    revokeByGrantId(grantId: string) {
+      return this.impl.revokeByGrantId(grantId);
+    }
   };
 }
 
@@ -57,7 +71,6 @@ function clientAdapter(clients: ClientDirectory): Adapter {
     revokeByGrantId: unsupported,
   };
 }
-
 
 function ephemeralAdapter(name: string, store: EphemeralStore, revoke: (grantId: string) => Promise<void>): Adapter {
   const key = (id: string) => `oidc:${name}:${id}`;

@@ -24,7 +24,12 @@ import type { Logger } from '../log.js';
  */
 export type AuthMethodCheck = (clientId: string, ctx: KoaContextWithOIDC) => Promise<void>;
 
-export function createAuthMethodCheck(deps: { clients: ClientDirectory; apps: Pick<Apps, 'pinAuthMethod'>; audit: Pick<Audit, 'record'>; log: Logger }): AuthMethodCheck {
+export function createAuthMethodCheck(deps: {
+  clients: ClientDirectory;
+  apps: Pick<Apps, 'pinAuthMethod'>;
+  audit: Pick<Audit, 'record'>;
+  log: Logger;
+}): AuthMethodCheck {
   return async (clientId, ctx) => {
     const used: ClientAuthMethod = ctx.headers.authorization !== undefined ? 'client_secret_basic' : 'client_secret_post';
     const registered = (await deps.clients.get(clientId))?.tokenEndpointAuthMethod;

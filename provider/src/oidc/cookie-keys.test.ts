@@ -7,7 +7,7 @@ describe('cookie signer', () => {
   const ours = cookieSigner(keys);
   const theirs = new Keygrip(keys);
 
-  it("signs exactly as keygrip does, so existing cookies keep verifying", () => {
+  it('signs exactly as keygrip does, so existing cookies keep verifying', () => {
     for (const data of ['_interaction=abc', 'x', 'ü-unicode=1', '']) expect(ours.sign(data)).toBe(theirs.sign(data));
   });
 

@@ -75,7 +75,9 @@ function checkExtensionPoints(provider: Provider): void {
     'ctx' in Provider ? null : 'Provider.ctx',
   ].filter(Boolean);
   if (missing.length) {
-    throw new Error(`oidc-provider ${version} lacks ${missing.join(', ')}: Saoma's extensions (provider/src/oidc/extensions.ts) are written against ${PINNED_MAJOR}.13`);
+    throw new Error(
+      `oidc-provider ${version} lacks ${missing.join(', ')}: Saoma's extensions (provider/src/oidc/extensions.ts) are written against ${PINNED_MAJOR}.13`,
+    );
   }
 }
 

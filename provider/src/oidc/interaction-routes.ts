@@ -67,7 +67,8 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
       if (appError.status === 503) throw appError;
       throw interactionError('interaction_not_found');
     }
-    if (details.uid !== req.params.uid) throw interactionError('interaction_not_found', 'This login request belongs to another browser tab or has been replaced.');
+    if (details.uid !== req.params.uid)
+      throw interactionError('interaction_not_found', 'This login request belongs to another browser tab or has been replaced.');
     return details;
   }
 
@@ -139,4 +140,6 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
 
 /** The surface's errors: pages for the page, its cancel and completion; JSON for the page's scripts (`…/qr*`). */
 export const interactionErrors = (log: Logger) =>
-  errorHandler(log, (req, res, e) => (req.method === 'GET' && /\/qr(\/|$)/.test(req.path) ? renderJson(req, res, e) : renderPage(renderQrPage.error)(req, res, e)));
+  errorHandler(log, (req, res, e) =>
+    req.method === 'GET' && /\/qr(\/|$)/.test(req.path) ? renderJson(req, res, e) : renderPage(renderQrPage.error)(req, res, e),
+  );

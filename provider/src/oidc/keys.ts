@@ -98,12 +98,19 @@ export async function loadKeyMaterial(config: Config, log?: Logger): Promise<Key
       stored = await generateKeyMaterial();
       ensurePrivateDataDir(config.dataDir, log);
       fs.writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600, flag: 'wx' });
-      log?.warn({ file }, 'generated signing keys, cookie keys and identifier secret; instances sharing a database must share these (set JWKS, COOKIE_KEYS, IDENTIFIER_SECRET)');
+      log?.warn(
+        { file },
+        'generated signing keys, cookie keys and identifier secret; instances sharing a database must share these (set JWKS, COOKIE_KEYS, IDENTIFIER_SECRET)',
+      );
     }
   }
   return {
     jwks: config.JWKS ? parseJwks(config.JWKS) : stored!.jwks,
-    cookieKeys: config.COOKIE_KEYS ? config.COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean) : stored!.cookieKeys,
+    cookieKeys: config.COOKIE_KEYS
+      ? config.COOKIE_KEYS.split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : stored!.cookieKeys,
     identifierSecret: config.IDENTIFIER_SECRET ?? stored!.identifierSecret,
   };
 }

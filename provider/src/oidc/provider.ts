@@ -31,11 +31,13 @@ const { base, Check } = interactionPolicy;
  */
 function policy() {
   const prompts = base();
-  prompts.get('login')!.checks.add(
-    new Check('qr_confirmation_required', 'Every authorization is confirmed on the phone', 'login_required', (ctx: KoaContextWithOIDC) =>
-      ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
-    ),
-  );
+  prompts
+    .get('login')!
+    .checks.add(
+      new Check('qr_confirmation_required', 'Every authorization is confirmed on the phone', 'login_required', (ctx: KoaContextWithOIDC) =>
+        ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT,
+      ),
+    );
   return prompts;
 }
 
@@ -117,8 +119,7 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
       policy: policy(),
     },
-    clientBasedCORS: (_ctx, origin, client) =>
-      (client.redirectUris ?? []).some((uri: string) => new URL(uri).origin === origin),
+    clientBasedCORS: (_ctx, origin, client) => (client.redirectUris ?? []).some((uri: string) => new URL(uri).origin === origin),
     renderError: (ctx, out, error) => {
       ctx.type = 'html';
       ctx.body = renderErrorPage(out, error);

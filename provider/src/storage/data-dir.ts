@@ -51,8 +51,15 @@ export function ensurePrivateDataDir(dir: string, log?: Pick<Logger, 'warn'>): v
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   const notOwned: string[] = [];
   const tightened = tightenDataDir(root, notOwned);
-  if (tightened) log?.warn({ dataDir: root, tightened }, 'DATA_DIR was readable by other accounts; made it private (0700, files 0600): treat keys and the embedded database as possibly read');
+  if (tightened)
+    log?.warn(
+      { dataDir: root, tightened },
+      'DATA_DIR was readable by other accounts; made it private (0700, files 0600): treat keys and the embedded database as possibly read',
+    );
   if (notOwned.length) {
-    log?.warn({ dataDir: root, notOwned: notOwned.slice(0, 5) }, 'DATA_DIR (or something in it) is readable by other accounts and owned by another user: cannot make it private; use a directory this account owns (e.g. DATA_DIR=<volume>/saoma)');
+    log?.warn(
+      { dataDir: root, notOwned: notOwned.slice(0, 5) },
+      'DATA_DIR (or something in it) is readable by other accounts and owned by another user: cannot make it private; use a directory this account owns (e.g. DATA_DIR=<volume>/saoma)',
+    );
   }
 }

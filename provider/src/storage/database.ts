@@ -142,8 +142,7 @@ function lockDataDir(dataDir: string): () => void {
     const ours = pid === process.pid && !heldLocks.has(lockPath);
     if (Number.isInteger(pid) && pid > 0 && !ours && (pid === process.pid || pidAlive(pid))) {
       throw new Error(
-        `the embedded database in ${dataDir} is in use by process ${pid} (is the provider running? ` +
-          'use `npm run admin` which talks to it, or stop it)',
+        `the embedded database in ${dataDir} is in use by process ${pid} (is the provider running? ` + 'use `npm run admin` which talks to it, or stop it)',
       );
     }
     // Stale (dead pid or unreadable content): take it over. Two processes doing this at the same

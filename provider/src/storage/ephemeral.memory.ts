@@ -40,9 +40,7 @@ function checkTtl(ttlMs: number): number {
 
 export function createMemoryStore(opts: MemoryStoreOptions = {}): MemoryStore {
   const now = opts.now ?? Date.now;
-  const onListenerError =
-    opts.onListenerError ??
-    ((error: unknown, channel: string) => console.error(`[saoma] listener on "${channel}" threw`, error));
+  const onListenerError = opts.onListenerError ?? ((error: unknown, channel: string) => console.error(`[saoma] listener on "${channel}" threw`, error));
   const data = new Map<string, Entry>();
   const channels = new Map<string, Set<Subscription>>();
   let closed = false;

@@ -95,14 +95,11 @@ export type RedisEphemeralStore = EphemeralStore & { readonly redis: Redis | Clu
 
 export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralStore {
   const prefix = opts.prefix ?? 'saoma:';
-  const onListenerError =
-    opts.onListenerError ??
-    ((error: unknown, channel: string) => console.error(`[saoma] listener on "${channel}" threw`, error));
+  const onListenerError = opts.onListenerError ?? ((error: unknown, channel: string) => console.error(`[saoma] listener on "${channel}" threw`, error));
   // Connection names show up in CLIENT LIST; Redis does not allow spaces in them.
   const connectionName = (role: string) => `${prefix}${role}`.replace(/\s/g, '_');
   const onConnectionError =
-    opts.onConnectionError ??
-    ((error: Error, connection: string) => console.error(`[saoma] Redis ${connection} connection: ${error.message}`));
+    opts.onConnectionError ?? ((error: Error, connection: string) => console.error(`[saoma] Redis ${connection} connection: ${error.message}`));
   // Per role, not per connection: a Cluster store's subscriber may be replaced mid-outage.
   const reported = { cmd: false, sub: false };
   function watch<C extends Redis | Cluster>(connection: C, role: 'cmd' | 'sub'): C {
@@ -215,8 +212,7 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
           deadlineMs: CONNECTION_DEFAULTS.commandTimeout,
         })
       : null;
-  const subscribeOn = (name: string): Promise<unknown> =>
-    clusterSubscriber ? clusterSubscriber.subscribe(name) : subscriberConnection().subscribe(name);
+  const subscribeOn = (name: string): Promise<unknown> => (clusterSubscriber ? clusterSubscriber.subscribe(name) : subscriberConnection().subscribe(name));
 
   return {
     kind: 'redis',
@@ -361,11 +357,7 @@ export function createRedisStore(opts: RedisStoreOptions = {}): RedisEphemeralSt
       if (closed) return;
       closed = true;
       channels.clear();
-      await Promise.all([
-        subscriber ? shutdown(subscriber) : undefined,
-        clusterSubscriber?.close(),
-        ownsClient ? shutdown(client) : undefined,
-      ]);
+      await Promise.all([subscriber ? shutdown(subscriber) : undefined, clusterSubscriber?.close(), ownsClient ? shutdown(client) : undefined]);
     },
   };
 }

@@ -69,8 +69,17 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-interface LocalMigration { name: string; sql: string; checksum: string }
-interface AppliedRow { migration_name: string; checksum: string; finished_at: unknown; rolled_back_at: unknown }
+interface LocalMigration {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+interface AppliedRow {
+  migration_name: string;
+  checksum: string;
+  finished_at: unknown;
+  rolled_back_at: unknown;
+}
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -98,9 +107,7 @@ export async function migrate(exec: SqlRunner, opts: { migrationsDir?: string } 
   if (exec.shared) await exec.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
   try {
     await exec.exec(CREATE_TABLE);
-    const rows = await exec.query<AppliedRow>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',
-    );
+    const rows = await exec.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at');
     const live = rows.filter((r) => r.rolled_back_at == null); // rolled-back rows count as never applied
     const failed = live.filter((r) => r.finished_at == null);
     if (failed.length) {

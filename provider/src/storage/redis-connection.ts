@@ -30,7 +30,10 @@ export const DEFAULT_REDIS_PORT = 6379;
  * is not host[:port] throws, naming the entry.
  */
 export function parseHostPortList(list: string, defaultPort: number): HostPort[] {
-  const entries = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('expected a comma-separated list of host:port');
   return entries.map((entry) => {
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(entry);
@@ -72,13 +75,7 @@ function credentialsFromUrl(url: string | undefined): { username?: string; passw
  */
 export type ConnectionOptions = Pick<
   RedisOptions,
-  | 'maxRetriesPerRequest'
-  | 'enableOfflineQueue'
-  | 'connectTimeout'
-  | 'commandTimeout'
-  | 'retryStrategy'
-  | 'enableAutoPipelining'
-  | 'connectionName'
+  'maxRetriesPerRequest' | 'enableOfflineQueue' | 'connectTimeout' | 'commandTimeout' | 'retryStrategy' | 'enableAutoPipelining' | 'connectionName'
 >;
 
 /** Opens a command connection: `Redis` for one server or Sentinel, `Cluster` for a cluster. */

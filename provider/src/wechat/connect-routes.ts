@@ -13,7 +13,17 @@ import { longPoll, snapshotJson } from '../login/waiting-http.js';
 import type { Embeds } from './embed.js';
 import { pageError, pageReasonOf } from './errcodes.js';
 import { renderEmbedPage, renderErrorPage } from './pages.js';
-import { appOriginSources, authorizationQuery, inAppScopes, langOf, parentOriginAllowed, redirectAllowed, scopeAllowed, stylesheetAllowed, WECHAT_SCOPES } from './translate.js';
+import {
+  appOriginSources,
+  authorizationQuery,
+  inAppScopes,
+  langOf,
+  parentOriginAllowed,
+  redirectAllowed,
+  scopeAllowed,
+  stylesheetAllowed,
+  WECHAT_SCOPES,
+} from './translate.js';
 
 export interface ConnectDeps {
   clients: ClientDirectory;
@@ -94,7 +104,10 @@ export function connectRoutes(deps: ConnectDeps): Router {
   /** A valid request becomes an oidc-provider authorization request (oidc/extensions.ts: the `wechat` response mode). */
   function toAuthorization(res: Response, v: Awaited<ReturnType<typeof validated>>) {
     res.set('Cache-Control', 'no-store');
-    res.redirect(302, `${authorizationPath}?${authorizationQuery({ appid: v.q.appid, redirectUri: v.q.redirect_uri, state: v.state, lang: v.lang, scopes: v.scopes })}`);
+    res.redirect(
+      302,
+      `${authorizationPath}?${authorizationQuery({ appid: v.q.appid, redirectUri: v.q.redirect_uri, state: v.state, lang: v.lang, scopes: v.scopes })}`,
+    );
   }
 
   /**

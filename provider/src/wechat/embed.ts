@@ -83,7 +83,15 @@ export function createEmbeds(deps: { logins: Logins; store: EphemeralStore; clie
         done = await logins.complete(s.loginId, who, {
           via: 'wechat-embed',
           prepare: (approval) =>
-            asWechat(() => grants.mintCode({ clientId: approval.clientId, grantId: approval.grantId, accountId: approval.accountId, redirectUri: s.redirectUri, scope: approval.scopes.join(' ') })),
+            asWechat(() =>
+              grants.mintCode({
+                clientId: approval.clientId,
+                grantId: approval.grantId,
+                accountId: approval.accountId,
+                redirectUri: s.redirectUri,
+                scope: approval.scopes.join(' '),
+              }),
+            ),
         });
       } catch (err) {
         if (err instanceof AppError && err.code === 'not_decided') throw pageError('not_decided');

@@ -47,10 +47,17 @@ export function snsRoutes(deps: SnsDeps): Router {
     res.locals.wechatAuthenticated = true;
     await deps.quota(appId);
   };
-  router.use('/sns', noStore, deps.failures, (req, _res, next) => next(METHODS.has(req.method) ? undefined : snsError('require_get')), parseForm, (req, res, next) => {
-    res.locals.sns = collectSnsParams({ query: req.query, body: req.body, authorization: req.get('authorization') });
-    next();
-  });
+  router.use(
+    '/sns',
+    noStore,
+    deps.failures,
+    (req, _res, next) => next(METHODS.has(req.method) ? undefined : snsError('require_get')),
+    parseForm,
+    (req, res, next) => {
+      res.locals.sns = collectSnsParams({ query: req.query, body: req.body, authorization: req.get('authorization') });
+      next();
+    },
+  );
 
   router.all('/sns/oauth2/access_token', async (_req, res) => {
     const appid = required(res, 'appid', 'appid_missing');

@@ -83,7 +83,13 @@ export function createWechatTokens(deps: WechatTokenDeps) {
   }
 
   /** What was approved, and only that: `unionid` comes with the profile scope, the scope says which. */
-  async function response(client: Client, accountId: string, scope: string, access: { value: string; expiresIn: number }, refreshToken: string): Promise<WechatTokenResponse> {
+  async function response(
+    client: Client,
+    accountId: string,
+    scope: string,
+    access: { value: string; expiresIn: number },
+    refreshToken: string,
+  ): Promise<WechatTokenResponse> {
     const scopes = scope.split(' ');
     const ids = await identity(client.clientId, accountId);
     return {
@@ -199,7 +205,10 @@ export function createWechatTokens(deps: WechatTokenDeps) {
      * for. Order: malformed (40014), unknown or revoked (40001), expired (42001), then the
      * openid (40003) — which must be exactly the OIDC pairwise `sub` of that user at that app.
      */
-    async access(input: { accessToken: string; openid: string }, authenticated: Authenticated): Promise<{ at: AccessToken; user: PublicUser; openid: string; unionid: string }> {
+    async access(
+      input: { accessToken: string; openid: string },
+      authenticated: Authenticated,
+    ): Promise<{ at: AccessToken; user: PublicUser; openid: string; unionid: string }> {
       if (!OPAQUE.test(input.accessToken)) throw snsError('invalid_access_token');
       const at = await provider.AccessToken.find(input.accessToken, { ignoreExpiration: true });
       if (!at) {

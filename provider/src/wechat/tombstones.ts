@@ -28,8 +28,7 @@ export interface Tombstone {
 export type Tombstones = ReturnType<typeof createTombstones>;
 
 export function createTombstones(store: EphemeralStore, now: () => number = Date.now) {
-  const key = (kind: TombstoneKind, value: string) =>
-    `wechat:tomb:${kind}:${createHash('sha256').update(value).digest('base64url').slice(0, 32)}`;
+  const key = (kind: TombstoneKind, value: string) => `wechat:tomb:${kind}:${createHash('sha256').update(value).digest('base64url').slice(0, 32)}`;
 
   return {
     async record(kind: TombstoneKind, value: string, tomb: Tombstone): Promise<void> {

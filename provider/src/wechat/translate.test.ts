@@ -95,7 +95,7 @@ describe('scope, language and the OIDC request', () => {
     expect(scopeAllowed(undefined)).toBe(false);
   });
 
-  it('maps the in-app scopes: snsapi_userinfo → openid profile, snsapi_base → openid (both with WeChat\'s refresh token), nothing else', () => {
+  it("maps the in-app scopes: snsapi_userinfo → openid profile, snsapi_base → openid (both with WeChat's refresh token), nothing else", () => {
     expect(inAppScopes('snsapi_userinfo')).toEqual(['openid', 'profile', 'offline_access']);
     expect(inAppScopes('snsapi_base')).toEqual(['openid', 'offline_access']);
     for (const other of ['snsapi_login', 'snsapi_userinfo,snsapi_base', '', undefined]) expect(inAppScopes(other)).toBeNull();

@@ -57,8 +57,7 @@ export interface RedirectPolicy {
   redirectUris: string[];
 }
 
-const isLoopback = (hostname: string) =>
-  hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
+const isLoopback = (hostname: string) => hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname.endsWith('.localhost');
 
 /** The host rule of a callback domain: `host:port` pins the port, a bare host allows any port. */
 function onCallbackDomain(url: URL, callbackDomain: string): boolean {

@@ -7,7 +7,14 @@ import { getLang, has, t } from '../i18n.js';
 import { icon } from '../icons.js';
 import { appName, rememberAppNames } from '../names.js';
 
-const GLYPH = { 'qr.scanned': 'scan', 'qr.confirmed': 'check', 'qr.denied': 'cross', 'login.completed': 'check', 'login.denied': 'cross', 'authorization.revoked': 'shield' };
+const GLYPH = {
+  'qr.scanned': 'scan',
+  'qr.confirmed': 'check',
+  'qr.denied': 'cross',
+  'login.completed': 'check',
+  'login.denied': 'cross',
+  'authorization.revoked': 'shield',
+};
 
 export function activityScreen(app) {
   const here = app.alive();
@@ -39,7 +46,13 @@ export function activityScreen(app) {
         {},
         h('strong', {}, has(key) ? t(key) : e.type),
         e.appId ? h('span', { class: 'app-name' }, ` · ${appName(e.appId) ?? e.appId}`) : null,
-        h('p', { class: 'muted small' }, h('time', { datetime: e.at, title: formatTime(e.at, lang, true) }, formatAgo(e.at, lang)), where ? ` · ${where}` : '', computer ? ` · ${computer}` : ''),
+        h(
+          'p',
+          { class: 'muted small' },
+          h('time', { datetime: e.at, title: formatTime(e.at, lang, true) }, formatAgo(e.at, lang)),
+          where ? ` · ${where}` : '',
+          computer ? ` · ${computer}` : '',
+        ),
       ),
     );
   }

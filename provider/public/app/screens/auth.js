@@ -77,18 +77,30 @@ export function authScreen(app, mode = 'signin') {
     // Each SSO is a plain link: the browser goes to the organisation and comes back to /app.
     const here = app.alive();
     api('GET', '/sign-in-options').then(
-      ({ sso }) => here() && others.append(...sso.map((s) => h('a', { class: 'button secondary block', href: s.url, dataset: { sso: s.id } }, t('signInWith', { name: s.name })))),
+      ({ sso }) =>
+        here() &&
+        others.append(...sso.map((s) => h('a', { class: 'button secondary block', href: s.url, dataset: { sso: s.id } }, t('signInWith', { name: s.name })))),
       () => {}, // offline: the password and passkey are still there
     );
   }
 
   return app.frame(
     { name: signup ? 'signup' : 'signin' },
-    h('section', { class: 'hero' }, h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 72, height: 72 }), h('h1', {}, t(signup ? 'signUp' : 'signIn')), h('p', { class: 'muted' }, t('tagline'))),
+    h(
+      'section',
+      { class: 'hero' },
+      h('img', { src: '/static/app/icons/icon-192.png', alt: '', width: 72, height: 72 }),
+      h('h1', {}, t(signup ? 'signUp' : 'signIn')),
+      h('p', { class: 'muted' }, t('tagline')),
+    ),
     app.takeNotice(),
     h('form', { class: 'stack', id: 'auth-form', onsubmit: onSubmit }, username, nickname, password, message, submit),
     signup ? null : others,
-    h('button', { type: 'button', class: 'link-button', id: 'auth-switch', onclick: () => app.show(authScreen, signup ? 'signin' : 'signup') }, t(signup ? 'toSignIn' : 'toSignUp')),
+    h(
+      'button',
+      { type: 'button', class: 'link-button', id: 'auth-switch', onclick: () => app.show(authScreen, signup ? 'signin' : 'signup') },
+      t(signup ? 'toSignIn' : 'toSignUp'),
+    ),
   );
 }
 

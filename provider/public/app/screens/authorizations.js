@@ -34,7 +34,12 @@ export function authorizationsScreen(app) {
       // Asked in the page, not with window.confirm: readable, translatable, and testable.
       actions.replaceChildren(
         h('p', { class: 'ask' }, t('revokeAsk', { app: a.name })),
-        h('div', { class: 'row' }, h('button', { type: 'button', class: 'secondary small', onclick: () => actions.replaceChildren(revoke) }, t('cancel')), h('button', { type: 'button', class: 'danger small', dataset: { action: 'revoke-confirm' }, onclick: doRevoke }, t('revoke'))),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { type: 'button', class: 'secondary small', onclick: () => actions.replaceChildren(revoke) }, t('cancel')),
+          h('button', { type: 'button', class: 'danger small', dataset: { action: 'revoke-confirm' }, onclick: doRevoke }, t('revoke')),
+        ),
       );
     }
 
@@ -52,13 +57,28 @@ export function authorizationsScreen(app) {
     }
 
     li.append(
-      h('div', { class: 'card-head' }, avatar(a.logoUrl, a.name, 'app-logo small'), h('div', {}, h('strong', { class: 'name' }, a.name), home ? h('p', { class: 'muted mono' }, new URL(home).host) : null)),
+      h(
+        'div',
+        { class: 'card-head' },
+        avatar(a.logoUrl, a.name, 'app-logo small'),
+        h('div', {}, h('strong', { class: 'name' }, a.name), home ? h('p', { class: 'muted mono' }, new URL(home).host) : null),
+      ),
       h('p', { class: 'scopes-line' }, scopes),
-      h('p', { class: 'muted small' }, `${t('approvedOn', { date: formatTime(a.createdAt, lang) })} · ${t('lastUsed', { date: formatTime(a.lastUsedAt, lang) })}`),
+      h(
+        'p',
+        { class: 'muted small' },
+        `${t('approvedOn', { date: formatTime(a.createdAt, lang) })} · ${t('lastUsed', { date: formatTime(a.lastUsedAt, lang) })}`,
+      ),
       actions,
     );
     return li;
   }
 
-  return app.frame({ name: 'authorizations', tab: 'authorizations' }, h('h1', {}, t('myAuthorizations')), h('p', { class: 'muted' }, t('authorizationsLead')), notice, list);
+  return app.frame(
+    { name: 'authorizations', tab: 'authorizations' },
+    h('h1', {}, t('myAuthorizations')),
+    h('p', { class: 'muted' }, t('authorizationsLead')),
+    notice,
+    list,
+  );
 }

@@ -93,7 +93,12 @@ function confirmScreen(app, scan) {
   setTimeout(tick, 0); // first check after this screen is in place (it may already be over)
 
   const deny = h('button', { type: 'button', class: 'deny', id: 'deny', onclick: () => decide('deny') }, icon('cross'), h('span', {}, t('deny')));
-  const confirm = h('button', { type: 'button', class: 'confirm', id: 'confirm', onclick: () => decide('confirm') }, icon(scan.passkeyRequired ? 'key' : 'check'), h('span', {}, t(scan.passkeyRequired ? 'confirmWithPasskey' : 'confirm')));
+  const confirm = h(
+    'button',
+    { type: 'button', class: 'confirm', id: 'confirm', onclick: () => decide('confirm') },
+    icon(scan.passkeyRequired ? 'key' : 'check'),
+    h('span', {}, t(scan.passkeyRequired ? 'confirmWithPasskey' : 'confirm')),
+  );
   const path = `/scans/${encodeURIComponent(scan.qrId)}`;
 
   /** When the site asks for it, the Confirm tap carries a fresh passkey assertion for this QR. */
@@ -113,7 +118,12 @@ function confirmScreen(app, scan) {
     } catch (err) {
       if (!alive() || err.code === 'invalid_token') return;
       // Nothing was decided; let the person try again while the code is alive.
-      const retry = { network_error: t('networkError'), passkeys_unavailable: t('passkeysUnavailable'), passkey_invalid: t('err_passkey_invalid'), passkey_challenge_invalid: t('err_passkey_challenge_invalid') }[err.code];
+      const retry = {
+        network_error: t('networkError'),
+        passkeys_unavailable: t('passkeysUnavailable'),
+        passkey_invalid: t('err_passkey_invalid'),
+        passkey_challenge_invalid: t('err_passkey_challenge_invalid'),
+      }[err.code];
       if (retry || cancelled(err)) {
         message.textContent = retry ?? t('passkeyCancelled');
         deny.disabled = confirm.disabled = false;
@@ -138,7 +148,9 @@ function confirmScreen(app, scan) {
       h('p', { class: 'domain', id: 'confirm-domain', title: t('website') }, site.domain ?? (homepage ? new URL(homepage).host : '')),
       h('p', { class: 'muted' }, t('confirmLead')),
     ),
-    requester.sameNetworkAsPhone === false ? h('p', { class: 'banner danger', role: 'alert', id: 'network-warning' }, icon('alert'), h('span', {}, t('networkWarning'))) : null,
+    requester.sameNetworkAsPhone === false
+      ? h('p', { class: 'banner danger', role: 'alert', id: 'network-warning' }, icon('alert'), h('span', {}, t('networkWarning')))
+      : null,
     h('section', { class: 'panel' }, h('h2', {}, t('willGet')), h('ul', { class: 'scopes', id: 'confirm-scopes' }, scopes)),
     h(
       'section',
@@ -149,7 +161,14 @@ function confirmScreen(app, scan) {
         { class: 'facts', id: 'requester' },
         row(t('ip'), h('span', { id: 'requester-ip', class: 'mono' }, requester.ip || '—')),
         row(t('browser'), h('span', { id: 'requester-ua', title: requester.userAgent ?? '' }, uaText)),
-        row(t('time'), h('span', { id: 'requester-time' }, `${formatTime(requester.createdAt, lang, true, serverNow())} · ${formatAgo(requester.createdAt, lang, serverNow())}`)),
+        row(
+          t('time'),
+          h(
+            'span',
+            { id: 'requester-time' },
+            `${formatTime(requester.createdAt, lang, true, serverNow())} · ${formatAgo(requester.createdAt, lang, serverNow())}`,
+          ),
+        ),
       ),
     ),
     h('div', { class: 'countdown' }, h('div', { class: 'bar' }, bar), countdown),
@@ -204,8 +223,14 @@ export function resultScreen(app, { kind, appName = '', detail }) {
       'div',
       { class: 'stack' },
       again ? h('button', { type: 'button', class: 'primary block', id: 'scan-again', onclick: () => app.go('#/scan') }, t('scanAgain')) : null,
-      kind === 'no_passkey' ? h('button', { type: 'button', class: 'primary block', id: 'go-add-passkey', onclick: () => app.go('#/account') }, t('addPasskey')) : null,
-      h('button', { type: 'button', class: again || kind === 'no_passkey' ? 'secondary block' : 'primary block', id: 'done', onclick: () => app.go('#/') }, t('done')),
+      kind === 'no_passkey'
+        ? h('button', { type: 'button', class: 'primary block', id: 'go-add-passkey', onclick: () => app.go('#/account') }, t('addPasskey'))
+        : null,
+      h(
+        'button',
+        { type: 'button', class: again || kind === 'no_passkey' ? 'secondary block' : 'primary block', id: 'done', onclick: () => app.go('#/') },
+        t('done'),
+      ),
     ),
   );
   app.root.dataset.result = kind;

@@ -18,9 +18,19 @@ export function homeScreen(app) {
 
   return app.frame(
     { name: 'home', tab: 'scan' },
-    h('section', { class: 'me' }, avatar(user.picture, user.nickname), h('div', {}, h('h1', { id: 'hello' }, t('hello', { name: user.nickname || user.username })), h('p', { class: 'muted' }, `@${user.username ?? ''}`))),
+    h(
+      'section',
+      { class: 'me' },
+      avatar(user.picture, user.nickname),
+      h('div', {}, h('h1', { id: 'hello' }, t('hello', { name: user.nickname || user.username })), h('p', { class: 'muted' }, `@${user.username ?? ''}`)),
+    ),
     app.takeNotice(),
-    h('button', { type: 'button', class: 'scan-button', id: 'scan-button', onclick: () => app.go('#/scan') }, icon('scan', 'icon big'), h('span', {}, t('scan'))),
+    h(
+      'button',
+      { type: 'button', class: 'scan-button', id: 'scan-button', onclick: () => app.go('#/scan') },
+      icon('scan', 'icon big'),
+      h('span', {}, t('scan')),
+    ),
     h('p', { class: 'muted center' }, t('scanHint')),
     pasteForm(app),
     h('p', { class: 'tip' }, icon('alert'), h('span', {}, t('tip'))),

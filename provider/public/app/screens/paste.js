@@ -5,7 +5,17 @@ import { t } from '../i18n.js';
 import { startConfirm } from './confirm.js';
 
 export function pasteForm(app) {
-  const input = h('input', { id: 'payload', name: 'payload', type: 'url', inputmode: 'url', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', placeholder: t('pastePlaceholder'), required: true });
+  const input = h('input', {
+    id: 'payload',
+    name: 'payload',
+    type: 'url',
+    inputmode: 'url',
+    autocomplete: 'off',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    placeholder: t('pastePlaceholder'),
+    required: true,
+  });
   const message = h('p', { class: 'message error', role: 'alert', id: 'payload-message' });
   return h(
     'form',

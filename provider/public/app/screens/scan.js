@@ -14,7 +14,13 @@ export function scanScreen(app) {
   const here = app.alive();
   const video = h('video', { id: 'camera', playsinline: true, muted: true, autoplay: true });
   video.muted = true; // autoplay without a gesture needs the property, not only the attribute
-  const viewfinder = h('div', { class: 'viewfinder', id: 'viewfinder', dataset: { state: 'starting' } }, video, h('div', { class: 'corners', 'aria-hidden': 'true' }), icon('camera', 'icon off'));
+  const viewfinder = h(
+    'div',
+    { class: 'viewfinder', id: 'viewfinder', dataset: { state: 'starting' } },
+    video,
+    h('div', { class: 'corners', 'aria-hidden': 'true' }),
+    icon('camera', 'icon off'),
+  );
   const status = h('p', { class: 'camera-status', id: 'camera-status', role: 'status' }, t('startingCamera'));
   const photo = h('input', { type: 'file', accept: 'image/*', capture: 'environment', id: 'photo-input', class: 'visually-hidden', onchange: onPhoto });
 

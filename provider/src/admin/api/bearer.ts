@@ -13,7 +13,12 @@ const challenge = (error?: string) => ({ 'WWW-Authenticate': `Bearer realm="saom
 export function requireAdminToken(tokens: AdminTokens): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
-    if (!header) throw commonError('invalid_token', 'This API needs an admin token: Authorization: Bearer sat_… (npm run admin -- tokens:create --name NAME).', challenge());
+    if (!header)
+      throw commonError(
+        'invalid_token',
+        'This API needs an admin token: Authorization: Bearer sat_… (npm run admin -- tokens:create --name NAME).',
+        challenge(),
+      );
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw commonError('invalid_token', 'The Authorization header must be "Bearer <admin token>".', challenge('invalid_request'));
     const token = await tokens.verify(match[1]);

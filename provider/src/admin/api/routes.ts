@@ -47,9 +47,14 @@ function adminApiSpec(): ApiSpec {
     {
       title: 'Saoma admin API',
       version: '1',
-      description: 'Apps, developer accounts, people, admin tokens, admins and the provider keys (README "Administration"). Over HTTP with `Authorization: Bearer sat_…`; on DATA_DIR/admin.sock without.',
+      description:
+        'Apps, developer accounts, people, admin tokens, admins and the provider keys (README "Administration"). Over HTTP with `Authorization: Bearer sat_…`; on DATA_DIR/admin.sock without.',
     },
-    { basePath: '/api/admin', errorSchema: out.errorSchema, securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'An admin token (sat_…): npm run admin -- tokens:create' } } },
+    {
+      basePath: '/api/admin',
+      errorSchema: out.errorSchema,
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'An admin token (sat_…): npm run admin -- tokens:create' } },
+    },
   );
 }
 
@@ -69,20 +74,58 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   const tags = ['apps'];
 
   router.get('/openapi.json', spec.serve);
-  route({ method: 'post', path: '/apps', tags, summary: 'Register an app', body: appInputSchema, responses: { 201: { description: 'The app, with its AppSecret (shown this once)', schema: out.createdAppSchema } } }, async (req, res) => {
-    const created = await apps.create(req.body ?? {}, { strictDeveloper: true });
-    await record('app.created', actorOf(res), { appId: created.appId, detail: { name: created.name } });
-    res.status(201).json(created);
-  });
-  route({ method: 'get', path: '/apps', tags, summary: 'List apps', query: appListQuery, responses: { 200: { description: 'The apps', schema: z.object({ apps: z.array(out.appSchema) }) } } }, async (req, res) => {
-    const { developerId } = parseWith(appListQuery, req.query);
-    res.json({ apps: await apps.list({ developerId }) });
-  });
-  route({ method: 'get', path: '/apps/:appId', tags, summary: 'Show an app', params: appIdParam, responses: { 200: { description: 'The app', schema: out.appSchema } } }, async (req, res) => {
-    res.json(await apps.get(appIdOf(req.params)));
-  });
   route(
-    { method: 'patch', path: '/apps/:appId', tags, summary: 'Change an app (only the fields given; null clears an optional one)', params: appIdParam, body: appInputSchema.partial(), responses: { 200: { description: 'The app', schema: out.appSchema } } },
+    {
+      method: 'post',
+      path: '/apps',
+      tags,
+      summary: 'Register an app',
+      body: appInputSchema,
+      responses: { 201: { description: 'The app, with its AppSecret (shown this once)', schema: out.createdAppSchema } },
+    },
+    async (req, res) => {
+      const created = await apps.create(req.body ?? {}, { strictDeveloper: true });
+      await record('app.created', actorOf(res), { appId: created.appId, detail: { name: created.name } });
+      res.status(201).json(created);
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/apps',
+      tags,
+      summary: 'List apps',
+      query: appListQuery,
+      responses: { 200: { description: 'The apps', schema: z.object({ apps: z.array(out.appSchema) }) } },
+    },
+    async (req, res) => {
+      const { developerId } = parseWith(appListQuery, req.query);
+      res.json({ apps: await apps.list({ developerId }) });
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/apps/:appId',
+      tags,
+      summary: 'Show an app',
+      params: appIdParam,
+      responses: { 200: { description: 'The app', schema: out.appSchema } },
+    },
+    async (req, res) => {
+      res.json(await apps.get(appIdOf(req.params)));
+    },
+  );
+  route(
+    {
+      method: 'patch',
+      path: '/apps/:appId',
+      tags,
+      summary: 'Change an app (only the fields given; null clears an optional one)',
+      params: appIdParam,
+      body: appInputSchema.partial(),
+      responses: { 200: { description: 'The app', schema: out.appSchema } },
+    },
     async (req, res) => {
       const appId = appIdOf(req.params);
       const body = (req.body ?? {}) as object;
@@ -92,7 +135,14 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     },
   );
   route(
-    { method: 'delete', path: '/apps/:appId', tags, summary: 'Delete an app with its authorizations, grants and tokens', params: appIdParam, responses: { 200: { description: 'What was deleted', schema: out.deletedAppSchema } } },
+    {
+      method: 'delete',
+      path: '/apps/:appId',
+      tags,
+      summary: 'Delete an app with its authorizations, grants and tokens',
+      params: appIdParam,
+      responses: { 200: { description: 'What was deleted', schema: out.deletedAppSchema } },
+    },
     async (req, res) => {
       const appId = appIdOf(req.params);
       const deleted = await apps.delete(appId);
@@ -101,7 +151,15 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     },
   );
   route(
-    { method: 'post', path: '/apps/:appId/secret', tags, summary: 'Issue a new AppSecret (the old one fails at once, or after graceSeconds)', params: appIdParam, body: secretRotationSchema, responses: { 200: { description: 'The new AppSecret (shown this once)', schema: out.rotatedSecretSchema } } },
+    {
+      method: 'post',
+      path: '/apps/:appId/secret',
+      tags,
+      summary: 'Issue a new AppSecret (the old one fails at once, or after graceSeconds)',
+      params: appIdParam,
+      body: secretRotationSchema,
+      responses: { 200: { description: 'The new AppSecret (shown this once)', schema: out.rotatedSecretSchema } },
+    },
     async (req, res) => {
       const appId = appIdOf(req.params);
       const rotated = await apps.rotateSecret(appId, req.body ?? {});
@@ -109,37 +167,97 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       res.json(rotated);
     },
   );
-  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    route({ method: 'post', path: `/apps/:appId/${action}`, tags, summary: `${action === 'disable' ? 'Disable' : 'Enable'} an app`, params: appIdParam, responses: { 200: { description: 'The app', schema: out.appSchema } } }, async (req, res) => {
-      const appId = appIdOf(req.params);
-      const app = await apps.setStatus(appId, status);
-      await record('app.status_changed', actorOf(res), { appId, detail: { status } });
-      res.json(app);
-    });
+  for (const [action, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
+    route(
+      {
+        method: 'post',
+        path: `/apps/:appId/${action}`,
+        tags,
+        summary: `${action === 'disable' ? 'Disable' : 'Enable'} an app`,
+        params: appIdParam,
+        responses: { 200: { description: 'The app', schema: out.appSchema } },
+      },
+      async (req, res) => {
+        const appId = appIdOf(req.params);
+        const app = await apps.setStatus(appId, status);
+        await record('app.status_changed', actorOf(res), { appId, detail: { status } });
+        res.json(app);
+      },
+    );
   }
   if (usage) {
-    route({ method: 'get', path: '/apps/:appId/usage', tags, summary: "An app's logins in the last 24 hours and 30 days", params: appIdParam, responses: { 200: { description: 'Counts', schema: out.usageSchema } } }, async (req, res) => {
-      res.json(await usage.forApp(appIdOf(req.params)));
-    });
-    route({ method: 'get', path: '/apps/:appId/audit', tags, summary: "An app's audit trail, newest first", params: appIdParam, query: auditQuery, responses: { 200: { description: 'Events', schema: out.auditTrailSchema } } }, async (req, res) => {
-      res.json(await usage.auditForApp(appIdOf(req.params), req.query));
-    });
+    route(
+      {
+        method: 'get',
+        path: '/apps/:appId/usage',
+        tags,
+        summary: "An app's logins in the last 24 hours and 30 days",
+        params: appIdParam,
+        responses: { 200: { description: 'Counts', schema: out.usageSchema } },
+      },
+      async (req, res) => {
+        res.json(await usage.forApp(appIdOf(req.params)));
+      },
+    );
+    route(
+      {
+        method: 'get',
+        path: '/apps/:appId/audit',
+        tags,
+        summary: "An app's audit trail, newest first",
+        params: appIdParam,
+        query: auditQuery,
+        responses: { 200: { description: 'Events', schema: out.auditTrailSchema } },
+      },
+      async (req, res) => {
+        res.json(await usage.auditForApp(appIdOf(req.params), req.query));
+      },
+    );
   }
   if (users) {
-    route({ method: 'get', path: '/apps/:appId/authorizations', tags, summary: 'Who has authorized an app', params: appIdParam, responses: { 200: { description: 'Authorizations', schema: out.appAuthorizationsSchema } } }, async (req, res) => {
-      const appId = appIdOf(req.params);
-      await apps.get(appId); // 404 for an unknown app, not an empty list
-      res.json({ authorizations: await users.ofApp(appId) });
-    });
+    route(
+      {
+        method: 'get',
+        path: '/apps/:appId/authorizations',
+        tags,
+        summary: 'Who has authorized an app',
+        params: appIdParam,
+        responses: { 200: { description: 'Authorizations', schema: out.appAuthorizationsSchema } },
+      },
+      async (req, res) => {
+        const appId = appIdOf(req.params);
+        await apps.get(appId); // 404 for an unknown app, not an empty list
+        res.json({ authorizations: await users.ofApp(appId) });
+      },
+    );
   }
   if (keyring) {
     // The provider's signing and cookie keys: never their private material.
     const keyTags = ['keys'];
-    route({ method: 'get', path: '/keys', tags: keyTags, summary: 'The ID token signing keys and cookie keys, and when each signs and retires', responses: { 200: { description: 'Keys', schema: z.object({ keys: z.array(out.keySchema) }) } } }, async (_req, res) => {
-      res.json({ keys: await keyring.list() });
-    });
     route(
-      { method: 'post', path: '/keys/rotate', tags: keyTags, summary: 'New keys: published now, signing after the lead time; the replaced ones retire by themselves', body: rotateInputSchema, responses: { 201: { description: 'The new keys and those they replace', schema: out.rotatedKeysSchema } } },
+      {
+        method: 'get',
+        path: '/keys',
+        tags: keyTags,
+        summary: 'The ID token signing keys and cookie keys, and when each signs and retires',
+        responses: { 200: { description: 'Keys', schema: z.object({ keys: z.array(out.keySchema) }) } },
+      },
+      async (_req, res) => {
+        res.json({ keys: await keyring.list() });
+      },
+    );
+    route(
+      {
+        method: 'post',
+        path: '/keys/rotate',
+        tags: keyTags,
+        summary: 'New keys: published now, signing after the lead time; the replaced ones retire by themselves',
+        body: rotateInputSchema,
+        responses: { 201: { description: 'The new keys and those they replace', schema: out.rotatedKeysSchema } },
+      },
       async (req, res) => {
         const rotated = await keyring.rotate(req.body ?? {});
         await record('keys.rotated', actorOf(res), { detail: { created: rotated.created.map((k) => k.id), replaced: rotated.replaced.map((k) => k.id) } });

@@ -4,7 +4,13 @@ type Developer = { id: string; name: string; apps: number; createdAt: string };
 type Token = { id: string; name: string; status: string; createdBy: string; createdAt: string; expiresAt: string | null; lastUsedAt: string | null };
 type Admin = { id: string; username: string; status: string; createdAt: string };
 
-const developerText = (d: Developer) => fields([['ID', d.id], ['Name', d.name], ['Apps', String(d.apps)], ['Created', d.createdAt]]);
+const developerText = (d: Developer) =>
+  fields([
+    ['ID', d.id],
+    ['Name', d.name],
+    ['Apps', String(d.apps)],
+    ['Created', d.createdAt],
+  ]);
 
 export const developerCommands: Command[] = [
   {
@@ -16,8 +22,14 @@ export const developerCommands: Command[] = [
       id: { type: 'string', help: 'its id (3–64 letters, digits, _ or -; default generated); it never changes' },
     },
     async run(ctx) {
-      const d = await ctx.api.request<Developer>('POST', '/developers', { name: ctx.values.name, ...(ctx.values.id !== undefined ? { id: ctx.values.id } : {}) });
-      return { json: d, text: `Created developer account.\n\n${developerText(d)}\n\nRegister its apps with: npm run admin -- apps:create --developer ${d.id} …` };
+      const d = await ctx.api.request<Developer>('POST', '/developers', {
+        name: ctx.values.name,
+        ...(ctx.values.id !== undefined ? { id: ctx.values.id } : {}),
+      });
+      return {
+        json: d,
+        text: `Created developer account.\n\n${developerText(d)}\n\nRegister its apps with: npm run admin -- apps:create --developer ${d.id} …`,
+      };
     },
   },
   {
@@ -27,7 +39,13 @@ export const developerCommands: Command[] = [
     options: {},
     async run(ctx) {
       const out = await ctx.api.request<{ developers: Developer[] }>('GET', '/developers');
-      return { json: out, text: columns(['ID', 'APPS', 'NAME'], out.developers.map((d) => [d.id, String(d.apps), d.name])) };
+      return {
+        json: out,
+        text: columns(
+          ['ID', 'APPS', 'NAME'],
+          out.developers.map((d) => [d.id, String(d.apps), d.name]),
+        ),
+      };
     },
   },
   {
@@ -74,7 +92,10 @@ export const tokenCommands: Command[] = [
     },
     async run(ctx) {
       const expiresIn = ctx.values['expires-in'] === undefined ? undefined : durationSeconds(String(ctx.values['expires-in']));
-      const t = await ctx.api.request<Token & { token: string }>('POST', '/tokens', { name: ctx.values.name, ...(expiresIn === undefined ? {} : { expiresInSeconds: expiresIn }) });
+      const t = await ctx.api.request<Token & { token: string }>('POST', '/tokens', {
+        name: ctx.values.name,
+        ...(expiresIn === undefined ? {} : { expiresInSeconds: expiresIn }),
+      });
       return {
         json: t,
         text: `Created token "${t.name}" (${t.id}):\n\n  ${t.token}\n\n⚠ Store it now: it will not be shown again (only a hash is kept).\nUse it as Authorization: Bearer <token> on /api/admin, or\n  SAOMA_ADMIN_URL=<provider URL> SAOMA_ADMIN_TOKEN=<token> npm run admin -- apps:list`,
@@ -89,7 +110,13 @@ export const tokenCommands: Command[] = [
     async run(ctx) {
       const out = await ctx.api.request<{ tokens: Token[] }>('GET', '/tokens');
       if (!out.tokens.length) return { json: out, text: 'No tokens. Create one: npm run admin -- tokens:create --name NAME' };
-      return { json: out, text: columns(['ID', 'STATUS', 'EXPIRES', 'LAST USED', 'NAME'], out.tokens.map((t) => [t.id, t.status, t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.name])) };
+      return {
+        json: out,
+        text: columns(
+          ['ID', 'STATUS', 'EXPIRES', 'LAST USED', 'NAME'],
+          out.tokens.map((t) => [t.id, t.status, t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.name]),
+        ),
+      };
     },
   },
   {
@@ -123,21 +150,26 @@ export const adminCommands: Command[] = [
     async run(ctx) {
       const out = await ctx.api.request<{ admins: Admin[] }>('GET', '/admins');
       if (!out.admins.length) return { json: out, text: 'No admins. Create one: npm run admin -- admins:create --username NAME' };
-      return { json: out, text: columns(['USERNAME', 'STATUS', 'CREATED'], out.admins.map((a) => [a.username, a.status, a.createdAt])) };
+      return {
+        json: out,
+        text: columns(
+          ['USERNAME', 'STATUS', 'CREATED'],
+          out.admins.map((a) => [a.username, a.status, a.createdAt]),
+        ),
+      };
     },
   },
-  ...(['disable', 'enable'] as const).map(
-    (action): Command => ({
-      name: `admins:${action}`,
-      summary: action === 'disable' ? 'Stop an admin from signing in (their console sessions end, their API tokens stop working)' : 'Let a disabled admin sign in again',
-      args: ['username'],
-      options: {},
-      async run(ctx) {
-        const a = await ctx.api.request<Admin>('POST', `/admins/${argPath(ctx)}/${action}`);
-        return { json: a, text: `${a.username} is now ${a.status}.` };
-      },
-    }),
-  ),
+  ...(['disable', 'enable'] as const).map((action): Command => ({
+    name: `admins:${action}`,
+    summary:
+      action === 'disable' ? 'Stop an admin from signing in (their console sessions end, their API tokens stop working)' : 'Let a disabled admin sign in again',
+    args: ['username'],
+    options: {},
+    async run(ctx) {
+      const a = await ctx.api.request<Admin>('POST', `/admins/${argPath(ctx)}/${action}`);
+      return { json: a, text: `${a.username} is now ${a.status}.` };
+    },
+  })),
   {
     name: 'admins:delete',
     summary: 'Delete an admin: their console sessions end and the API tokens they own are deleted',

@@ -23,7 +23,14 @@ type Counts = Record<'scanned' | 'confirmed' | 'denied' | 'expired' | 'completed
 
 const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> => ({
   name: { type: 'string', field: 'name', required: requireCreateFields, help: "the app's name, shown on the QR page and the phone" },
-  'redirect-uri': { type: 'string', multiple: true, field: 'redirectUris', required: requireCreateFields, meta: 'URI', help: 'an allowed redirect URI (repeat for several; https, or http on localhost)' },
+  'redirect-uri': {
+    type: 'string',
+    multiple: true,
+    field: 'redirectUris',
+    required: requireCreateFields,
+    meta: 'URI',
+    help: 'an allowed redirect URI (repeat for several; https, or http on localhost)',
+  },
   'callback-domain': { type: 'string', field: 'callbackDomain', help: 'WeChat-style callback domain (host[:port]) for /connect/qrconnect' },
   'logo-url': { type: 'string', field: 'logoUrl', help: 'logo shown on the QR page' },
   homepage: { type: 'string', field: 'homepage', help: "the site's home page" },
@@ -35,9 +42,24 @@ const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> =>
     meta: 'METHOD',
     help: 'how the site sends its AppSecret to /token: client_secret_basic (HTTP Basic, the default) or client_secret_post (form body); only this one is accepted',
   },
-  'id-token-alg': { type: 'string', field: 'idTokenSignedResponseAlg', meta: 'ALG', help: 'ID token signing algorithm (default RS256; e.g. ES256, PS256; needs a key in JWKS)' },
-  'require-pkce': { type: 'string', field: 'requirePkce', meta: 'true|false', help: 'authorization requests must carry a PKCE S256 challenge (default true for new apps; WeChat-style requests are exempt)' },
-  'require-passkey': { type: 'string', field: 'requireUserVerification', meta: 'yes|no', help: "the Confirm tap needs the person's passkey (fingerprint, face or screen lock), not only a signed-in phone (default no)" },
+  'id-token-alg': {
+    type: 'string',
+    field: 'idTokenSignedResponseAlg',
+    meta: 'ALG',
+    help: 'ID token signing algorithm (default RS256; e.g. ES256, PS256; needs a key in JWKS)',
+  },
+  'require-pkce': {
+    type: 'string',
+    field: 'requirePkce',
+    meta: 'true|false',
+    help: 'authorization requests must carry a PKCE S256 challenge (default true for new apps; WeChat-style requests are exempt)',
+  },
+  'require-passkey': {
+    type: 'string',
+    field: 'requireUserVerification',
+    meta: 'yes|no',
+    help: "the Confirm tap needs the person's passkey (fingerprint, face or screen lock), not only a signed-in phone (default no)",
+  },
 });
 
 function appText(a: App): string {
@@ -94,7 +116,8 @@ export const appCommands: Command[] = [
     async run(ctx) {
       const query = typeof ctx.values.developer === 'string' ? `?developerId=${encodeURIComponent(ctx.values.developer)}` : '';
       const out = await ctx.api.request<{ apps: App[] }>('GET', `/apps${query}`);
-      if (!out.apps.length) return { json: out, text: 'No apps yet. Create one: npm run admin -- apps:create --name "My Site" --redirect-uri https://example.com/callback' };
+      if (!out.apps.length)
+        return { json: out, text: 'No apps yet. Create one: npm run admin -- apps:create --name "My Site" --redirect-uri https://example.com/callback' };
       const rows = out.apps.map((a) => [a.appId, a.status, a.name, a.redirectUris[0] + (a.redirectUris.length > 1 ? ` (+${a.redirectUris.length - 1})` : '')]);
       return { json: out, text: columns(['APPID', 'STATUS', 'NAME', 'REDIRECT URI'], rows) };
     },
@@ -126,20 +149,31 @@ export const appCommands: Command[] = [
     summary: 'Issue a new AppSecret; the old one stops working at once (or after --grace), and without a grace period what the app was issued is revoked',
     args: ['appId'],
     options: {
-      grace: { type: 'string', meta: 'SECONDS', help: 'keep the old secret (and the tokens issued) working this long (max 604800 = 7 days) while the site switches' },
-      'keep-tokens': { type: 'boolean', help: "keep the tokens issued so far (default without --grace: revoke them, as after a leaked secret)" },
+      grace: {
+        type: 'string',
+        meta: 'SECONDS',
+        help: 'keep the old secret (and the tokens issued) working this long (max 604800 = 7 days) while the site switches',
+      },
+      'keep-tokens': { type: 'boolean', help: 'keep the tokens issued so far (default without --grace: revoke them, as after a leaked secret)' },
     },
     async run(ctx) {
       const grace = ctx.values.grace === undefined ? undefined : Number(ctx.values.grace);
-      if (grace !== undefined && !Number.isInteger(grace)) throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${String(ctx.values.grace)}").`);
+      if (grace !== undefined && !Number.isInteger(grace))
+        throw new UsageError(`--grace takes whole seconds, e.g. --grace 3600 (got "${String(ctx.values.grace)}").`);
       const body = { ...(grace === undefined ? {} : { graceSeconds: grace }), ...(ctx.values['keep-tokens'] ? { keepTokens: true } : {}) };
-      const out = await ctx.api.request<{ appId: string; appSecret: string; previousSecretExpiresAt: string | null; tokensRevoked: boolean; revokedGrants: number }>(
-        'POST',
-        `/apps/${argPath(ctx)}/secret`,
-        body,
-      );
-      const old = out.previousSecretExpiresAt ? `The previous secret keeps working until ${out.previousSecretExpiresAt}.` : 'The previous secret no longer works.';
-      const tokens = out.tokensRevoked ? `Revoked what the app was issued (${out.revokedGrants} grants): its users sign in again.` : 'Tokens issued so far keep working.';
+      const out = await ctx.api.request<{
+        appId: string;
+        appSecret: string;
+        previousSecretExpiresAt: string | null;
+        tokensRevoked: boolean;
+        revokedGrants: number;
+      }>('POST', `/apps/${argPath(ctx)}/secret`, body);
+      const old = out.previousSecretExpiresAt
+        ? `The previous secret keeps working until ${out.previousSecretExpiresAt}.`
+        : 'The previous secret no longer works.';
+      const tokens = out.tokensRevoked
+        ? `Revoked what the app was issued (${out.revokedGrants} grants): its users sign in again.`
+        : 'Tokens issued so far keep working.';
       return { json: out, text: `New AppSecret for ${out.appId}: ${out.appSecret}\n${old}\n${tokens}\n\n${secretWarning(out.appId)}` };
     },
   },
@@ -166,7 +200,10 @@ export const appCommands: Command[] = [
       const out = await ctx.api.request<{ appId: string; last24h: Counts; last30d: Counts }>('GET', `/apps/${argPath(ctx)}/usage`);
       const keys = ['scanned', 'confirmed', 'denied', 'expired', 'completed'] as const;
       const rows = keys.map((k) => [k, String(out.last24h[k]), String(out.last30d[k])]);
-      return { json: out, text: `${columns(['LOGINS', 'LAST 24 H', 'LAST 30 DAYS'], rows)}\n\nexpired = scanned, then neither confirmed nor denied before the QR code timed out.` };
+      return {
+        json: out,
+        text: `${columns(['LOGINS', 'LAST 24 H', 'LAST 30 DAYS'], rows)}\n\nexpired = scanned, then neither confirmed nor denied before the QR code timed out.`,
+      };
     },
   },
   {
@@ -176,7 +213,9 @@ export const appCommands: Command[] = [
     options: { limit: { type: 'string', meta: 'N', help: 'how many events (1–500, default 50)' } },
     async run(ctx) {
       const limit = ctx.values.limit === undefined ? '' : `?limit=${encodeURIComponent(String(ctx.values.limit))}`;
-      const out = await ctx.api.request<{ events: Array<{ at: string; type: string; userId: string | null; ip: string | null; detail: { actor?: string } | null }> }>('GET', `/apps/${argPath(ctx)}/audit${limit}`);
+      const out = await ctx.api.request<{
+        events: Array<{ at: string; type: string; userId: string | null; ip: string | null; detail: { actor?: string } | null }>;
+      }>('GET', `/apps/${argPath(ctx)}/audit${limit}`);
       if (!out.events.length) return { json: out, text: 'No events yet.' };
       const rows = out.events.map((e) => [e.at, e.type, e.userId ?? e.detail?.actor ?? '', e.ip ?? '']);
       return { json: out, text: columns(['AT', 'EVENT', 'WHO', 'IP'], rows) };

@@ -73,7 +73,8 @@ export function bodyFrom(options: Record<string, OptionSpec>, values: CommandCon
 export async function passwordFrom(ctx: CommandContext): Promise<string> {
   if (typeof ctx.values.password === 'string') return ctx.values.password;
   if (ctx.values['password-stdin']) return ctx.prompt.stdin();
-  if (!ctx.prompt.interactive) throw new UsageError('No password given: use --password-stdin (e.g. printf %s "$PW" | npm run admin -- …) or run in a terminal to be asked.');
+  if (!ctx.prompt.interactive)
+    throw new UsageError('No password given: use --password-stdin (e.g. printf %s "$PW" | npm run admin -- …) or run in a terminal to be asked.');
   const first = await ctx.prompt.secret('Password (at least 12 characters): ');
   const again = await ctx.prompt.secret('Same password again: ');
   if (first !== again) throw new UsageError('The two passwords differ; nothing was changed.');

@@ -18,7 +18,15 @@ import { AdminApiError, connectAdmin, type AdminConnection } from './transport.j
 
 export type { Command, CommandContext } from './kit.js';
 
-export const commands: Command[] = [...appCommands, ...developerCommands, ...userCommands, ...identityCommands, ...tokenCommands, ...adminCommands, ...keyCommands];
+export const commands: Command[] = [
+  ...appCommands,
+  ...developerCommands,
+  ...userCommands,
+  ...identityCommands,
+  ...tokenCommands,
+  ...adminCommands,
+  ...keyCommands,
+];
 
 const GLOBAL_OPTIONS = {
   json: { type: 'boolean', help: 'machine-readable output (errors too, on stderr)' },
@@ -35,7 +43,14 @@ admin API tokens, console admins and the provider's keys.
 Usage: npm run admin -- <command> [arguments] [options]
 
 Commands:
-${groups.map((g) => commands.filter((c) => c.name.startsWith(`${g}:`)).map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')).join('\n\n')}
+${groups
+  .map((g) =>
+    commands
+      .filter((c) => c.name.startsWith(`${g}:`))
+      .map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+      .join('\n'),
+  )
+  .join('\n\n')}
 
 Options for every command:
   --json   machine-readable output
@@ -48,9 +63,19 @@ embedded one in DATA_DIR).`;
 }
 
 function commandHelp(c: Command): string {
-  const usage = [`npm run admin -- ${c.name}`, ...c.args.map((a) => `<${a}>`), ...Object.entries(c.options).filter(([, o]) => o.required).map(([k]) => `--${k} …`), '[options]'].join(' ');
+  const usage = [
+    `npm run admin -- ${c.name}`,
+    ...c.args.map((a) => `<${a}>`),
+    ...Object.entries(c.options)
+      .filter(([, o]) => o.required)
+      .map(([k]) => `--${k} …`),
+    '[options]',
+  ].join(' ');
   const all = { ...c.options, ...GLOBAL_OPTIONS } as Record<string, OptionSpec>;
-  const flags = Object.entries(all).map(([k, o]) => [`--${k}${o.type === 'string' ? ` ${o.meta ?? 'VALUE'}` : ''}`, `${o.help}${o.required ? ' (required)' : ''}`]);
+  const flags = Object.entries(all).map(([k, o]) => [
+    `--${k}${o.type === 'string' ? ` ${o.meta ?? 'VALUE'}` : ''}`,
+    `${o.help}${o.required ? ' (required)' : ''}`,
+  ]);
   const width = Math.max(...flags.map(([f]) => f.length));
   return `${c.summary}\n\nUsage: ${usage}\n\nOptions:\n${flags.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`).join('\n')}`;
 }
@@ -89,10 +114,14 @@ export async function runCli(
   }
   if (positionals.length !== command.args.length) {
     const expected = command.args.length ? command.args.map((a) => `<${a}>`).join(' ') : 'no arguments';
-    return fail('invalid_usage', `${command.name} takes ${expected}${positionals.length ? ` (got "${positionals.join(' ')}")` : ''}. See npm run admin -- ${command.name} --help`);
+    return fail(
+      'invalid_usage',
+      `${command.name} takes ${expected}${positionals.length ? ` (got "${positionals.join(' ')}")` : ''}. See npm run admin -- ${command.name} --help`,
+    );
   }
   const missing = Object.entries(command.options).filter(([k, o]) => o.required && values[k] === undefined);
-  if (missing.length) return fail('invalid_usage', `${command.name} needs ${missing.map(([k]) => `--${k}`).join(' and ')}. See npm run admin -- ${command.name} --help`);
+  if (missing.length)
+    return fail('invalid_usage', `${command.name} needs ${missing.map(([k]) => `--${k}`).join(' and ')}. See npm run admin -- ${command.name} --help`);
 
   let api: AdminConnection | undefined;
   try {

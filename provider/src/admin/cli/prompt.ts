@@ -28,7 +28,9 @@ export function terminalPrompter(input: NodeJS.ReadStream = process.stdin, outpu
     async stdin() {
       const chunks: Buffer[] = [];
       for await (const chunk of input) chunks.push(Buffer.from(chunk as Buffer));
-      return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+      return Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
     },
   };
 }

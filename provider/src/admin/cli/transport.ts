@@ -60,7 +60,8 @@ export async function connectAdmin(config: Config, remote: RemoteAdmin = {}): Pr
 }
 
 function connectHttp(remote: RemoteAdmin): AdminConnection {
-  if (!remote.SAOMA_ADMIN_URL || !remote.SAOMA_ADMIN_TOKEN) throw new Error('SAOMA_ADMIN_URL and SAOMA_ADMIN_TOKEN go together: the provider\'s URL and an admin token (tokens:create).');
+  if (!remote.SAOMA_ADMIN_URL || !remote.SAOMA_ADMIN_TOKEN)
+    throw new Error("SAOMA_ADMIN_URL and SAOMA_ADMIN_TOKEN go together: the provider's URL and an admin token (tokens:create).");
   let base: URL;
   try {
     base = new URL(remote.SAOMA_ADMIN_URL.replace(/\/+$/, '') + '/api/admin');
@@ -96,7 +97,16 @@ async function openDirect(config: Config): Promise<AdminConnection> {
   // Keys are sealed with IDENTIFIER_SECRET: without it (no keys.json here) they can be listed, not made.
   const secret = configuredIdentifierSecret(config);
   const keyring = createKeyring({ prisma: db.prisma, store: redis, cipher: secret ? keyCipher(secret) : null, clock: systemClock });
-  const services = await createServices({ config, prisma: db.prisma, store, shared: !!redis, log, signingAlgs: configuredSigningAlgorithms(config), keyring, identifierSecret: secret });
+  const services = await createServices({
+    config,
+    prisma: db.prisma,
+    store,
+    shared: !!redis,
+    log,
+    signingAlgs: configuredSigningAlgorithms(config),
+    keyring,
+    identifierSecret: secret,
+  });
   const { administration } = services;
   const app = express();
   app.use('/api/admin', administration.api);

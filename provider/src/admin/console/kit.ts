@@ -44,4 +44,3 @@ export function formError(err: unknown): string {
   if (err instanceof AppError && err.status < 500) return err.description;
   throw err;
 }
-

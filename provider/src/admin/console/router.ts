@@ -21,7 +21,8 @@ import { clearSessionCookie, csrfMatches, readSessionCookie, setSessionCookie } 
 import { errorPage, loginPage } from './views-accounts.js';
 
 /** Only our own console paths: `next` must not become an open redirect. */
-const safeNext = (next: unknown) => (typeof next === 'string' && /^\/admin(\/[A-Za-z0-9/_?=&.%-]*)?$/.test(next) && !next.includes('..') ? next : '/admin/apps');
+const safeNext = (next: unknown) =>
+  typeof next === 'string' && /^\/admin(\/[A-Za-z0-9/_?=&.%-]*)?$/.test(next) && !next.includes('..') ? next : '/admin/apps';
 
 export function consoleRoutes(deps: ConsoleDeps): Router {
   const { services, sessions, record, issuer } = deps;
@@ -135,6 +136,10 @@ function pageErrorHandler(deps: ConsoleDeps): ErrorRequestHandler {
     if (e.status >= 500) deps.log.error({ err, url: req.originalUrl }, 'admin console request failed');
     if (res.headersSent) return void res.end();
     const signedIn = res.locals.console ? ctxOf(res) : {};
-    res.status(e.status).set(e.headers).type('html').send(errorPage(signedIn, e.status, e.code, e.description));
+    res
+      .status(e.status)
+      .set(e.headers)
+      .type('html')
+      .send(errorPage(signedIn, e.status, e.code, e.description));
   };
 }

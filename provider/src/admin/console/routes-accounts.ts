@@ -97,7 +97,10 @@ export function consoleAccountRoutes(deps: ConsoleDeps): Router {
       send(res, 400, adminsPage(ctxOf(res, { error: formError(err) }), await admins.list()));
     }
   });
-  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [action, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     router.post(`/admins/:id/${action}`, async (req, res) => {
       try {
         const admin = await admins.setDisabled(req.params.id, disabled);

@@ -12,7 +12,10 @@ function appBody(v: AppFormValues, mode: 'new' | 'edit') {
   const optional = (s: string) => (s.trim() ? s.trim() : mode === 'edit' ? null : undefined);
   return {
     name: v.name,
-    redirectUris: v.redirectUris.split(/\r?\n/).map((s) => s.trim()).filter(Boolean),
+    redirectUris: v.redirectUris
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean),
     callbackDomain: optional(v.callbackDomain),
     logoUrl: optional(v.logoUrl),
     homepage: optional(v.homepage),
@@ -70,10 +73,19 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
 
   router.get('/apps/:appId', async (req, res) => {
     const app = await apps.get(req.params.appId);
-    const [devs, counts, authorized, trail] = await Promise.all([developers.list(), usage.forApp(app.appId), users.ofApp(app.appId), usage.auditForApp(app.appId, { limit: 25 })]);
+    const [devs, counts, authorized, trail] = await Promise.all([
+      developers.list(),
+      usage.forApp(app.appId),
+      users.ofApp(app.appId),
+      usage.auditForApp(app.appId, { limit: 25 }),
+    ]);
     const flash = locals(res).flash;
     const secret = flash?.appSecret?.appId === app.appId ? flash.appSecret : undefined;
-    send(res, 200, appDetailPage(ctxOf(res), { app, developer: devs.find((d) => d.id === app.developerId) ?? null, usage: counts, authorized, audit: trail.events, secret }));
+    send(
+      res,
+      200,
+      appDetailPage(ctxOf(res), { app, developer: devs.find((d) => d.id === app.developerId) ?? null, usage: counts, authorized, audit: trail.events, secret }),
+    );
   });
   router.get('/apps/:appId/edit', async (req, res) => {
     const app = await apps.get(req.params.appId);
@@ -96,7 +108,10 @@ export function consoleAppRoutes(deps: ConsoleDeps): Router {
     await record('app.secret_rotated', actorOf(res), { appId: rotated.appId, detail: { previousSecretExpiresAt: rotated.previousSecretExpiresAt } });
     await done(res, sessions, `/admin/apps/${rotated.appId}`, { notice: 'New AppSecret issued.', appSecret: { ...rotated, rotated: true } });
   });
-  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+  for (const [action, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
     router.post(`/apps/:appId/${action}`, async (req, res) => {
       const app = await apps.setStatus(req.params.appId, status);
       await record('app.status_changed', actorOf(res), { appId: app.appId, detail: { status } });

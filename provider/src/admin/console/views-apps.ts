@@ -4,7 +4,20 @@ import type { Flash } from './session.js';
 import type { LoginCounts } from '../usage.js';
 import { actionForm, badge, csrfField, field, html, page, table, when, type Html, type PageContext } from './html.js';
 
-export type AppFormValues = Record<'name' | 'redirectUris' | 'callbackDomain' | 'logoUrl' | 'homepage' | 'description' | 'developerId' | 'tokenEndpointAuthMethod' | 'idTokenSignedResponseAlg' | 'requirePkce' | 'requireUserVerification', string>;
+export type AppFormValues = Record<
+  | 'name'
+  | 'redirectUris'
+  | 'callbackDomain'
+  | 'logoUrl'
+  | 'homepage'
+  | 'description'
+  | 'developerId'
+  | 'tokenEndpointAuthMethod'
+  | 'idTokenSignedResponseAlg'
+  | 'requirePkce'
+  | 'requireUserVerification',
+  string
+>;
 
 export const appFormValues = (a?: PublicApp): AppFormValues => ({
   name: a?.name ?? '',
@@ -34,45 +47,89 @@ const appLink = (a: { appId: string; name: string }) => html`<a href="/admin/app
 export function appsPage(ctx: PageContext, apps: PublicApp[], developers: PublicDeveloper[]): string {
   const devName = new Map(developers.map((d) => [d.id, d.name]));
   const rows = apps.map((a) => [
-    html`${appLink(a)}<div class="muted small">${a.homepage ?? ''}</div>`,
+    html`${appLink(a)}
+      <div class="muted small">${a.homepage ?? ''}</div>`,
     html`<code>${a.appId}</code>`,
     html`${devName.get(a.developerId) ?? a.developerId}`,
     badge(a.status),
     html`${a.redirectUris.length}`,
     when(a.createdAt),
   ]);
-  return page('Apps', { ...ctx, section: 'apps' }, html`
-    <div class="head"><h1>Apps</h1><a class="btn primary" href="/admin/apps/new" id="new-app">New app</a></div>
-    <p class="lead">Websites that log people in with Saoma. Each has an AppID (the OIDC client_id) and an AppSecret.</p>
-    ${table(['Name', 'AppID', 'Developer', 'Status', 'Redirect URIs', 'Created'], rows, 'No apps yet. Create the first one.')}`);
+  return page(
+    'Apps',
+    { ...ctx, section: 'apps' },
+    html` <div class="head">
+        <h1>Apps</h1>
+        <a class="btn primary" href="/admin/apps/new" id="new-app">New app</a>
+      </div>
+      <p class="lead">Websites that log people in with Saoma. Each has an AppID (the OIDC client_id) and an AppSecret.</p>
+      ${table(['Name', 'AppID', 'Developer', 'Status', 'Redirect URIs', 'Created'], rows, 'No apps yet. Create the first one.')}`,
+  );
 }
 
-export function appFormPage(ctx: PageContext, mode: 'new' | 'edit', v: AppFormValues, developers: PublicDeveloper[], algs: readonly string[], app?: PublicApp): string {
+export function appFormPage(
+  ctx: PageContext,
+  mode: 'new' | 'edit',
+  v: AppFormValues,
+  developers: PublicDeveloper[],
+  algs: readonly string[],
+  app?: PublicApp,
+): string {
   const authOptions: Array<[string, string]> = [
     ...(v.tokenEndpointAuthMethod === '' ? [['', NOT_PINNED] as [string, string]] : []),
     ['client_secret_basic', 'client_secret_basic (HTTP Basic)'],
     ['client_secret_post', 'client_secret_post (form body)'],
   ];
-  const algOptions: Array<[string, string]> = [...(mode === 'new' ? [['', 'Default (RS256)'] as [string, string]] : []), ...algs.map((a): [string, string] => [a, a])];
+  const algOptions: Array<[string, string]> = [
+    ...(mode === 'new' ? [['', 'Default (RS256)'] as [string, string]] : []),
+    ...algs.map((a): [string, string] => [a, a]),
+  ];
   const action = mode === 'new' ? '/admin/apps' : `/admin/apps/${app!.appId}`;
   const title = mode === 'new' ? 'New app' : `Edit ${app!.name}`;
-  return page(title, { ...ctx, section: 'apps' }, html`
-    <p class="crumbs"><a href="/admin/apps">Apps</a>${app ? html` / ${appLink(app)}` : ''}</p>
-    <h1>${title}</h1>
-    <form class="card form" method="post" action="${action}" id="app-form">${csrfField(ctx.csrf)}
-      ${field({ name: 'name', label: 'Name', value: v.name, required: true, hint: 'Shown on the QR page and on the phone when someone logs in.' })}
-      ${field({ name: 'redirectUris', label: 'Redirect URIs', type: 'textarea', value: v.redirectUris, required: true, placeholder: 'https://example.com/callback', hint: 'One per line. Absolute, https (http only for localhost), no #fragment.' })}
-      ${field({ name: 'callbackDomain', label: 'Callback domain', value: v.callbackDomain, placeholder: 'example.com', hint: 'WeChat-style: any redirect URI on this host is accepted by /connect/qrconnect.' })}
-      ${field({ name: 'homepage', label: 'Homepage', type: 'url', value: v.homepage, placeholder: 'https://example.com' })}
-      ${field({ name: 'logoUrl', label: 'Logo URL', type: 'url', value: v.logoUrl, placeholder: 'https://example.com/logo.png' })}
-      ${field({ name: 'description', label: 'Description', type: 'textarea', value: v.description, hint: 'A note for administrators.' })}
-      ${field({ name: 'developerId', label: 'Developer account', type: 'select', value: v.developerId, options: developerOptions(developers), hint: 'Apps of one developer account share unionid. Moving an app changes the unionid its users get.' })}
-      ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: authOptions, hint: 'How the site sends its AppSecret to the token endpoint; only this method is accepted.' })}
-      ${field({ name: 'idTokenSignedResponseAlg', label: 'ID token signing algorithm', type: 'select', value: v.idTokenSignedResponseAlg, options: algOptions, hint: 'RS256 is what a site expects unless it asks for another.' })}
-      ${field({ name: 'requirePkce', label: 'PKCE', type: 'select', value: v.requirePkce, options: [['true', 'Required (S256)'], ['false', 'Optional']], hint: 'Required protects codes even if a redirect leaks one. WeChat-style logins are exempt either way.' })}
-      ${field({ name: 'requireUserVerification', label: 'Confirm with a passkey', type: 'select', value: v.requireUserVerification, options: [['no', 'No: a signed-in phone confirms'], ['yes', "Yes: the person's passkey too (fingerprint, face or screen lock)"]], hint: 'Required for every app when the deployment sets REQUIRE_USER_VERIFICATION.' })}
-      <div class="actions"><button class="btn primary" type="submit" id="app-submit">${mode === 'new' ? 'Create app' : 'Save changes'}</button><a class="btn secondary" href="${app ? `/admin/apps/${app.appId}` : '/admin/apps'}">Cancel</a></div>
-    </form>`);
+  return page(
+    title,
+    { ...ctx, section: 'apps' },
+    html` <p class="crumbs"><a href="/admin/apps">Apps</a>${app ? html` / ${appLink(app)}` : ''}</p>
+      <h1>${title}</h1>
+      <form class="card form" method="post" action="${action}" id="app-form">
+        ${csrfField(ctx.csrf)}
+        ${field({ name: 'name', label: 'Name', value: v.name, required: true, hint: 'Shown on the QR page and on the phone when someone logs in.' })}
+        ${field({ name: 'redirectUris', label: 'Redirect URIs', type: 'textarea', value: v.redirectUris, required: true, placeholder: 'https://example.com/callback', hint: 'One per line. Absolute, https (http only for localhost), no #fragment.' })}
+        ${field({ name: 'callbackDomain', label: 'Callback domain', value: v.callbackDomain, placeholder: 'example.com', hint: 'WeChat-style: any redirect URI on this host is accepted by /connect/qrconnect.' })}
+        ${field({ name: 'homepage', label: 'Homepage', type: 'url', value: v.homepage, placeholder: 'https://example.com' })}
+        ${field({ name: 'logoUrl', label: 'Logo URL', type: 'url', value: v.logoUrl, placeholder: 'https://example.com/logo.png' })}
+        ${field({ name: 'description', label: 'Description', type: 'textarea', value: v.description, hint: 'A note for administrators.' })}
+        ${field({ name: 'developerId', label: 'Developer account', type: 'select', value: v.developerId, options: developerOptions(developers), hint: 'Apps of one developer account share unionid. Moving an app changes the unionid its users get.' })}
+        ${field({ name: 'tokenEndpointAuthMethod', label: 'Client authentication', type: 'select', value: v.tokenEndpointAuthMethod, options: authOptions, hint: 'How the site sends its AppSecret to the token endpoint; only this method is accepted.' })}
+        ${field({ name: 'idTokenSignedResponseAlg', label: 'ID token signing algorithm', type: 'select', value: v.idTokenSignedResponseAlg, options: algOptions, hint: 'RS256 is what a site expects unless it asks for another.' })}
+        ${field({
+          name: 'requirePkce',
+          label: 'PKCE',
+          type: 'select',
+          value: v.requirePkce,
+          options: [
+            ['true', 'Required (S256)'],
+            ['false', 'Optional'],
+          ],
+          hint: 'Required protects codes even if a redirect leaks one. WeChat-style logins are exempt either way.',
+        })}
+        ${field({
+          name: 'requireUserVerification',
+          label: 'Confirm with a passkey',
+          type: 'select',
+          value: v.requireUserVerification,
+          options: [
+            ['no', 'No: a signed-in phone confirms'],
+            ['yes', "Yes: the person's passkey too (fingerprint, face or screen lock)"],
+          ],
+          hint: 'Required for every app when the deployment sets REQUIRE_USER_VERIFICATION.',
+        })}
+        <div class="actions">
+          <button class="btn primary" type="submit" id="app-submit">${mode === 'new' ? 'Create app' : 'Save changes'}</button
+          ><a class="btn secondary" href="${app ? `/admin/apps/${app.appId}` : '/admin/apps'}">Cancel</a>
+        </div>
+      </form>`,
+  );
 }
 
 export interface AppDetail {
@@ -118,40 +175,96 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
     ['Created', when(app.createdAt)],
     ['Updated', when(app.updatedAt)],
   ];
-  const usageRows = COUNTS.map(([k, label]) => [html`${label}`, html`<span data-count="${k}-24h">${d.usage.last24h[k]}</span>`, html`<span data-count="${k}-30d">${d.usage.last30d[k]}</span>`]);
+  const usageRows = COUNTS.map(([k, label]) => [
+    html`${label}`,
+    html`<span data-count="${k}-24h">${d.usage.last24h[k]}</span>`,
+    html`<span data-count="${k}-30d">${d.usage.last30d[k]}</span>`,
+  ]);
   const authorized = d.authorized.map((a) => [
     html`<a href="/admin/users/${a.user.id}">${a.user.nickname}</a> <span class="muted">@${a.user.username}</span>`,
     html`${a.scopes.join(' ')}`,
     when(a.lastUsedAt),
     actionForm(`/admin/users/${a.user.id}/authorizations/${app.appId}/revoke`, ctx.csrf, 'Revoke', { hidden: { back: `/admin/apps/${app.appId}` } }),
   ]);
-  const audit = d.audit.map((e) => [when(e.at), html`<code>${e.type}</code>`, e.userId ? html`<a href="/admin/users/${e.userId}">${e.userId}</a>` : html`${actorText(e.detail)}`, html`${e.ip ?? ''}`]);
-  return page(app.name, { ...ctx, section: 'apps' }, html`
-    <p class="crumbs"><a href="/admin/apps">Apps</a></p>
-    <div class="head">
-      <h1 class="app-title">${app.logoUrl ? html`<img class="logo" src="${app.logoUrl}" alt="">` : ''}<span id="app-name">${app.name}</span> ${badge(app.status)}</h1>
-      <a class="btn secondary" href="/admin/apps/${app.appId}/edit" id="edit-app">Edit</a>
-    </div>
-    ${d.secret ? secretBox(d.secret) : ''}
-    <div class="grid">
-      <section class="card"><h2>Settings</h2><dl class="settings">${settings.map(([k, v]) => html`<dt>${k}</dt><dd>${v ?? html`<span class="muted">–</span>`}</dd>`)}</dl></section>
-      <section class="card" id="usage"><h2>Logins</h2>${table(['Outcome', 'Last 24 h', 'Last 30 days'], usageRows, '')}
-        <p class="hint">Expired: scanned, then neither confirmed nor denied before the QR code timed out. Completed: the site received its code.</p></section>
-    </div>
-    <div class="grid">
-      <section class="card"><h2>AppSecret</h2>
-        <p>Rotating issues a new secret, shown once. ${app.previousSecretExpiresAt ? html`The previous secret is accepted until ${when(app.previousSecretExpiresAt)}.` : ''}</p>
-        <form method="post" action="/admin/apps/${app.appId}/secret" class="row">${csrfField(ctx.csrf)}
-          ${field({ name: 'graceSeconds', label: 'Old secret keeps working', type: 'select', value: '0', options: [['0', 'Stops at once'], ['3600', 'for 1 hour'], ['86400', 'for 24 hours'], ['604800', 'for 7 days']] })}
-          <button class="btn secondary" type="submit" id="rotate-secret">Rotate secret</button></form></section>
-      <section class="card"><h2>Status</h2>
-        <p>${app.status === 'active' ? 'Active: people can log in, and tokens work.' : 'Disabled: login attempts get an error page and the tokens issued to it stop working.'}</p>
-        ${app.status === 'active' ? actionForm(`/admin/apps/${app.appId}/disable`, ctx.csrf, 'Disable app', { id: 'disable-app' }) : actionForm(`/admin/apps/${app.appId}/enable`, ctx.csrf, 'Enable app', { id: 'enable-app' })}</section>
-    </div>
-    <section class="card"><h2>People who authorized it</h2>${table(['Person', 'Scopes', 'Last login', ''], authorized, 'Nobody has logged in to this app yet.')}</section>
-    <section class="card"><h2>Audit trail</h2>${table(['When', 'Event', 'Who', 'IP'], audit, 'No events yet.')}</section>
-    <section class="card danger-zone"><h2>Delete</h2><p>Deleting removes the app, every authorization people gave it and every token issued to it. It cannot be undone.</p>
-      <a class="btn danger" href="/admin/apps/${app.appId}/delete" id="delete-app">Delete app…</a></section>`);
+  const audit = d.audit.map((e) => [
+    when(e.at),
+    html`<code>${e.type}</code>`,
+    e.userId ? html`<a href="/admin/users/${e.userId}">${e.userId}</a>` : html`${actorText(e.detail)}`,
+    html`${e.ip ?? ''}`,
+  ]);
+  return page(
+    app.name,
+    { ...ctx, section: 'apps' },
+    html` <p class="crumbs"><a href="/admin/apps">Apps</a></p>
+      <div class="head">
+        <h1 class="app-title">
+          ${app.logoUrl ? html`<img class="logo" src="${app.logoUrl}" alt="" />` : ''}<span id="app-name">${app.name}</span> ${badge(app.status)}
+        </h1>
+        <a class="btn secondary" href="/admin/apps/${app.appId}/edit" id="edit-app">Edit</a>
+      </div>
+      ${d.secret ? secretBox(d.secret) : ''}
+      <div class="grid">
+        <section class="card">
+          <h2>Settings</h2>
+          <dl class="settings">
+            ${settings.map(
+              ([k, v]) =>
+                html`<dt>${k}</dt>
+                  <dd>${v ?? html`<span class="muted">–</span>`}</dd>`,
+            )}
+          </dl>
+        </section>
+        <section class="card" id="usage">
+          <h2>Logins</h2>
+          ${table(['Outcome', 'Last 24 h', 'Last 30 days'], usageRows, '')}
+          <p class="hint">Expired: scanned, then neither confirmed nor denied before the QR code timed out. Completed: the site received its code.</p>
+        </section>
+      </div>
+      <div class="grid">
+        <section class="card">
+          <h2>AppSecret</h2>
+          <p>
+            Rotating issues a new secret, shown once.
+            ${app.previousSecretExpiresAt ? html`The previous secret is accepted until ${when(app.previousSecretExpiresAt)}.` : ''}
+          </p>
+          <form method="post" action="/admin/apps/${app.appId}/secret" class="row">
+            ${csrfField(ctx.csrf)}
+            ${field({
+              name: 'graceSeconds',
+              label: 'Old secret keeps working',
+              type: 'select',
+              value: '0',
+              options: [
+                ['0', 'Stops at once'],
+                ['3600', 'for 1 hour'],
+                ['86400', 'for 24 hours'],
+                ['604800', 'for 7 days'],
+              ],
+            })} <button class="btn secondary" type="submit" id="rotate-secret">Rotate secret</button>
+          </form>
+        </section>
+        <section class="card">
+          <h2>Status</h2>
+          <p>
+            ${app.status === 'active' ? 'Active: people can log in, and tokens work.' : 'Disabled: login attempts get an error page and the tokens issued to it stop working.'}
+          </p>
+          ${app.status === 'active' ? actionForm(`/admin/apps/${app.appId}/disable`, ctx.csrf, 'Disable app', { id: 'disable-app' }) : actionForm(`/admin/apps/${app.appId}/enable`, ctx.csrf, 'Enable app', { id: 'enable-app' })}
+        </section>
+      </div>
+      <section class="card">
+        <h2>People who authorized it</h2>
+        ${table(['Person', 'Scopes', 'Last login', ''], authorized, 'Nobody has logged in to this app yet.')}
+      </section>
+      <section class="card">
+        <h2>Audit trail</h2>
+        ${table(['When', 'Event', 'Who', 'IP'], audit, 'No events yet.')}
+      </section>
+      <section class="card danger-zone">
+        <h2>Delete</h2>
+        <p>Deleting removes the app, every authorization people gave it and every token issued to it. It cannot be undone.</p>
+        <a class="btn danger" href="/admin/apps/${app.appId}/delete" id="delete-app">Delete app…</a>
+      </section>`,
+  );
 }
 
 export function actorText(detail: unknown): string {
@@ -160,12 +273,22 @@ export function actorText(detail: unknown): string {
 }
 
 export function appDeletePage(ctx: PageContext, app: PublicApp, typed = ''): string {
-  return page(`Delete ${app.name}`, { ...ctx, section: 'apps' }, html`
-    <p class="crumbs"><a href="/admin/apps">Apps</a> / <a href="/admin/apps/${app.appId}">${app.name}</a></p>
-    <h1>Delete ${app.name}?</h1>
-    <form class="card form danger-zone" method="post" action="/admin/apps/${app.appId}/delete" id="delete-form">${csrfField(ctx.csrf)}
-      <p>This deletes <strong>${app.name}</strong> (<code>${app.appId}</code>), the authorizations people gave it and every token issued to it. The site can no longer log anyone in. This cannot be undone.</p>
-      ${field({ name: 'confirmName', label: 'Type the app name to confirm', value: typed, required: true, autocomplete: 'off' })}
-      <div class="actions"><button class="btn danger" type="submit" id="confirm-delete" data-enable-when="#f-confirmName" data-expected="${app.name}">Delete this app</button><a class="btn secondary" href="/admin/apps/${app.appId}">Cancel</a></div>
-    </form>`);
+  return page(
+    `Delete ${app.name}`,
+    { ...ctx, section: 'apps' },
+    html` <p class="crumbs"><a href="/admin/apps">Apps</a> / <a href="/admin/apps/${app.appId}">${app.name}</a></p>
+      <h1>Delete ${app.name}?</h1>
+      <form class="card form danger-zone" method="post" action="/admin/apps/${app.appId}/delete" id="delete-form">
+        ${csrfField(ctx.csrf)}
+        <p>
+          This deletes <strong>${app.name}</strong> (<code>${app.appId}</code>), the authorizations people gave it and every token issued to it. The site can no
+          longer log anyone in. This cannot be undone.
+        </p>
+        ${field({ name: 'confirmName', label: 'Type the app name to confirm', value: typed, required: true, autocomplete: 'off' })}
+        <div class="actions">
+          <button class="btn danger" type="submit" id="confirm-delete" data-enable-when="#f-confirmName" data-expected="${app.name}">Delete this app</button
+          ><a class="btn secondary" href="/admin/apps/${app.appId}">Cancel</a>
+        </div>
+      </form>`,
+  );
 }
