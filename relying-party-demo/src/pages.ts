@@ -186,3 +186,13 @@ export function problemPage(opts: { title: string; message: string; detail?: str
 </section>`,
   );
 }
+
+/** A callback that arrives with no login pending in this browser: already finished, or started elsewhere. */
+export function expiredLoginPage(retryHref?: string): string {
+  return problemPage({
+    title: 'This login has expired',
+    message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
+    kind: 'notice',
+    retryHref,
+  });
+}

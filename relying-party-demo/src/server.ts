@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import cookieSession from 'cookie-session';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import * as client from 'openid-client';
-import { homePage, problemPage, profilePage, visitorOf, type SignedIn } from './pages.js';
+import { expiredLoginPage, homePage, problemPage, profilePage, visitorOf, type SignedIn } from './pages.js';
 import { session, type PendingLogin } from './session.js';
 import { createWechatClient, WechatUnreachable } from './wechat-client.js';
 import { wechatVisitor } from './wechat-pages.js';
@@ -70,16 +70,7 @@ export function createDemoSite(opts: DemoSiteOptions): express.Express {
   app.get('/callback', async (req, res) => {
     const { pending, ...rest } = session(req);
     if (!pending) {
-      res
-        .status(400)
-        .type('html')
-        .send(
-          problemPage({
-            title: 'This login has expired',
-            message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
-            kind: 'notice',
-          }),
-        );
+      res.status(400).type('html').send(expiredLoginPage());
       return;
     }
     req.session = rest; // one use: a reloaded callback never replays the exchange

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { problemPage } from './pages.js';
+import { expiredLoginPage, problemPage } from './pages.js';
 import { session, type PendingWechat } from './session.js';
 import { WechatApiError, type WechatClient, type WechatLogin } from './wechat-client.js';
 import { embeddedPage, wechatProfilePage, type WechatSignedIn } from './wechat-pages.js';
@@ -123,17 +123,7 @@ const checkState: RequestHandler = (req, res, next) => {
   const now = Date.now();
   const live = pendings.filter((p) => now - p.at < PENDING_TTL_MS);
   if (!live.length) {
-    res
-      .status(400)
-      .type('html')
-      .send(
-        problemPage({
-          title: 'This login has expired',
-          message: 'This page belongs to a login that was already finished or was started in another browser. Start again.',
-          kind: 'notice',
-          retryHref: '/wechat/login',
-        }),
-      );
+    res.status(400).type('html').send(expiredLoginPage('/wechat/login'));
     return;
   }
   const state = req.query.state;
