@@ -37,6 +37,9 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
  * What an admin may set on an app. Unknown fields are refused (a misspelt `redirect_uris` must
  * not be silently dropped); optional fields take null to clear them on update.
  */
+/** A yes/no setting: JSON booleans, or the words a CLI flag or a form sends. */
+const flagSchema = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false']).transform((v) => v === 'yes' || v === 'true')]);
+
 export const appInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   redirectUris: z.array(redirectUriSchema).min(1, 'at least one redirect URI is required').max(20),
@@ -53,9 +56,9 @@ export const appInputSchema = z.strictObject({
   tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS).optional(),
   idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional(),
   /** PKCE (S256) required at /auth: yes for new apps; off for sites that cannot send it (WeChat-style requests are exempt anyway). */
-  requirePkce: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  requirePkce: flagSchema.optional(),
   /** The Confirm tap on the phone needs the person's passkey (user verification), not only their signed-in phone. */
-  requireUserVerification: z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false']).transform((v) => v === 'yes' || v === 'true')]).optional(),
+  requireUserVerification: flagSchema.optional(),
 });
 type AppInput = z.infer<typeof appInputSchema>;
 
@@ -68,7 +71,7 @@ export const secretRotationSchema = z.object({
    * Keep the tokens issued so far. By default a rotation without a grace period revokes them
    * (a leaked secret is the usual reason to rotate); with a grace period they are kept.
    */
-  keepTokens: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  keepTokens: flagSchema.optional(),
   graceSeconds: z.coerce
     .number()
     .int('graceSeconds is a whole number of seconds')
