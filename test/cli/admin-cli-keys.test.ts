@@ -2,38 +2,12 @@
  * `npm run admin -- keys:*` as people run it: a child process, over the running provider's
  * admin socket (embedded default), and straight to a database whose keys it cannot read.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin } from '../support/cli.js';
 import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'node_modules/.bin');
-
-/** Runs `tsx provider/src/admin/cli/main.ts …` with only the given settings (no DATABASE_URL etc. inherited). */
-function admin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, DATA_DIR: _dd, IDENTIFIER_SECRET: _i, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...inherited, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 type Key = { id: string; kind: string; alg: string | null; state: string; activeAt: string; retireAt: string | null };
 

@@ -4,55 +4,16 @@
  * accounts — over all three transports (database, the running provider's socket, HTTP with an
  * admin token). Child processes, as people run it.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands, runCli } from '../../provider/src/admin/cli/main.js';
 import { createAdminTokens } from '../../provider/src/admin/tokens.js';
+import { admin, failed, json } from '../support/cli.js';
 import { fullLogin, REDIRECT_URI, signedInPhone, siteConfig } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { createTestDatabase, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'node_modules/.bin');
-
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** Runs `tsx provider/src/admin/cli/main.ts …` with only the given settings; `stdin` is piped in (not a terminal). */
-function admin(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, DATA_DIR: _dd, SAOMA_ADMIN_URL: _u, SAOMA_ADMIN_TOKEN: _t, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...inherited, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: 'warn', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(stdin);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const json = (out: Run): Record<string, any> => {
-  if (out.code !== 0) throw new Error(`admin CLI exited ${out.code}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as Record<string, any>;
-};
-const failed = (out: Run, message: RegExp) => {
-  expect(out.code, out.stdout).toBe(1);
-  expect(out.stderr).toMatch(message);
-  expect(out.stderr).not.toMatch(/\n\s+at /);
-};
 
 const postgresMissing = await skipUnlessPostgres();
 const servicesMissing = postgresMissing || (await skipUnlessRedis());

@@ -2,11 +2,9 @@
  * `npm run admin` as people run it: a child process, over the running provider's admin socket
  * (embedded default) or, with no provider, straight to the database.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySecret } from '../../provider/src/accounts/secrets.js';
@@ -14,42 +12,12 @@ import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
 import { startProvider } from '../../provider/src/main.js';
 import { openDatabase } from '../../provider/src/storage/database.js';
+import { admin, json } from '../support/cli.js';
 import { beginLogin, finishAtSite, fullLogin, REDIRECT_URI, signedInPhone, siteConfig, type Phone } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { createTestDatabase, skipUnlessPostgres } from '../support/services.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'node_modules/.bin');
-
-/** Runs `tsx provider/src/admin/cli/main.ts …` with only the given settings (no DATABASE_URL etc. inherited). */
-function admin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, DATA_DIR: _dd, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(BIN, 'tsx'), ['provider/src/admin/cli/main.ts', ...args], {
-      cwd: ROOT,
-      // npm scripts put node_modules/.bin (Node 24) first; so do we.
-      env: { ...inherited, PATH: `${BIN}:${process.env.PATH}`, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 const postgresMissing = await skipUnlessPostgres();
-
-const json = (out: { code: number | null; stdout: string; stderr: string }): Record<string, unknown> => {
-  if (out.code !== 0) throw new Error(`admin CLI exited ${out.code}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as Record<string, unknown>;
-};
 
 /** The OAuth error code openid-client surfaced: a 401 comes as a WWW-Authenticate challenge, others as a body. */
 function oauthErrorCode(err: unknown): string | undefined {
