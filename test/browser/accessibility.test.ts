@@ -9,59 +9,40 @@
  * contexts bypass the pages' CSP so axe can be injected (see axe.ts); what the pages' own
  * scripts do under the strict CSP is checked by login.test.ts and phone-app.test.ts.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
+import type { RunningDemo } from '../../relying-party-demo/src/main.js';
 import { ADMIN } from '../admin/support.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
+import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { AxeAudit, focusIndicator } from './axe.js';
-import { desktopContext, enterLinkOnPhone, freePort, launchChromium, phoneContext, signUpOnPhone, skipUnlessChromium, uniqueName } from './support.js';
+import { enterLinkOnPhone, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; keyboard; live regions)', { timeout: 120_000 }, () => {
-  let browser: Browser;
+  // The demo app has its callback domain (as `npm start` seeds it): the WeChat-style paths work too.
+  const stack = useBrowserStack({ env: { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password } });
   let p: TestProvider;
   let demo: RunningDemo;
   let site: Awaited<ReturnType<typeof registerSite>>;
   const audit = new AxeAudit();
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, p] = await Promise.all([
-      launchChromium(),
-      startTestProvider('services', { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password }),
-    ]);
-    const port = await freePort();
-    const publicUrl = `http://127.0.0.1:${port}`;
-    // As `npm start` seeds it: the callback domain lets the WeChat-style paths in too.
-    const app = await p.saoma.apps.create({
-      name: 'Saoma Demo Site',
-      redirectUris: [`${publicUrl}/callback`],
-      callbackDomain: `127.0.0.1:${port}`,
-      homepage: publicUrl,
-    });
-    demo = await startDemo({ issuer: p.issuer, clientId: app.appId, clientSecret: app.appSecret, publicUrl, port, host: '127.0.0.1' });
+    ({ provider: p, demo } = stack);
     site = await registerSite(p, { name: 'Phone Screens Site', homepage: 'https://shop.example' });
   });
-  afterAll(async () => {
+  afterAll(() => {
     audit.save();
-    for (const c of contexts) await c.close().catch(() => {});
-    await closeStarted(browser, demo, p);
   });
 
   async function desktop(): Promise<Page> {
-    const context = await desktopContext(browser, {}, { bypassCSP: true });
-    contexts.push(context);
-    return context.newPage();
+    return (await stack.desktop({}, { bypassCSP: true })).newPage();
   }
 
   async function phonePage(): Promise<Page> {
-    const context = await phoneContext(browser, {}, { bypassCSP: true });
-    contexts.push(context);
-    return context.newPage();
+    return (await stack.phone({}, { bypassCSP: true })).newPage();
   }
 
   /** No serious or critical WCAG A/AA violation on the page as it is now; keeps going on failure. */

@@ -7,22 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import {
-  decodeQrOnPage,
-  desktopContext,
-  launchChromium,
-  phoneContext,
-  screenshot,
-  signUpOnPhone,
-  skipUnlessChromium,
-  startStack,
-  uniqueName,
-  type Stack,
-} from './support.js';
-import { closeStarted } from '../support/harness.js';
+import { decodeQrOnPage, launchChromium, phoneContext, screenshot, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -50,24 +38,18 @@ export function pngToY4m(png: PNG, file: string, width = 640, height = 480): voi
 }
 
 describe.skipIf(skip)('scanning with the phone camera (Chromium fake camera playing the desktop QR)', { timeout: 90_000 }, () => {
-  let desktopBrowser: Browser;
+  // The desktop's browser; the phone's is launched in the test with the video as its camera (closing it closes its context).
+  const stack = useBrowserStack();
   let phoneBrowser: Browser | undefined;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saoma-camera-'));
 
-  beforeAll(async () => {
-    [desktopBrowser, stack] = await Promise.all([launchChromium(), startStack('services')]);
-  });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await closeStarted(phoneBrowser, desktopBrowser, stack);
+    await phoneBrowser?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads the QR through the camera and logs the desktop in (Chinese phone)', async () => {
-    const desktopCtx = await desktopContext(desktopBrowser);
-    contexts.push(desktopCtx);
+    const desktopCtx = await stack.desktop();
     const desktop = await desktopCtx.newPage();
     await desktop.goto(`${stack.demo.url}/login`);
     await desktop.locator('#qr-root[data-status="pending"]').waitFor();
@@ -80,7 +62,6 @@ describe.skipIf(skip)('scanning with the phone camera (Chromium fake camera play
       args: ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`, '--use-fake-ui-for-media-stream'],
     });
     const phone = await phoneContext(phoneBrowser, { locale: 'zh-CN' });
-    contexts.push(phone);
     await phone.grantPermissions(['camera'], { origin: stack.provider.issuer });
     const page = await phone.newPage();
     await signUpOnPhone(page, stack.provider.issuer, { username: uniqueName('cam'), nickname: '王小明' });

@@ -6,40 +6,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN } from '../admin/support.js';
 import { beginLogin, finishAtSite, registerSite } from '../support/flow.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { startUpstreamOidc, type Upstream } from '../support/upstream-oidc.js';
 import { AxeAudit } from './axe.js';
-import {
-  desktopContext,
-  enterLinkOnPhone,
-  launchChromium,
-  phoneContext,
-  screenshot,
-  signUpOnPhone,
-  skipUnlessChromium,
-  startStack,
-  uniqueName,
-  type Stack,
-} from './support.js';
+import { enterLinkOnPhone, screenshot, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authenticator), people in the console', { timeout: 120_000 }, () => {
-  let browser: Browser;
-  let stack: Stack;
+  const stack = useBrowserStack({ env: { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password } });
   let upstream: Upstream;
-  const contexts: BrowserContext[] = [];
   const audit = new AxeAudit();
 
   beforeAll(async () => {
-    [browser, stack] = await Promise.all([
-      launchChromium(),
-      startStack('services', { ADMIN_BOOTSTRAP_USERNAME: ADMIN.username, ADMIN_BOOTSTRAP_PASSWORD: ADMIN.password }),
-    ]);
     upstream = await startUpstreamOidc([`${stack.provider.issuer}/app/sso/acme/callback`]);
     await stack.provider.saoma.identity.sources.create({
       id: 'acme',
@@ -51,9 +34,6 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
     });
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser.close();
-    await stack.close();
     await upstream.close();
     fs.mkdirSync(path.resolve('test-artifacts'), { recursive: true });
     audit.save(path.resolve('test-artifacts/accessibility-identity.json'));
@@ -61,8 +41,7 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
 
   /** A phone page that axe can audit (its scripts go in inline), with a virtual authenticator when asked. */
   async function phone(opts: { authenticator?: boolean } = {}): Promise<Page> {
-    const context = await phoneContext(browser, {}, { bypassCSP: true });
-    contexts.push(context);
+    const context = await stack.phone({}, { bypassCSP: true });
     const page = await context.newPage();
     // What went wrong in the page shows in the test output (a failed module import, a 404).
     page.on('pageerror', (err) => console.log(`page error: ${err.message}`));
@@ -164,8 +143,7 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
   });
 
   it('shows people, their sign-in methods and the sign-in sources in the console, accessibly', async () => {
-    const context = await desktopContext(browser, {}, { bypassCSP: true });
-    contexts.push(context);
+    const context = await stack.desktop({}, { bypassCSP: true });
     const page = await context.newPage();
     await page.goto(`${stack.provider.issuer}/admin/login`);
     await page.fill('#f-username', ADMIN.username);

@@ -2,43 +2,17 @@
  * The whole login in a real browser: the desktop at the demo site, the phone at /app, the QR
  * read off the desktop screen by a decoder, and the desktop logged in at the end.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import {
-  decodeQrOnPage,
-  desktopContext,
-  enforceStrictCsp,
-  enterLinkOnPhone,
-  launchChromium,
-  phoneContext,
-  screenshot,
-  signUpOnPhone,
-  skipUnlessChromium,
-  startStack,
-  uniqueName,
-  type Stack,
-} from './support.js';
-import { closeStarted } from '../support/harness.js';
+import { decodeQrOnPage, enforceStrictCsp, enterLinkOnPhone, screenshot, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('QR login in Chromium: demo site on one origin, provider on another, phone app', { timeout: 90_000 }, () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [browser, stack] = await Promise.all([launchChromium(), startStack('services')]);
-  });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await closeStarted(browser, stack);
-  });
+  const stack = useBrowserStack();
 
   async function desktopAtQrPage(cspViolations?: string[]) {
-    const desktop = await desktopContext(browser);
-    contexts.push(desktop);
+    const desktop = await stack.desktop();
     if (cspViolations) cspViolations.push(...(await enforceStrictCsp(desktop, stack.provider.issuer)));
     const page = await desktop.newPage();
     await page.goto(stack.demo.url);
@@ -49,8 +23,7 @@ describe.skipIf(skip)('QR login in Chromium: demo site on one origin, provider o
   }
 
   async function signedInPhone(nickname: string) {
-    const phone = await phoneContext(browser);
-    contexts.push(phone);
+    const phone = await stack.phone();
     const violations = await enforceStrictCsp(phone, stack.provider.issuer);
     const page = await phone.newPage();
     await signUpOnPhone(page, stack.provider.issuer, { username: uniqueName('p'), nickname });

@@ -5,24 +5,22 @@
  */
 import * as oidc from 'openid-client';
 import { PNG } from 'pngjs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { beginLogin, finishAtSite, registerSite } from '../support/flow.js';
-import { startTestProvider, closeStarted } from '../support/harness.js';
+import { startTestProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import {
   decodeQrOnPage,
-  desktopContext,
   enterLinkOnPhone,
   launchChromium,
   phoneContext,
   screenshot,
   signUpOnPhone,
   skipUnlessChromium,
-  startStack,
   uniqueName,
+  useBrowserStack,
   withQuietZone,
-  type Stack,
 } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -30,22 +28,10 @@ const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skip
 const LAN_HOST = 'saoma-lan.test';
 
 describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [browser, stack] = await Promise.all([launchChromium({ args: [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`] }), startStack('services')]);
-  });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await closeStarted(browser, stack);
-  });
+  const stack = useBrowserStack({ launch: { args: [`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`] } });
 
   async function phone(opts: Parameters<typeof phoneContext>[1] = {}): Promise<Page> {
-    const context = await phoneContext(browser, opts);
-    contexts.push(context);
-    return context.newPage();
+    return (await stack.phone(opts)).newPage();
   }
 
   it("lists the site I approved, and revoking it makes the site's access and refresh tokens fail at once", async () => {
@@ -104,8 +90,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('shows the QR page in Chinese for a Chinese browser, and switches language without changing the QR', async () => {
-    const context = await desktopContext(browser, { locale: 'zh-CN' });
-    contexts.push(context);
+    const context = await stack.desktop({ locale: 'zh-CN' });
     const page = await context.newPage();
     await page.goto(`${stack.demo.url}/login`);
     await page.locator('#qr-root[data-status="pending"]').waitFor();
@@ -124,8 +109,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
     const desktop = await (async () => {
-      const c = await desktopContext(browser);
-      contexts.push(c);
+      const c = await stack.desktop();
       const d = await c.newPage();
       await d.goto(`${stack.demo.url}/login`);
       await d.locator('#qr-root[data-status="pending"]').waitFor();
@@ -140,8 +124,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('on plain HTTP (no secure context) says why the camera is off, and a photo of the QR still works', async () => {
-    const desktopCtx = await desktopContext(browser);
-    contexts.push(desktopCtx);
+    const desktopCtx = await stack.desktop();
     const desktop = await desktopCtx.newPage();
     await desktop.goto(`${stack.demo.url}/login`);
     await desktop.locator('#qr-root[data-status="pending"]').waitFor();
@@ -161,8 +144,7 @@ describe.skipIf(skip)('the phone app in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('a QR link opened from outside (the camera app, a chat) shows the request and scans only after a tap: the browser hears nothing until then', async () => {
-    const desktopCtx = await desktopContext(browser);
-    contexts.push(desktopCtx);
+    const desktopCtx = await stack.desktop();
     const desktop = await desktopCtx.newPage();
     await desktop.goto(`${stack.demo.url}/login`);
     await desktop.locator('#qr-root[data-status="pending"]').waitFor();

@@ -3,42 +3,18 @@
  * link then says "expired" on the phone, and failures show a way out instead of a dead page.
  * The provider runs with QR_TTL=3 so this takes seconds.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import {
-  decodeQrOnPage,
-  desktopContext,
-  enterLinkOnPhone,
-  launchChromium,
-  phoneContext,
-  screenshot,
-  signUpOnPhone,
-  skipUnlessChromium,
-  startStack,
-  uniqueName,
-  type Stack,
-} from './support.js';
-import { closeStarted } from '../support/harness.js';
+import { decodeQrOnPage, enterLinkOnPhone, screenshot, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
 const skip = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 describe.skipIf(skip)('the QR page refreshes an expired QR by itself (QR_TTL=3)', { timeout: 60_000 }, () => {
-  let browser: Browser;
-  let stack: Stack;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    [browser, stack] = await Promise.all([launchChromium(), startStack('services', { QR_TTL: '3' })]);
-  });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await closeStarted(browser, stack);
-  });
+  const stack = useBrowserStack({ env: { QR_TTL: '3' } });
 
   async function qrPage(): Promise<Page> {
-    const context = await desktopContext(browser);
-    contexts.push(context);
+    const context = await stack.desktop();
     const page = await context.newPage();
     await page.goto(`${stack.demo.url}/login`);
     await page.locator('#qr-root[data-status="pending"]').waitFor();
@@ -81,8 +57,7 @@ describe.skipIf(skip)('the QR page refreshes an expired QR by itself (QR_TTL=3)'
     expect(secondLink).toBe(`${stack.provider.issuer}/q/${secondId}`);
     expect(await page.locator('#qr-link').getAttribute('href')).toBe(secondLink);
 
-    const phone = await phoneContext(browser);
-    contexts.push(phone);
+    const phone = await stack.phone();
     const phonePage = await phone.newPage();
     await signUpOnPhone(phonePage, stack.provider.issuer, { username: uniqueName('x'), nickname: 'Late Scanner' });
     await enterLinkOnPhone(phonePage, firstLink);

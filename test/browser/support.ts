@@ -8,6 +8,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type LaunchOptions, type Page } from 'playwright-core';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import { afterAll, beforeAll } from 'vitest';
 import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
 import { startTestProvider, type StorageKind, type TestProvider } from '../support/harness.js';
 import { freePort, skipOrFail } from '../support/services.js';
@@ -68,7 +69,10 @@ export function phoneContext(
   });
 }
 
-/** A provider on real PostgreSQL + Redis, an app for the demo site, and the demo site itself. */
+/**
+ * A provider on real PostgreSQL + Redis, an app for the demo site (its callback domain too, as
+ * `npm start` seeds it, so the WeChat-style paths work), and the demo site itself.
+ */
 export interface Stack {
   provider: TestProvider;
   demo: RunningDemo;
@@ -81,7 +85,12 @@ export async function startStack(kind: StorageKind = 'services', env: Record<str
   const provider = await startTestProvider(kind, env);
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const app = await provider.saoma.apps.create({ name: 'Saoma Demo Site', redirectUris: [`${publicUrl}/callback`], homepage: publicUrl });
+  const app = await provider.saoma.apps.create({
+    name: 'Saoma Demo Site',
+    redirectUris: [`${publicUrl}/callback`],
+    callbackDomain: `127.0.0.1:${port}`,
+    homepage: publicUrl,
+  });
   const demo = await startDemo({ issuer: provider.issuer, clientId: app.appId, clientSecret: app.appSecret, publicUrl, port, host: '127.0.0.1' });
   return {
     provider,
@@ -93,6 +102,51 @@ export async function startStack(kind: StorageKind = 'services', env: Record<str
       await provider.close();
     },
   };
+}
+
+/** Chromium and a {@link Stack} for a describe block, and the browser contexts its tests open. */
+export interface BrowserStack extends Stack {
+  browser: Browser;
+  /** A new {@link desktopContext}, closed after the block. */
+  desktop(opts?: Parameters<typeof desktopContext>[1], extra?: BrowserContextOptions): Promise<BrowserContext>;
+  /** A new {@link phoneContext}, closed after the block. */
+  phone(opts?: Parameters<typeof phoneContext>[1], extra?: BrowserContextOptions): Promise<BrowserContext>;
+}
+
+/**
+ * The browser tests' setup: Chromium (`launch` adds to its options) and {@link startStack} started
+ * in beforeAll; the contexts the tests opened, Chromium and the stack closed in afterAll. Like
+ * `useProvider`, returns a stand-in to read inside tests and hooks only.
+ */
+export function useBrowserStack(opts: { kind?: StorageKind; env?: Record<string, string>; launch?: LaunchOptions } = {}): BrowserStack {
+  let browser: Browser | undefined;
+  let stack: Stack | undefined;
+  const contexts: BrowserContext[] = [];
+  const keep = (context: BrowserContext) => (contexts.push(context), context);
+  let current: BrowserStack | undefined;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([launchChromium(opts.launch), startStack(opts.kind, opts.env)]);
+    const b = browser;
+    current = {
+      ...stack,
+      browser: b,
+      desktop: async (o, extra) => keep(await desktopContext(b, o, extra)),
+      phone: async (o, extra) => keep(await phoneContext(b, o, extra)),
+    };
+  });
+  afterAll(async () => {
+    for (const c of contexts.splice(0)) await c.close().catch(() => {});
+    // A beforeAll that failed leaves either unassigned.
+    await browser?.close();
+    await stack?.close();
+    current = undefined;
+  });
+  return new Proxy({} as BrowserStack, {
+    get(_target, prop) {
+      if (!current) throw new Error(`the browser stack starts in beforeAll: read .${String(prop)} inside a test or a hook`);
+      return Reflect.get(current, prop) as unknown;
+    },
+  });
 }
 
 /** Saves a screenshot under test-artifacts/screenshots/ (and optionally docs/screenshots/). */

@@ -4,44 +4,20 @@
  * and WeChat's embedded QR (wxLogin.js) in real Chromium. Demo on 127.0.0.1, provider on
  * localhost: two sites, as in a real deployment. Real PostgreSQL + Redis.
  */
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type RunningDemo } from '../../relying-party-demo/src/main.js';
-import { decodeIframeQr, freePort, launchChromium, skipUnlessChromium } from '../browser/support.js';
+import { decodeIframeQr, skipUnlessChromium, startStack, useBrowserStack, type Stack } from '../browser/support.js';
 import { TestBrowser } from '../support/browser.js';
 import { signedInPhone, type Phone } from '../support/flow.js';
-import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const servicesMissing = (await skipUnlessPostgres()) || (await skipUnlessRedis());
-
-interface DemoStack {
-  p: TestProvider;
-  demo: RunningDemo;
-  appId: string;
-  appSecret: string;
-}
-
-/** The provider, the demo app with its callback domain (as `npm start` seeds it), and the demo site. */
-async function startDemoStack(): Promise<DemoStack> {
-  const p = await startTestProvider('services');
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const app = await p.saoma.apps.create({
-    name: 'Saoma Demo Site',
-    redirectUris: [`${publicUrl}/callback`],
-    callbackDomain: `127.0.0.1:${port}`,
-    homepage: publicUrl,
-  });
-  const demo = await startDemo({ issuer: p.issuer, clientId: app.appId, clientSecret: app.appSecret, publicUrl, port, host: '127.0.0.1' });
-  return { p, demo, appId: app.appId, appSecret: app.appSecret };
-}
 
 const field = (html: string, id: string) => new RegExp(`id="${id}">([^<]*)<`).exec(html)?.[1];
 const noStackTrace = (html: string) => expect(html).not.toMatch(/\n\s+at |Error:.*\.ts|node_modules/);
 
 /** `/wechat/login` in a browser: the demo's redirect (built by wechat-oauth), then the provider's QR page. */
-async function startAtDemo(s: DemoStack, browser = new TestBrowser()) {
+async function startAtDemo(s: Stack, browser = new TestBrowser()) {
   const first = await browser.fetch(`${s.demo.url}/wechat/login`);
   expect(first.status).toBe(302);
   const authorize = new URL(first.headers.get('location')!);
@@ -49,17 +25,19 @@ async function startAtDemo(s: DemoStack, browser = new TestBrowser()) {
   const { url, res } = await browser.navigate(authorize);
   expect(res?.status).toBe(200);
   const uid = /\/interaction\/([^/?#]+)$/.exec(url.pathname)?.[1];
-  expect(url.origin).toBe(s.p.issuer);
+  expect(url.origin).toBe(s.provider.issuer);
   expect(uid).toBeTruthy();
   return { browser, authorize, state, uid: uid! };
 }
 
 /** The phone decides, the browser goes to /complete and stops at the demo's callback URL. */
-async function decideOnPhone(s: DemoStack, login: { browser: TestBrowser; uid: string }, phone: Phone, decision: 'confirm' | 'deny') {
-  const qr = (await (await login.browser.fetch(`${s.p.issuer}/interaction/${login.uid}/qr`)).json()) as { qrId: string; payload: string };
+async function decideOnPhone(s: Stack, login: { browser: TestBrowser; uid: string }, phone: Phone, decision: 'confirm' | 'deny') {
+  const qr = (await (await login.browser.fetch(`${s.provider.issuer}/interaction/${login.uid}/qr`)).json()) as { qrId: string; payload: string };
   expect((await phone.scan(qr.payload)).status).toBe(200);
   expect((await (decision === 'confirm' ? phone.confirm(qr.qrId) : phone.deny(qr.qrId))).status).toBe(200);
-  const { url } = await login.browser.navigate(`${s.p.issuer}/interaction/${login.uid}/complete`, (u) => u.href.startsWith(`${s.demo.url}/wechat/callback`));
+  const { url } = await login.browser.navigate(`${s.provider.issuer}/interaction/${login.uid}/complete`, (u) =>
+    u.href.startsWith(`${s.demo.url}/wechat/callback`),
+  );
   return url;
 }
 
@@ -70,16 +48,16 @@ async function land(browser: TestBrowser, url: URL | string) {
 }
 
 /** The same person's openid/unionid at this app, read independently through /sns/userinfo. */
-async function snsUserinfo(s: DemoStack, phone: Phone) {
+async function snsUserinfo(s: Stack, phone: Phone) {
   const login = await startAtDemo(s);
   const callback = await decideOnPhone(s, login, phone, 'confirm');
   const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
   const token = (await (
     await fetch(
-      `${s.p.issuer}/sns/oauth2/access_token?${q({ appid: s.appId, secret: s.appSecret, code: callback.searchParams.get('code')!, grant_type: 'authorization_code' })}`,
+      `${s.provider.issuer}/sns/oauth2/access_token?${q({ appid: s.appId, secret: s.appSecret, code: callback.searchParams.get('code')!, grant_type: 'authorization_code' })}`,
     )
   ).json()) as { access_token: string; openid: string };
-  return (await (await fetch(`${s.p.issuer}/sns/userinfo?${q({ access_token: token.access_token, openid: token.openid })}`)).json()) as {
+  return (await (await fetch(`${s.provider.issuer}/sns/userinfo?${q({ access_token: token.access_token, openid: token.openid })}`)).json()) as {
     openid: string;
     unionid: string;
     nickname: string;
@@ -87,13 +65,12 @@ async function snsUserinfo(s: DemoStack, phone: Phone) {
 }
 
 describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, through the wechat-oauth library (PostgreSQL + Redis)', () => {
-  let s: DemoStack;
+  let s: Stack;
   beforeAll(async () => {
-    s = await startDemoStack();
+    s = await startStack();
   });
   afterAll(async () => {
-    const started = s as DemoStack | undefined; // unassigned if beforeAll failed
-    await closeStarted(started?.demo, started?.p);
+    await closeStarted(s);
   });
 
   it('offers both WeChat-style entries on the home page', async () => {
@@ -104,10 +81,10 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 
   it('/wechat/login → QR page → phone approves → /wechat/callback → a profile with the /sns/userinfo openid and nickname', async () => {
-    const phone = await signedInPhone(s.p);
+    const phone = await signedInPhone(s.provider);
     const login = await startAtDemo(s);
     // What wechat-oauth built, with only the host rewritten: WeChat's exact URL shape.
-    expect(`${login.authorize.origin}${login.authorize.pathname}`).toBe(`${s.p.issuer}/connect/qrconnect`);
+    expect(`${login.authorize.origin}${login.authorize.pathname}`).toBe(`${s.provider.issuer}/connect/qrconnect`);
     expect(login.authorize.hash).toBe('#wechat_redirect');
     expect(Object.fromEntries(login.authorize.searchParams)).toEqual({
       appid: s.appId,
@@ -142,7 +119,7 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 
   it('a denial on the phone (callback with state and no code) lands on the friendly "denied" page', async () => {
-    const phone = await signedInPhone(s.p);
+    const phone = await signedInPhone(s.provider);
     const login = await startAtDemo(s);
     const callback = await decideOnPhone(s, login, phone, 'deny');
     expect(callback.search).toBe(`?state=${login.state}`);
@@ -154,7 +131,7 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 
   it('refuses a callback whose state this browser was not given, before redeeming the code; the real callback still works', async () => {
-    const phone = await signedInPhone(s.p);
+    const phone = await signedInPhone(s.provider);
     const login = await startAtDemo(s);
     const callback = await decideOnPhone(s, login, phone, 'confirm');
     const forged = new URL(callback);
@@ -182,7 +159,7 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
   });
 
   it("a reused code shows the library's error (40163 code been used) in a friendly page", async () => {
-    const phone = await signedInPhone(s.p);
+    const phone = await signedInPhone(s.provider);
     const login = await startAtDemo(s);
     const callback = await decideOnPhone(s, login, phone, 'confirm');
     expect((await land(login.browser, callback)).url.pathname).toBe('/wechat/profile');
@@ -209,11 +186,11 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
     const res = await fetch(`${s.demo.url}/wechat/embedded`);
     const csp = res.headers.get('content-security-policy')!;
     const scriptSrc = /script-src ([^;]*)/.exec(csp)![1];
-    expect(scriptSrc.split(' ').sort()).toEqual([`'self'`, s.p.issuer].sort());
-    expect(csp).toContain(`frame-src ${s.p.issuer}`);
+    expect(scriptSrc.split(' ').sort()).toEqual([`'self'`, s.provider.issuer].sort());
+    expect(csp).toContain(`frame-src ${s.provider.issuer}`);
     const html = await res.text();
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
-    expect(scripts.map((m) => /src="([^"]+)"/.exec(m[1])?.[1])).toEqual([`${s.p.issuer}/connect/wxLogin.js`, '/wechat/embedded.js']);
+    expect(scripts.map((m) => /src="([^"]+)"/.exec(m[1])?.[1])).toEqual([`${s.provider.issuer}/connect/wxLogin.js`, '/wechat/embedded.js']);
     expect(scripts.every((m) => m[2].trim() === '')).toBe(true);
     expect(html).toContain(`data-appid="${s.appId}"`);
     expect(html).toContain(`data-redirect-uri="${s.demo.url}/wechat/callback"`);
@@ -224,24 +201,15 @@ describe.skipIf(servicesMissing)('the demo site logs people in the WeChat way, t
 });
 
 describe.skipIf(servicesMissing || skipUnlessChromium())("the demo site's embedded QR (wxLogin.js) in Chromium, across sites (PostgreSQL + Redis)", () => {
-  let s: DemoStack;
-  let browser: Browser;
-  beforeAll(async () => {
-    s = await startDemoStack();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    const started = s as DemoStack | undefined; // unassigned if beforeAll failed
-    await closeStarted(browser, started?.demo, started?.p);
-  });
+  const s = useBrowserStack();
 
   it("after the phone confirms, the top window lands on the demo's /wechat/callback and the profile shows the person", async () => {
-    const phone = await signedInPhone(s.p);
-    const context = await browser.newContext({ locale: 'en-US' });
+    const phone = await signedInPhone(s.provider);
+    const context = await s.browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     const cspViolations: string[] = [];
     page.on('console', (m) => /Content Security Policy/i.test(m.text()) && cspViolations.push(m.text()));
-    const frameHtml = page.waitForResponse((r) => r.url().startsWith(`${s.p.issuer}/connect/qrconnect?`)).then((r) => r.text());
+    const frameHtml = page.waitForResponse((r) => r.url().startsWith(`${s.provider.issuer}/connect/qrconnect?`)).then((r) => r.text());
     const polling = page.waitForRequest((r) => /\/connect\/embed\/[^/]+\/status/.test(r.url()));
     const navigations: string[] = [];
     page.on('request', (r) => r.isNavigationRequest() && r.frame() === page.mainFrame() && navigations.push(r.url()));
@@ -251,7 +219,7 @@ describe.skipIf(servicesMissing || skipUnlessChromium())("the demo site's embedd
     await page.locator('#login_container[data-wx-ready="true"] iframe').waitFor();
 
     const payload = await decodeIframeQr(page);
-    expect(payload.startsWith(`${s.p.issuer}/q/`)).toBe(true);
+    expect(payload.startsWith(`${s.provider.issuer}/q/`)).toBe(true);
     // The same link the iframe offers under "Can't scan?" (read off the wire, not in the frame).
     expect(/id="wx-qr-link" href="([^"]+)"/.exec(await frameHtml)?.[1]).toBe(payload);
 
@@ -260,7 +228,7 @@ describe.skipIf(servicesMissing || skipUnlessChromium())("the demo site's embedd
     await page.waitForURL(`${s.demo.url}/wechat/profile`, { timeout: 15_000 });
 
     // Top-level (each redirect hop is a request): embedded page → provider's /complete → the demo's callback → the profile.
-    expect(navigations.some((u) => u.startsWith(`${s.p.issuer}/connect/embed/`) && u.includes('/complete'))).toBe(true);
+    expect(navigations.some((u) => u.startsWith(`${s.provider.issuer}/connect/embed/`) && u.includes('/complete'))).toBe(true);
     const callback = navigations.map((u) => new URL(u)).find((u) => u.pathname === '/wechat/callback');
     expect(callback?.origin).toBe(s.demo.url);
     expect([...callback!.searchParams.keys()]).toEqual(['code', 'state']);

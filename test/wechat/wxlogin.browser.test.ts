@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeIframeQr } from '../browser/support.js';
+import { decodeIframeQr, launchChromium, skipUnlessChromium } from '../browser/support.js';
 import type { TestProvider } from '../support/harness.js';
-import { requireServices, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
+import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { signedInPhone, sns, startWechatProvider } from './support.js';
 import { closeStarted } from '../support/harness.js';
 
@@ -15,25 +14,7 @@ import { closeStarted } from '../support/harness.js';
  * context whose provider cookies Chromium would neither store nor send, and whose script may not
  * navigate the top window without a click (framebusting intervention).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumMissing = !fs.existsSync(CHROMIUM);
-if (chromiumMissing && requireServices) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install -y chromium)`);
-const servicesMissing = chromiumMissing || (await skipUnlessPostgres()) || (await skipUnlessRedis());
-
-const launch = () =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-gpu',
-    ],
-  });
+const servicesMissing = skipUnlessChromium() || (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 /** The site: a login page that embeds the QR with WeChat's snippet, and its callback page. */
 function startSite(issuer: string, appId: () => string) {
@@ -97,7 +78,7 @@ describe.skipIf(servicesMissing)('wxLogin.js in Chromium: an embedded QR login a
     p = await startWechatProvider('services');
     site = await startSite(p.issuer, () => app.appId);
     app = await p.saoma.apps.create({ name: 'Embedding Site', redirectUris: [`${site.url}/oidc/callback`], callbackDomain: new URL(site.url).host });
-    browser = await launch();
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await closeStarted(browser, site, p);
@@ -230,7 +211,7 @@ describe.skipIf(servicesMissing)("the embedded QR against an attacker's page on 
     );
     // The callback domain pins the site's port: the attacker's page (another port) is another origin.
     app = await p.saoma.apps.create({ name: 'Pinned Site', redirectUris: [`${site.url}/oidc/callback`], callbackDomain: new URL(site.url).host });
-    browser = await launch();
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await closeStarted(browser, attacker, site, p);
