@@ -110,9 +110,16 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   await bootstrapAdmin(prisma, config, log);
   // Phones' device sessions: a revocation on any instance (sign-out, a person disabled) drops them here.
   const devices = services.devices;
-  const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (message) => devices.forget(message));
-  // Revocations published while pub/sub was down are lost: start the cache afresh.
-  const stopResubscribed = store.onResubscribed(() => devices.forgetAll());
+  // `user:<id>` (disabled or deleted) also drops their profile, which findAccount would otherwise reuse for seconds.
+  const stopDeviceListener = await store.subscribe(DEVICE_REVOKED, (message) => {
+    devices.forget(message);
+    if (message.startsWith('user:')) users.forgetProfile(message.slice('user:'.length));
+  });
+  // Revocations published while pub/sub was down are lost: start the caches afresh.
+  const stopResubscribed = store.onResubscribed(() => {
+    devices.forgetAll();
+    users.forgetAllProfiles();
+  });
 
   // Counted on the store's Redis connection (all instances together), in memory when embedded.
   const limits = createRateLimits({ settings: config, redis: redisStore?.redis, prefix: config.REDIS_PREFIX, log, onRefused: metrics.rateLimited });
@@ -164,6 +171,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
     store,
     grants,
     approvals: authorizations,
+    people: users,
     audit,
     clock,
     timing: { qrTtlMs: config.QR_TTL * 1000, completeTtlMs: config.QR_COMPLETE_TTL * 1000, retentionMs: 10 * 60 * 1000 },

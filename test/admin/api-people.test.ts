@@ -5,7 +5,7 @@
 import { nanoid } from 'nanoid';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertion, signingKey, signInWithAssertion, type SigningKey } from '../identity/support.js';
-import { fullLogin, phoneOf, registerSite, signedInPhone } from '../support/flow.js';
+import { REDIRECT_URI, beginLogin, fullLogin, phoneOf, registerSite, signedInPhone } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { adminApi, adminToken, type AdminApi } from './support.js';
@@ -156,6 +156,24 @@ describe.skipIf(skip)('admin API: people and identity sources (PostgreSQL + Redi
     expect(again.status).toBe(200);
     expect((await phone.call('GET', '/me')).status).toBe(401); // the old session stays ended
     expect((await phoneOf(p, await again.json()).call('GET', '/me')).status).toBe(200);
+  });
+
+  it('a login confirmed just before the person is disabled ends at the site with access_denied, no code (their profile was just read)', async () => {
+    const phone = await signedInPhone(p);
+    const { config } = await registerSite(p);
+    await fullLogin(p, config, phone); // the profile is now in this instance's cache
+    const login = await beginLogin(p, config);
+    const { body } = await login.qr();
+    expect((await phone.scan(body.payload)).status).toBe(200);
+    expect((await phone.confirm(body.qrId)).status).toBe(200);
+
+    expect((await api('POST', `/users/${phone.username}/disable`)).body).toMatchObject({ status: 'disabled' });
+    // The browser goes back to the site with access_denied, not to an error page, and no code.
+    const { url } = await login.complete();
+    expect(url.href.startsWith(REDIRECT_URI)).toBe(true);
+    expect(url.searchParams.get('error')).toBe('access_denied');
+    expect(url.searchParams.get('error_description')).toBe('This account can no longer sign in.');
+    expect(url.searchParams.get('code')).toBeNull();
   });
 
   it('deletes a person with everything of theirs; their tokens end first', async () => {

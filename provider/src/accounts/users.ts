@@ -49,8 +49,8 @@ export function createUsers(prisma: PrismaClient) {
   const profiles = createLocalCache<PublicUser | null>({ ttlMs: PROFILE_CACHE_MS, max: 10_000 });
   return {
     /**
-     * The profile for token and userinfo claims, cached briefly per process (profiles have no
-     * edit API yet; when they do, drop the entry on change as clients.ts does for apps).
+     * The profile for token and userinfo claims, cached briefly per process; a person disabled
+     * or deleted is dropped at once on every instance (app.ts relays the revocation).
      */
     async profile(id: string): Promise<PublicUser | null> {
       return profiles.getOrLoad(id, async () => {
@@ -58,6 +58,20 @@ export function createUsers(prisma: PrismaClient) {
         // A disabled person is nobody to oidc-provider: no tokens are issued or refreshed for them.
         return row && !row.disabledAt ? publicUser(row) : null;
       });
+    },
+
+    /** May this person sign in now? Read fresh (no cache): the login core asks once per completion. */
+    async canSignIn(id: string): Promise<boolean> {
+      const row = await prisma.user.findUnique({ where: { id }, select: { disabledAt: true } });
+      return !!row && !row.disabledAt;
+    },
+
+    /** Drops a cached profile (a person disabled or deleted, on any instance): the next lookup reads the database. */
+    forgetProfile(id: string): void {
+      profiles.delete(id);
+    },
+    forgetAllProfiles(): void {
+      profiles.deleteWhere(() => true);
     },
 
     /** A new person; without a password they sign in only with a passkey or a linked identity. */

@@ -25,6 +25,7 @@ function setup(opts: { failIssue?: () => Error | null; store?: EphemeralStore; c
   const revoked: string[] = [];
   const approvals: string[] = [];
   const audit: string[] = [];
+  const disabled = new Set<string>();
   let n = 0;
   const logins = createLogins({
     store,
@@ -44,6 +45,9 @@ function setup(opts: { failIssue?: () => Error | null; store?: EphemeralStore; c
         return Promise.resolve();
       },
     },
+    people: {
+      canSignIn: (userId) => Promise.resolve(!disabled.has(userId)),
+    },
     approvals: {
       recordApproval(userId, appId) {
         approvals.push(`${userId}@${appId}`);
@@ -58,7 +62,7 @@ function setup(opts: { failIssue?: () => Error | null; store?: EphemeralStore; c
     },
   });
   const begin = (id = 'login1', requester = browser) => logins.currentQr(id, { request, requester, ttlMs: 3_600_000 });
-  return { clock, store, logins, issued, revoked, approvals, audit, begin };
+  return { clock, store, logins, issued, revoked, approvals, audit, disabled, begin };
 }
 
 const settled = () => new Promise((r) => setImmediate(r));
@@ -172,10 +176,22 @@ describe('the login core: completion', () => {
     const qr = await s.begin();
     await s.logins.scan(qr.qrId, alice, who);
     await s.logins.decide(qr.qrId, alice.id, 'deny', who);
-    await expect(s.logins.complete('login1', who)).resolves.toEqual({ denied: true, userId: alice.id, clientId: 'app1' });
+    await expect(s.logins.complete('login1', who)).resolves.toEqual({ denied: true, reason: 'denied', userId: alice.id, clientId: 'app1' });
     await expect(s.logins.complete('login1', who)).rejects.toMatchObject({ code: 'already_completed' });
     expect(s.issued).toEqual([]);
     expect(s.audit).toContain('login.denied');
+  });
+
+  it('gives no grant to a person disabled between their Confirm and the completion: denied once, for that reason', async () => {
+    const s = setup();
+    const qr = await s.begin();
+    await s.logins.scan(qr.qrId, alice, who);
+    await s.logins.decide(qr.qrId, alice.id, 'confirm', who);
+    s.disabled.add(alice.id);
+    await expect(s.logins.complete('login1', who)).resolves.toEqual({ denied: true, reason: 'account_disabled', userId: alice.id, clientId: 'app1' });
+    await expect(s.logins.complete('login1', who)).rejects.toMatchObject({ code: 'already_completed' });
+    expect(s.issued).toEqual([]);
+    expect(s.approvals).toEqual([]);
   });
 
   it('refuses to complete before the phone decided, and after QR_COMPLETE_TTL', async () => {

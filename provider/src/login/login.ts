@@ -4,7 +4,7 @@ import { loginError } from './error-codes.js';
 import { createLoginEvents, type OnNotified, type WaitLimits } from './events.js';
 import * as machine from './machine.js';
 import type { QrUser, Requester, Timing } from './machine.js';
-import type { Approval, ApprovalLog, GrantIssuer, LoginAudit, Who } from './ports.js';
+import type { Approval, ApprovalLog, GrantIssuer, LoginAudit, People, Who } from './ports.js';
 import { createLoginStore, type LoginRequest, type LoginStage } from './store.js';
 
 /**
@@ -24,6 +24,7 @@ export interface LoginDeps {
   store: EphemeralStore;
   grants: GrantIssuer;
   approvals: ApprovalLog;
+  people: People;
   audit: LoginAudit;
   timing: Timing & {
     /** How long a finished/expired QR answers "expired" rather than "unknown". */
@@ -35,8 +36,14 @@ export interface LoginDeps {
   onNotified?: OnNotified;
 }
 
-/** How a login ended, for the surface to answer its browser. */
-export type Completion<T> = { denied: true; userId: string; clientId: string } | { denied: false; approval: Approval & { grantId: string }; prepared: T };
+/**
+ * How a login ended, for the surface to answer its browser: approved, or denied — by the person
+ * on the phone (`denied`), or because they may no longer sign in (`account_disabled`: disabled
+ * or deleted between their Confirm and the browser's completion).
+ */
+export type Completion<T> =
+  | { denied: true; reason: 'denied' | 'account_disabled'; userId: string; clientId: string }
+  | { denied: false; approval: Approval & { grantId: string }; prepared: T };
 
 export type Logins = ReturnType<typeof createLogins>;
 
@@ -80,7 +87,13 @@ export function createLogins(deps: LoginDeps) {
       if (current.status === 'denied') {
         await store.claim(current.qrId);
         await audit.record('login.denied', { userId: current.userId, appId: current.clientId, ...who, ...(via ? { detail: via } : {}) });
-        return { denied: true, userId: current.userId!, clientId: current.clientId };
+        return { denied: true, reason: 'denied', userId: current.userId!, clientId: current.clientId };
+      }
+      // A Confirm is not a lasting licence: a person disabled or deleted since gets no grant.
+      if (!(await deps.people.canSignIn(current.userId!))) {
+        await store.claim(current.qrId);
+        await audit.record('login.denied', { userId: current.userId, appId: current.clientId, ...who, detail: { reason: 'account_disabled', ...via } });
+        return { denied: true, reason: 'account_disabled', userId: current.userId!, clientId: current.clientId };
       }
 
       const approval: Approval = {

@@ -20,6 +20,11 @@ export interface GrantIssuer {
   revoke(grantId: string): Promise<void>;
 }
 
+/** Whether the person who confirmed may still sign in (accounts/users.ts): read at completion, not cached. */
+export interface People {
+  canSignIn(userId: string): Promise<boolean>;
+}
+
 /** "Apps I approved" on the phone (accounts/authorizations.ts). */
 export interface ApprovalLog {
   recordApproval(userId: string, appId: string, scopes: string[]): Promise<void>;

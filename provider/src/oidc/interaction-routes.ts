@@ -124,7 +124,10 @@ export function interactionRoutes(deps: InteractionRouteDeps): Router {
     const { uid } = await interactionOf(req, res);
     const done = await logins.complete(uid, whoOf(req));
     const result = done.denied
-      ? { error: 'access_denied', error_description: 'The user denied the login on the phone.' }
+      ? {
+          error: 'access_denied',
+          error_description: done.reason === 'denied' ? 'The user denied the login on the phone.' : 'This account can no longer sign in.',
+        }
       : { login: { accountId: done.approval.accountId, amr: ['qr'], remember: false }, consent: { grantId: done.approval.grantId } };
     await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
   });
