@@ -84,14 +84,34 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     return { config, via };
   }
 
-  const phoneCall = (target: Target, path: string) =>
-    sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile${path}`, { method: 'POST', headers: { authorization: `Bearer ${phone.token}` } });
+  /** The phone API (`/api/mobile…`) on `target`. */
+  const mobile = (target: Target, path: string, init: RequestInit = {}) => sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile${path}`, init);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const phoneCall = (target: Target, path: string) => mobile(target, path, { method: 'POST', headers: bearer(phone.token) });
   const scan = (target: Target, payload: string) =>
-    sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/scans`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${phone.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ payload }),
-    });
+    mobile(target, '/scans', { method: 'POST', headers: { ...bearer(phone.token), 'content-type': 'application/json' }, body: JSON.stringify({ payload }) });
+
+  type Account = { username: string; password: string };
+  /** A new person, registered through `target`: their username and password. */
+  async function register(target: Target, prefix: string): Promise<Account> {
+    const username = `${prefix}_${nanoid(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')}`;
+    const account = { username, password: 'correct horse battery' };
+    const reg = await mobile(target, '/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) });
+    expect(reg.status).toBe(201);
+    return account;
+  }
+  const signIn = (target: Target, account: Account) =>
+    mobile(target, '/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) });
+
+  /** `call` answers 401 within 2 s: a cache on the other instance invalidated over pub/sub (normally a millisecond). */
+  async function expectRefusedSoon(call: () => Promise<Response>) {
+    const deadline = Date.now() + 2000;
+    let status = (await call()).status;
+    while (status !== 401 && Date.now() < deadline) status = (await call()).status;
+    expect(status).toBe(401);
+  }
 
   /** The site sends a browser to /auth on `target`; it lands on the QR page there. */
   async function beginAt(target: Target, config: oidc.Configuration) {
@@ -128,23 +148,8 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     expect(created.status).toBe(201);
     app = created.body;
     // The person registers through B and signs in through A.
-    const username = `scale_${nanoid(6)
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, 'x')}`;
-    const account = { username, password: 'correct horse battery' };
-    const json = { 'content-type': 'application/json' };
-    const reg = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
-    expect(reg.status).toBe(201);
-    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
-    phone = (await signIn.json()) as { token: string };
+    const account = await register(pair.b, 'scale');
+    phone = (await (await signIn(pair.a, account)).json()) as { token: string };
   });
   afterAll(async () => {
     await closeStarted(pair);
@@ -218,71 +223,26 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
   });
 
   it("refuses a phone's token on B as soon as it signed out on A (device-session caches invalidated over pub/sub)", async () => {
-    const json = { 'content-type': 'application/json' };
-    const username = `scale_${nanoid(6)
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, 'x')}`;
-    const account = { username, password: 'correct horse battery' };
-    expect(
-      (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) }))
-        .status,
-    ).toBe(201);
-    const signIn = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
-    const { token } = (await signIn.json()) as { token: string };
-    const me = (target: Target) => sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    const account = await register(pair.a, 'scale');
+    const { token } = (await (await signIn(pair.a, account)).json()) as { token: string };
+    const me = (target: Target) => mobile(target, '/me', { headers: bearer(token) });
     expect((await me(pair.b)).status).toBe(200); // B now has the session cached
     expect((await me(pair.b)).status).toBe(200);
-    const out = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/logout`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const out = await mobile(pair.a, '/logout', { method: 'POST', headers: bearer(token) });
     expect(out.status).toBe(204);
-    const deadline = Date.now() + 2000; // pub/sub delivery, normally a millisecond
-    let status = (await me(pair.b)).status;
-    while (status !== 401 && Date.now() < deadline) status = (await me(pair.b)).status;
-    expect(status).toBe(401);
+    await expectRefusedSoon(() => me(pair.b));
   });
 
   it("ends a person's device sessions on B as soon as an admin disables them on A (person-wide invalidation over pub/sub)", async () => {
-    const json = { 'content-type': 'application/json' };
-    const username = `dis_${nanoid(6)
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, 'x')}`;
-    const account = { username, password: 'correct horse battery' };
-    expect(
-      (await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/register`, { method: 'POST', headers: json, body: JSON.stringify(account) }))
-        .status,
-    ).toBe(201);
+    const account = await register(pair.a, 'dis');
     // Two phones of the same person, both cached on B.
-    const tokens = await Promise.all(
-      [1, 2].map(
-        async () =>
-          (
-            (await (
-              await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, { method: 'POST', headers: json, body: JSON.stringify(account) })
-            ).json()) as { token: string }
-          ).token,
-      ),
-    );
-    const me = (token: string) => sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    const tokens = await Promise.all([1, 2].map(async () => ((await (await signIn(pair.a, account)).json()) as { token: string }).token));
+    const me = (token: string) => mobile(pair.b, '/me', { headers: bearer(token) });
     for (const t of tokens) expect((await me(t)).status).toBe(200);
-    expect((await admin(pair.a, 'POST', `/users/${username}/disable`, {})).body).toMatchObject({ status: 'disabled', devicesSignedOut: 2 });
-    for (const t of tokens) {
-      const deadline = Date.now() + 2000; // pub/sub delivery, normally a millisecond
-      let status = (await me(t)).status;
-      while (status !== 401 && Date.now() < deadline) status = (await me(t)).status;
-      expect(status).toBe(401);
-    }
+    expect((await admin(pair.a, 'POST', `/users/${account.username}/disable`, {})).body).toMatchObject({ status: 'disabled', devicesSignedOut: 2 });
+    for (const t of tokens) await expectRefusedSoon(() => me(t));
     // And nobody can sign in as them on either instance.
-    const again = await sendVia(pair.b, pair.issuer, `${pair.issuer.origin}/api/mobile/login`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify(account),
-    });
+    const again = await signIn(pair.b, account);
     expect({ status: again.status, error: ((await again.json()) as { error: string }).error }).toEqual({ status: 403, error: 'account_disabled' });
   });
 
@@ -294,16 +254,11 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     const sub = tokens.claims()!.sub;
     expect((await oidc.fetchUserInfo(config, tokens.access_token, sub)).sub).toBe(sub);
     const listed = async (target: Target) =>
-      (await (
-        await sendVia(target, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations`, { headers: { authorization: `Bearer ${phone.token}` } })
-      ).json()) as { authorizations: { appId: string }[] };
+      (await (await mobile(target, '/authorizations', { headers: bearer(phone.token) })).json()) as { authorizations: { appId: string }[] };
     const appIds = (body: { authorizations: { appId: string }[] }) => body.authorizations.map((a) => a.appId);
     expect(appIds(await listed(pair.b))).toContain(app.appId);
 
-    const revoked = await sendVia(pair.a, pair.issuer, `${pair.issuer.origin}/api/mobile/authorizations/${app.appId}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${phone.token}` },
-    });
+    const revoked = await mobile(pair.a, `/authorizations/${app.appId}`, { method: 'DELETE', headers: bearer(phone.token) });
     expect(revoked.status).toBe(204);
     await expect(oidc.fetchUserInfo(config, tokens.access_token, sub)).rejects.toMatchObject({ status: 401 });
     expect(appIds(await listed(pair.b))).not.toContain(app.appId);
