@@ -45,20 +45,11 @@ export function createHealth({ db, store, log, migrationsDir }: HealthOptions) {
   let inFlight: Promise<Readiness> | undefined;
   let lastStatus: Readiness['status'] | undefined;
 
-  async function appliedMigrations(): Promise<Set<string>> {
-    const rows = await db.prisma.$queryRaw<{ migration_name: string }[]>`
-      SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
-    return new Set(rows.map((r) => r.migration_name));
-  }
-
   async function check(): Promise<Readiness> {
     const [dbUp, storeUp, applied] = await Promise.all([
       within(db.ping(), false),
       within(store.ping(), false),
-      within(
-        appliedMigrations().catch(() => null),
-        null,
-      ), // null: no table yet, or the database is down
+      within(db.appliedMigrations(), null), // null: no table yet, or the database is down
     ]);
     const database: Check = { ok: dbUp, kind: db.kind, ...(dbUp ? {} : { detail: 'unreachable' }) };
     const ephemeral: Check = { ok: storeUp, kind: store.kind, ...(storeUp ? {} : { detail: 'unreachable' }) };

@@ -18,6 +18,8 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** true when the database answers `SELECT 1`; never throws (for health checks). */
   ping(): Promise<boolean>;
+  /** The migrations recorded as applied; null when the table is not there yet or the database is down. */
+  appliedMigrations(): Promise<Set<string> | null>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ async function openPostgres(connectionString: string, runMigrations: boolean): P
     prisma,
     kind: 'postgres',
     ping: () => ping(prisma),
+    appliedMigrations: () => appliedMigrations(prisma),
     close: () => prisma.$disconnect(),
   };
 }
@@ -83,6 +86,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     prisma,
     kind: 'pglite',
     ping: () => ping(prisma),
+    appliedMigrations: () => appliedMigrations(prisma),
     async close() {
       if (closed) return;
       closed = true;
@@ -95,6 +99,16 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
       }
     },
   };
+}
+
+async function appliedMigrations(prisma: PrismaClient): Promise<Set<string> | null> {
+  try {
+    const rows = await prisma.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    return new Set(rows.map((r) => r.migration_name));
+  } catch {
+    return null;
+  }
 }
 
 async function ping(prisma: PrismaClient): Promise<boolean> {
