@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
-import { beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
+import { authorizationUrl, beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
 import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -143,13 +143,7 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     const phone = await signedInPhone(p);
     const first = await fullLogin(p, config, phone);
     // Same browser (it holds the provider session from the first login): the QR page again.
-    const again = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      state: 's',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const { url: again } = await authorizationUrl(config, { state: 's' });
     const { url } = await first.login.browser.navigate(again, (u) => u.href.startsWith(REDIRECT_URI));
     expect(url.pathname).toMatch(/^\/interaction\//);
     const silent = new URL(again);

@@ -9,10 +9,9 @@
  * - when it comes back empty, the login is cleanly over: 400 interaction_not_found (the page
  *   says "start again"), never a 500, and a new login works.
  */
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, skipUnlessChromium } from '../browser/support.js';
-import { beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
+import { authorizationUrl, beginLogin, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import type { TestProvider } from '../support/harness.js';
 import { skipUnlessPostgres } from '../support/services.js';
 import { startProviderWith } from '../hardening/support.js';
@@ -152,13 +151,7 @@ describe.skipIf(skip)('Redis stopped mid-login and restarted (own redis-server, 
       const browser = await launchChromium();
       try {
         const page = await browser.newPage();
-        const url = oidc.buildAuthorizationUrl(config, {
-          redirect_uri: REDIRECT_URI,
-          scope: 'openid',
-          state: 'st',
-          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-          code_challenge_method: 'S256',
-        });
+        const { url } = await authorizationUrl(config, { state: 'st' });
         await page.goto(url.href);
         const payload = await page.locator('#qr-link').getAttribute('href');
         await page.waitForFunction(() => document.getElementById('qr-root')?.dataset.status === 'pending');

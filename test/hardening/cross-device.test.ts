@@ -8,7 +8,7 @@
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
-import { REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
+import { authorizationUrl, REDIRECT_URI, registerSite, signedInPhone } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -20,14 +20,7 @@ describe.skipIf(skip)('cross-device attacks (RFC 10027) on PostgreSQL + Redis', 
   /** A login started by a browser at `forwardedFor` (as the proxy reports it), up to the QR. */
   async function loginFrom(config: oidc.Configuration, forwardedFor: string, userAgent: string) {
     const browser = new TestBrowser(userAgent);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      state: 'st',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
+    const { url, codeVerifier: verifier } = await authorizationUrl(config, { state: 'st' });
     const { url: page } = await browser.navigate(url, (u) => u.pathname.startsWith('/interaction/'), { headers: { 'x-forwarded-for': forwardedFor } });
     const uid = page.pathname.split('/')[2];
     const res = await browser.fetch(`${p.issuer}/interaction/${uid}/qr`, { headers: { 'x-forwarded-for': forwardedFor } });

@@ -4,13 +4,12 @@
  * state-changing browser requests. The Chromium test proves the pages really run under the CSP.
  */
 import express from 'express';
-import * as oidc from 'openid-client';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { requireSameOrigin, securityHeaders, setFramedPageHeaders } from '../../provider/src/http/security.js';
 import { errorHandler, renderJson } from '../../provider/src/http/render.js';
 import { launchChromium, skipUnlessChromium } from '../browser/support.js';
-import { beginLogin, REDIRECT_URI, registerSite } from '../support/flow.js';
+import { authorizationUrl, beginLogin, REDIRECT_URI, registerSite } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -143,13 +142,7 @@ describe.skipIf(skip)('security headers on our pages (PostgreSQL + Redis, http i
         page.on('console', (m) => {
           if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
         });
-        const url = oidc.buildAuthorizationUrl(config, {
-          redirect_uri: REDIRECT_URI,
-          scope: 'openid',
-          state: 's',
-          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-          code_challenge_method: 'S256',
-        });
+        const { url } = await authorizationUrl(config, { state: 's' });
         const res = await page.goto(url.href);
         expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
         // The page script ran: the countdown shows minutes and seconds.

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { nanoid } from 'nanoid';
 import { adminSocketPath } from '../../provider/src/admin/api/socket.js';
+import { authorizationUrl, REDIRECT_URI } from '../support/flow.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { startTwoInstances, type Instance, type Pair } from './instances.js';
 import { LbBrowser, sendVia, type Target } from './lb-browser.js';
 import { closeStarted } from '../support/harness.js';
 
-const REDIRECT_URI = 'http://127.0.0.1:5999/callback';
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
 /** The admin API on one instance's local socket. */
@@ -116,15 +116,8 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
   /** The site sends a browser to /auth on `target`; it lands on the QR page there. */
   async function beginAt(target: Target, config: oidc.Configuration) {
     const browser = new LbBrowser(pair.issuer);
-    const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { url, codeVerifier } = await authorizationUrl(config, { scope: 'openid profile', state });
     const { url: page, res } = await browser.navigate(target, url);
     expect(res?.status).toBe(200);
     await res?.arrayBuffer();

@@ -66,19 +66,24 @@ export function phoneOf<T extends { token: string }>(p: { issuer: string }, sign
 
 export type Phone = Awaited<ReturnType<typeof signedInPhone>>;
 
+/** Where a site sends a browser to log in: REDIRECT_URI, scope `openid`, PKCE (S256) with a fresh verifier; `params` on top. */
+export async function authorizationUrl(config: oidc.Configuration, params: Record<string, string> = {}) {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    ...params,
+  });
+  return { url, codeVerifier };
+}
+
 /** A browser that has been sent to the provider by a site and is looking at the QR page. */
 export async function beginLogin(p: TestProvider, config: oidc.Configuration, params: Record<string, string> = {}) {
   const browser = new TestBrowser();
-  const codeVerifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    ...params,
-  });
+  const { url, codeVerifier } = await authorizationUrl(config, { scope: 'openid profile', state, ...params });
   const { url: pageUrl, res } = await browser.navigate(url);
   const html = res ? await res.text() : '';
   const uid = /\/interaction\/([^/?#]+)$/.exec(pageUrl.pathname)?.[1];
