@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN } from '../admin/support.js';
 import { beginLogin, finishAtSite, registerSite } from '../support/flow.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { startUpstreamOidc, type Upstream } from '../support/upstream-oidc.js';
+import { startUpstreamSource, type Upstream } from '../support/upstream-oidc.js';
 import { AxeAudit } from './axe.js';
 import { enterLinkOnPhone, screenshot, signUpOnPhone, skipUnlessChromium, uniqueName, useBrowserStack } from './support.js';
 
@@ -23,15 +23,7 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
   const audit = new AxeAudit();
 
   beforeAll(async () => {
-    upstream = await startUpstreamOidc([`${stack.provider.issuer}/app/sso/acme/callback`]);
-    await stack.provider.saoma.identity.sources.create({
-      id: 'acme',
-      kind: 'oidc',
-      name: 'Acme Corp SSO',
-      issuer: upstream.issuer,
-      clientId: upstream.client.clientId,
-      clientSecret: upstream.client.clientSecret,
-    });
+    upstream = await startUpstreamSource(stack.provider, 'acme');
   });
   afterAll(async () => {
     await upstream.close();

@@ -11,7 +11,7 @@ import { contractFetch } from '../support/contract.js';
 import { fullLogin, phoneOf, registerSite } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
-import { startUpstreamOidc, type Upstream } from '../support/upstream-oidc.js';
+import { startUpstreamSource, type Upstream } from '../support/upstream-oidc.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 
@@ -32,15 +32,7 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     });
 
   beforeAll(async () => {
-    upstream = await startUpstreamOidc([`${p.issuer}/app/sso/corp/callback`]);
-    await p.saoma.identity.sources.create({
-      id: 'corp',
-      kind: 'oidc',
-      name: 'Acme Corp SSO',
-      issuer: upstream.issuer,
-      clientId: upstream.client.clientId,
-      clientSecret: upstream.client.clientSecret,
-    });
+    upstream = await startUpstreamSource(p, 'corp');
   });
   afterAll(async () => {
     await upstream.close();

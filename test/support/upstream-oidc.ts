@@ -6,6 +6,7 @@
  */
 import express from 'express';
 import Provider from 'oidc-provider';
+import type { TestProvider } from './harness.js';
 import { freePort } from './services.js';
 
 export interface UpstreamPerson {
@@ -26,7 +27,26 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export async function startUpstreamOidc(redirectUris: string[]): Promise<Upstream> {
+/** An upstream provider that `p` knows as the OpenID Connect sign-in source `id`, named "Acme Corp SSO". */
+export async function startUpstreamSource(p: TestProvider, id: string): Promise<Upstream> {
+  const upstream = await startUpstreamOidc([`${p.issuer}/app/sso/${id}/callback`]);
+  try {
+    await p.saoma.identity.sources.create({
+      id,
+      kind: 'oidc',
+      name: 'Acme Corp SSO',
+      issuer: upstream.issuer,
+      clientId: upstream.client.clientId,
+      clientSecret: upstream.client.clientSecret,
+    });
+  } catch (err) {
+    await upstream.close();
+    throw err;
+  }
+  return upstream;
+}
+
+async function startUpstreamOidc(redirectUris: string[]): Promise<Upstream> {
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
   const client = { clientId: 'saoma', clientSecret: 'upstream-secret-for-saoma-0123456789' };
