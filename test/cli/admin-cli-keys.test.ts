@@ -5,20 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { admin } from '../support/cli.js';
-import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 
 type Key = { id: string; kind: string; alg: string | null; state: string; activeAt: string; retireAt: string | null };
 
 describe('admin CLI: keys:list and keys:rotate', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await closeStarted(p);
-  });
+  const p = useProvider('embedded');
 
   it('rotates the signing key of one algorithm with a lead time, and lists it pending beside the one still signing', async () => {
     const rotated = await admin(['keys:rotate', '--alg', 'ES256', '--lead', '600', '--json'], { DATA_DIR: p.dataDir });

@@ -13,7 +13,7 @@ import { errorHandler, pageOrJson, plainErrorPage, renderJson } from '../../prov
 import { createLogger } from '../../provider/src/log.js';
 import { snsError, snsErrorHandler } from '../../provider/src/wechat/errcodes.js';
 import { beginLogin, registerSite, signedInPhone } from '../support/flow.js';
-import { startTestProvider, type TestProvider, useProvider, closeStarted } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 import { REDIS_URL, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { mountWechat } from './support.js';
 
@@ -221,22 +221,16 @@ describe.skipIf(redisMissing)('rate limits on Redis', () => {
 // ---- wired into a real provider -----------------------------------------------------------
 
 describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redis, TRUST_PROXY)', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services', {
-      TRUST_PROXY: '1',
-      RATE_LIMIT_PHONE_LOGIN: '3/60',
-      RATE_LIMIT_PHONE_LOGIN_IP: '6/60',
-      RATE_LIMIT_PHONE_REGISTER: '3/60',
-      RATE_LIMIT_SCANS: '2/60',
-      RATE_LIMIT_QR_CREATE: '20/60',
-      RATE_LIMIT_TOKEN_IP: '8/60',
-      RATE_LIMIT_CLIENT_AUTH: '3/60',
-      RATE_LIMIT_CLIENT_AUTH_APP: '5/60',
-    });
-  });
-  afterAll(async () => {
-    await closeStarted(p);
+  const p = useProvider('services', {
+    TRUST_PROXY: '1',
+    RATE_LIMIT_PHONE_LOGIN: '3/60',
+    RATE_LIMIT_PHONE_LOGIN_IP: '6/60',
+    RATE_LIMIT_PHONE_REGISTER: '3/60',
+    RATE_LIMIT_SCANS: '2/60',
+    RATE_LIMIT_QR_CREATE: '20/60',
+    RATE_LIMIT_TOKEN_IP: '8/60',
+    RATE_LIMIT_CLIENT_AUTH: '3/60',
+    RATE_LIMIT_CLIENT_AUTH_APP: '5/60',
   });
 
   const from = (ip: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...headers });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger, startProviderWith } from '../hardening/support.js';
 import { registerSite } from '../support/flow.js';
-import { closeStarted, startTestProvider, type TestProvider } from '../support/harness.js';
+import { closeStarted, type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -65,13 +65,7 @@ describe.skipIf(skip)('request ids behind a trusted proxy (TRUST_PROXY=1)', () =
 });
 
 describe.skipIf(skip)('request ids without a trusted proxy', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('services');
-  });
-  afterAll(async () => {
-    await closeStarted(p);
-  });
+  const p = useProvider('services');
 
   it("ignores a client's X-Request-Id and makes its own", async () => {
     const res = await fetch(`${p.issuer}/healthz`, { headers: { 'x-request-id': 'chosen-by-client' } });

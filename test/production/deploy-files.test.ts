@@ -9,10 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { configSchema } from '../../provider/src/config.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { useProvider } from '../support/harness.js';
 
 const CONFIG_KEYS = new Set(Object.keys(configSchema.shape));
 const read = (file: string) => fs.readFileSync(file, 'utf8');
@@ -359,13 +359,7 @@ describe('README', () => {
 });
 
 describe('the probe paths the files use are served', () => {
-  let p: TestProvider;
-  beforeAll(async () => {
-    p = await startTestProvider('embedded');
-  });
-  afterAll(async () => {
-    await p.close();
-  });
+  const p = useProvider('embedded');
 
   it('every one answers 200 from a running provider', async () => {
     for (const [who, urlPath] of PROBES) {
