@@ -155,7 +155,11 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
       description: 'The payload is the QR text (`<issuer>/q/<qrId>`) or a bare qrId. The browser that shows the code is told who scanned.',
       body: z.object({ payload: z.string().min(1).max(2048) }),
       responses: { 200: { description: 'The login to decide on', schema: s.scanSchema } },
-      errors: [...errorsOf(mobileError, 'invalid_qr'), ...errorsOf(loginError, 'qr_not_found', 'qr_expired', 'already_scanned', 'conflict'), APP_GONE],
+      errors: [
+        ...errorsOf(mobileError, 'invalid_qr'),
+        ...errorsOf(loginError, 'qr_not_found', 'qr_expired', 'already_scanned', 'already_decided', 'conflict'),
+        APP_GONE,
+      ],
     },
     [auth, deps.scanLimit ?? noLimit],
     async ({ body }, req, res) => {
