@@ -5,10 +5,10 @@
  * dropped under the provider, Redis reached through a TCP relay that the test cuts.
  */
 import net from 'node:net';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../provider/src/storage/database.js';
 import { readMigrations } from '../../provider/src/storage/migrate.js';
-import { startTestProvider, type TestProvider } from '../support/harness.js';
+import { cleanupsAfterEach, startTestProvider, type TestProvider } from '../support/harness.js';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL, skipUnlessPostgres, skipUnlessRedis, until } from '../support/services.js';
 
 const SHIPPED = readMigrations().map((m) => m.name);
@@ -53,13 +53,7 @@ async function redisRelay() {
   };
 }
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
-afterAll(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterEach();
 
 describe('embedded default (PGlite + memory store)', () => {
   it('/healthz is 200 with the store kinds; /readyz is 200 with every check and all shipped migrations applied', async () => {

@@ -5,21 +5,18 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../provider/src/config.js';
 import { keysEnv } from '../../provider/src/ops/generate-keys.js';
 import { probe } from '../../provider/src/ops/healthcheck.js';
 import { runMigrations } from '../../provider/src/ops/migrate.js';
 import { readMigrations } from '../../provider/src/storage/migrate.js';
-import { startTestProvider } from '../support/harness.js';
+import { cleanupsAfterEach, startTestProvider } from '../support/harness.js';
 import { createTestDatabase, freePort, skipUnlessPostgres } from '../support/services.js';
 
 const run = promisify(execFile);
 const TSX = path.resolve('node_modules/.bin/tsx');
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterEach();
 
 describe('healthcheck (the Dockerfile HEALTHCHECK)', () => {
   it('exits 0 against a serving provider (PORT/HOST as the provider reads them, 0.0.0.0 → loopback), 1 with nothing listening', async () => {

@@ -11,8 +11,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL, skipUnlessPostgres, skipUnlessRedis, until } from '../support/services.js';
+import { cleanupsAfterEach } from '../support/harness.js';
 
 const skipServices = (await skipUnlessPostgres()) || (await skipUnlessRedis());
 // Long enough that the checks below fit inside it on a loaded machine (they take well under 1 s when idle).
@@ -33,10 +34,7 @@ function get(port: number, urlPath: string): Promise<{ status: number; body: str
   });
 }
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => {});
-});
+const cleanups = cleanupsAfterEach();
 
 async function startChild(env: Record<string, string>) {
   const port = await freePort();

@@ -6,7 +6,7 @@ import { loadConfig } from '../../provider/src/config.js';
 import { createLogger } from '../../provider/src/log.js';
 import type { Clock } from '../../provider/src/login/clock.js';
 import { startProvider, type RunningProvider } from '../../provider/src/main.js';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createTestDatabase, deleteRedisPrefix, freePort, REDIS_URL } from './services.js';
 
 export type StorageKind = 'services' | 'embedded';
@@ -90,6 +90,26 @@ export function useProvider(kind: StorageKind, env: Record<string, string> = {},
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
     },
   });
+}
+
+/**
+ * Undo steps for what a test starts itself (`cleanups.push(() => p.close())`): run after each
+ * test, and after the file, last first, passed or failed; a step that fails does not stop the rest.
+ */
+export function cleanupsAfterEach(): { push(step: () => unknown): void } {
+  const steps: (() => unknown)[] = [];
+  const run = async () => {
+    for (const step of steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // already gone
+      }
+    }
+  };
+  afterEach(run);
+  afterAll(run);
+  return { push: (step) => void steps.push(step) };
 }
 
 /**
