@@ -6,12 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { admin } from '../support/cli.js';
+import { admin, failed, json } from '../support/cli.js';
 import { useProvider } from '../support/harness.js';
+import { until } from '../support/services.js';
 
 type Key = { id: string; kind: string; alg: string | null; state: string; activeAt: string; retireAt: string | null };
 
-describe('admin CLI: keys:list and keys:rotate', () => {
+describe('admin CLI: keys:list, keys:rotate and keys:remove', () => {
   const p = useProvider('embedded');
 
   it('rotates the signing key of one algorithm with a lead time, and lists it pending beside the one still signing', async () => {
@@ -27,6 +28,24 @@ describe('admin CLI: keys:list and keys:rotate', () => {
     expect(line(created[0].id)).toMatch(/signing\s+ES256\s+pending/);
     expect(line(replaced[0].id)).toMatch(/signing\s+ES256\s+active/);
     expect(listed.stdout).not.toMatch(/"d"|PRIVATE/);
+  });
+
+  it('removes a leaked signing key at once: out of the JWKS, a new key of its kind signing in its place; asks first, and knows it no more after', async () => {
+    const env = { DATA_DIR: p.dataDir };
+    const keys = json(await admin(['keys:list', '--json'], env)).keys as Key[];
+    const leaked = keys.find((k) => k.alg === 'RS256' && k.state === 'active')!;
+    failed(await admin(['keys:remove', leaked.id], env), /without confirmation: add --yes/);
+
+    const { removed, signing } = json(await admin(['keys:remove', leaked.id, '--yes', '--json'], env)) as { removed: Key; signing: Key };
+    expect(removed).toMatchObject({ id: leaked.id, state: 'retired' });
+    expect(signing).toMatchObject({ kind: 'signing', alg: 'RS256', state: 'active' });
+    expect(signing.id).not.toBe(leaked.id);
+    const published = async () => ((await (await fetch(`${p.issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    await until('the provider dropping the key', async () => !(await published()).includes(leaked.id), 10_000);
+    expect(await published()).toContain(signing.id);
+    expect((json(await admin(['keys:list', '--json'], env)).keys as Key[]).map((k) => k.id)).not.toContain(leaked.id);
+
+    failed(await admin(['keys:remove', leaked.id, '--yes'], env), /No key .* is in use/);
   });
 
   it('refuses a lead that is not a number of seconds', async () => {

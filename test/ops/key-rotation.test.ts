@@ -118,6 +118,30 @@ describe.skipIf(skip)('keys:rotate on one instance (test clock)', () => {
     expect(url.searchParams.get('code')).toBeTruthy();
   });
 
+  it('removes a leaked signing key at once: the pending key of its slot signs from now, the old one verifies nothing more', async () => {
+    const { token: signedByLeaked, kid: leakedKid, appId } = await idToken(p);
+    const leaked = (await api<{ keys: Key[] }>('GET', '/keys')).body.keys.find((k) => k.id === leakedKid)!;
+    // A rotation already under way: its key waits for its lead time, so removal promotes it.
+    const rotated = await api<{ created: Key[] }>('POST', '/keys/rotate', { kind: 'signing', alg: leaked.alg, leadSeconds: 3600 });
+    expect(rotated.status).toBe(201);
+    const [pendingOfSlot] = rotated.body.created;
+    expect(pendingOfSlot.state).toBe('pending');
+    const removed = await api<{ removed: Key; signing: Key | null }>('DELETE', `/keys/${encodeURIComponent(leakedKid!)}`);
+    expect(removed.status, JSON.stringify(removed.body)).toBe(200);
+    expect(removed.body.removed).toMatchObject({ id: leakedKid, state: 'retired' });
+    expect(removed.body.signing).toMatchObject({ id: pendingOfSlot.id, alg: leaked.alg, state: 'active' });
+
+    // Gone from the JWKS at once, and from the database with its private part; tokens it signed no longer verify.
+    await until('the leaked key gone from the JWKS', async () => !(await kids(p.issuer)).includes(leakedKid));
+    expect(await p.saoma.db.prisma.providerKey.count({ where: { id: leakedKid } })).toBe(0);
+    await expect(jwtVerify(signedByLeaked, createLocalJWKSet(await jwksOf(p.issuer)), { issuer: p.issuer, audience: appId })).rejects.toThrow();
+    expect((await idToken(p)).kid).toBe(removed.body.signing!.id);
+
+    const again = await api('DELETE', `/keys/${encodeURIComponent(leakedKid!)}`);
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({ error: 'not_found' });
+  });
+
   it('refuses an algorithm there is no key for, and a lead time out of range', async () => {
     expect((await api('POST', '/keys/rotate', { kind: 'signing', alg: 'PS512' })).body).toMatchObject({ error: 'invalid_request' });
     expect((await api('POST', '/keys/rotate', { leadSeconds: -1 })).status).toBe(400);
@@ -183,6 +207,15 @@ describe.skipIf(skip)('keys:rotate with two instances (shared PostgreSQL and Red
     expect(fromB.kid).toBe(newRs.id);
     const fromA = await idToken({ issuer: a.issuer, saoma: a.saoma });
     expect(fromA.kid).toBe(newRs.id);
+  });
+
+  it('removes a leaked key on one and the other drops it at once, signing with its replacement', async () => {
+    const [a, b] = started;
+    const signingOnB = (await kids(b.issuer))[0]!;
+    const { signing } = await a.saoma.administration.keyring.remove(signingOnB);
+    await until('B dropping the leaked key', async () => !(await kids(b.issuer)).includes(signingOnB));
+    expect(await kids(b.issuer)).toContain(signing!.id);
+    expect((await idToken({ issuer: b.issuer, saoma: b.saoma })).kid).not.toBe(signingOnB);
   });
 });
 

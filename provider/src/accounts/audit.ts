@@ -41,7 +41,8 @@ export type AuditType =
   | 'admin.signed_out'
   | 'admin.token_created'
   | 'admin.token_revoked'
-  | 'keys.rotated';
+  | 'keys.rotated'
+  | 'keys.removed';
 
 export interface AuditEntry {
   userId?: string | null;

@@ -12,6 +12,7 @@ type AdminAuditType = Extract<
   | `identity_source.${string}`
   | 'authorization.revoked'
   | 'keys.rotated'
+  | 'keys.removed'
 >;
 
 /**

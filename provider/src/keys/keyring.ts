@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { commonError } from '../errors.js';
+import { commonError, notFound } from '../errors.js';
 import { parseWith } from '../http/guard.js';
 import type { Logger } from '../log.js';
 import type { Clock } from '../login/clock.js';
@@ -10,7 +10,7 @@ import type { EphemeralStore } from '../storage/ephemeral.js';
 import type { PrismaClient } from '../storage/generated/client.ts';
 import type { KeyCipher } from './cipher.js';
 import { COOKIE_SLOT, cookieKey, publicJwk, signingKeyLike, signingSlot } from './generate.js';
-import { inUse, nextChange, planRotation, stateOf, type KeyKind, type ScheduledKey } from './schedule.js';
+import { inUse, nextChange, planRemoval, planRotation, stateOf, type KeyKind, type KeyState, type ScheduledKey } from './schedule.js';
 
 /**
  * The keys oidc-provider signs with, in the database (ProviderKey) so every instance uses the
@@ -140,6 +140,19 @@ export function createKeyring(deps: KeyringDeps) {
     activeAt: new Date(at),
   });
 
+  /** Stores a new key shaped like `like` (same type, curve or size, alg), published at `now`, signing from `activeAt`; its id. */
+  async function createLike(tx: Pick<PrismaClient, 'providerKey'>, keys: Row[], like: string, kind: KeyKind, now: number, activeAt: number) {
+    const at = { publishAt: new Date(now), activeAt: new Date(activeAt) };
+    if (kind === 'signing') {
+      const jwk = await signingKeyLike(JSON.parse(cipher().open(like, keys.find((k) => k.id === like)!.material)) as JWK);
+      await tx.providerKey.create({ data: { ...signingRow(jwk, now), ...at } });
+      return jwk.kid!;
+    }
+    const { id, secret } = cookieKey();
+    await tx.providerKey.create({ data: { ...cookieRow(id, secret, now), ...at } });
+    return id;
+  }
+
   async function publish() {
     await deps.store?.publish(KEYS_CHANGED, String(clock.now())).catch(() => undefined); // the others also poll
   }
@@ -166,18 +179,21 @@ export function createKeyring(deps: KeyringDeps) {
   async function list() {
     const keys = await load();
     const now = clock.now();
-    return keys.map((k) => ({
-      id: k.id,
-      kind: k.kind,
-      alg: k.alg,
-      kty: k.publicJwk?.kty ?? null,
-      crv: k.publicJwk?.crv ?? null,
-      state: stateOf(k, keys, now),
-      publishAt: iso(k.publishAt)!,
-      activeAt: iso(k.activeAt)!,
-      retireAt: iso(k.retireAt),
-    }));
+    return keys.map((k) => described(k, stateOf(k, keys, now)));
   }
+
+  /** A key as admins see it (never private material). */
+  const described = (k: Row, state: KeyState) => ({
+    id: k.id,
+    kind: k.kind,
+    alg: k.alg,
+    kty: k.publicJwk?.kty ?? null,
+    crv: k.publicJwk?.crv ?? null,
+    state,
+    publishAt: iso(k.publishAt)!,
+    activeAt: iso(k.activeAt)!,
+    retireAt: iso(k.retireAt),
+  });
 
   /**
    * The view `seed` would give from `material`, computed without the database: what an instance
@@ -262,7 +278,7 @@ export function createKeyring(deps: KeyringDeps) {
      */
     async rotate(raw: unknown) {
       const input = parseWith(rotateInputSchema, raw ?? {});
-      const seal = cipher();
+      cipher(); // says why before anything is locked
       const kinds: KeyKind[] = input.kind === 'all' ? ['signing', 'cookie'] : [input.kind];
       const lead = (kind: KeyKind) => (input.leadSeconds ?? DEFAULT_LEAD_SECONDS[kind]) * 1000;
       const result = await prisma.$transaction(
@@ -279,18 +295,7 @@ export function createKeyring(deps: KeyringDeps) {
           if (input.alg && !plans[0]?.slots.length) throw commonError('invalid_request', `alg: no signing key signs ${input.alg} here.`);
           const created: string[] = [];
           for (const plan of plans) {
-            for (const { like, kind } of plan.slots) {
-              const at = { publishAt: new Date(now), activeAt: new Date(plan.activeAt) };
-              if (kind === 'signing') {
-                const jwk = await signingKeyLike(JSON.parse(seal.open(like, keys.find((k) => k.id === like)!.material)) as JWK);
-                await tx.providerKey.create({ data: { ...signingRow(jwk, now), ...at } });
-                created.push(jwk.kid!);
-              } else {
-                const { id, secret } = cookieKey();
-                await tx.providerKey.create({ data: { ...cookieRow(id, secret, now), ...at } });
-                created.push(id);
-              }
-            }
+            for (const { like, kind } of plan.slots) created.push(await createLike(tx, keys, like, kind, now, plan.activeAt));
             for (const { id, retireAt } of plan.retire) await tx.providerKey.update({ where: { id }, data: { retireAt: new Date(retireAt) } });
           }
           return { created, retiring: plans.flatMap((p) => p.retire.map((r) => r.id)) };
@@ -300,6 +305,35 @@ export function createKeyring(deps: KeyringDeps) {
       await publish();
       const all = await list();
       return { created: all.filter((k) => result.created.includes(k.id)), replaced: all.filter((k) => result.retiring.includes(k.id)) };
+    },
+
+    /**
+     * Removes a key at once (it leaked): deleted, private material and all, so it leaves the
+     * JWKS and stops verifying cookies on every instance as soon as they hear (pub/sub; within
+     * POLL_MS otherwise). A key that was signing is replaced in the same step (schedule.ts,
+     * planRemoval). What it signed stops verifying: ID tokens at sites that re-fetch the JWKS;
+     * with a cookie key, logins in progress start again.
+     */
+    async remove(id: string) {
+      cipher();
+      const result = await prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe(LOCK);
+          const keys = await load(tx);
+          const now = clock.now();
+          const plan = planRemoval(keys, id, now);
+          if (!plan) throw notFound(`No key ${id} is in use (keys:list shows them).`);
+          let signing: string | null = plan.promote;
+          if (plan.promote) await tx.providerKey.update({ where: { id: plan.promote }, data: { activeAt: new Date(now) } });
+          if (plan.replace) signing = await createLike(tx, keys, plan.replace.like, plan.replace.kind, now, now);
+          const removed = keys.find((k) => k.id === id)!;
+          await tx.providerKey.delete({ where: { id } });
+          return { removed: { ...removed, retireAt: now }, signing };
+        },
+        { timeout: 60_000 }, // an RSA key takes a moment to generate
+      );
+      await publish();
+      return { removed: described(result.removed, 'retired'), signing: (await list()).find((k) => k.id === result.signing) ?? null };
     },
 
     /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inUse, nextChange, planRotation, stateOf, type ScheduledKey } from './schedule.js';
+import { inUse, nextChange, planRemoval, planRotation, stateOf, type ScheduledKey } from './schedule.js';
 
 const H = 3600_000;
 const key = (id: string, over: Partial<ScheduledKey> = {}): ScheduledKey => ({
@@ -70,5 +70,31 @@ describe('key schedule', () => {
       [24 * H, [{ id: 'rs', retireAt: 25 * H }]],
       [5 * 60_000, [{ id: 'ck', retireAt: 5 * 60_000 + 2 * H }]],
     ]);
+  });
+
+  it('removes a signing key at once by promoting the pending key of its slot, which then signs, not the older key still published', () => {
+    const keys = [
+      key('older', { activeAt: 0, retireAt: 50 * H }),
+      key('leaked', { activeAt: H }),
+      key('pending', { publishAt: 2 * H, activeAt: 30 * H }),
+      key('es', { slot: 'EC:P-256:ES256' }),
+    ];
+    const plan = planRemoval(keys, 'leaked', 10 * H);
+    expect(plan).toEqual({ id: 'leaked', promote: 'pending', replace: null });
+    const after = keys.filter((k) => k.id !== 'leaked').map((k) => (k.id === 'pending' ? { ...k, activeAt: 10 * H } : k));
+    expect(inUse(after, 10 * H).map((k) => k.id)).toEqual(['pending', 'es', 'older']);
+  });
+
+  it('removes a signing key with no pending successor by asking for a new one like it; a key that does not sign is just dropped', () => {
+    const keys = [key('older', { retireAt: 50 * H }), key('leaked', { activeAt: H }), key('ck', { kind: 'cookie', slot: 'cookie' })];
+    expect(planRemoval(keys, 'leaked', 10 * H)).toEqual({ id: 'leaked', promote: null, replace: { slot: 'RSA::RS256', like: 'leaked', kind: 'signing' } });
+    expect(planRemoval(keys, 'ck', 10 * H)?.replace).toEqual({ slot: 'cookie', like: 'ck', kind: 'cookie' });
+    expect(planRemoval(keys, 'older', 10 * H)).toEqual({ id: 'older', promote: null, replace: null });
+  });
+
+  it('knows no key that is unknown or already retired', () => {
+    const keys = [key('gone', { retireAt: H }), key('rs', { activeAt: 1 })];
+    expect(planRemoval(keys, 'gone', 2 * H)).toBeNull();
+    expect(planRemoval(keys, 'nope', 2 * H)).toBeNull();
   });
 });

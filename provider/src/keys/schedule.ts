@@ -92,3 +92,30 @@ export function planRotation(
     return { activeAt, slots: chosen.map((k) => ({ slot: k.slot, like: k.id, kind })), retire };
   });
 }
+
+export interface RemovalPlan {
+  /** The key to drop now. */
+  id: string;
+  /** A pending key of the same slot that signs from now on instead (activeAt ← now). */
+  promote: string | null;
+  /** No pending key to promote: a new key shaped like the removed one, signing now. */
+  replace: { slot: string; like: string; kind: KeyKind } | null;
+}
+
+/**
+ * Removing a key at once (it leaked), unlike a rotation, which waits for what the key signed to
+ * expire. A key that signs now is replaced in the same step, so its slot never goes without a
+ * signer, and never falls back to an older key still published for what it signed (that one may
+ * be as compromised): the slot's pending key is promoted, else a new one is made. Null when no
+ * such key is in use.
+ */
+export function planRemoval(keys: ScheduledKey[], id: string, now: number): RemovalPlan | null {
+  const key = keys.find((k) => k.id === id && (k.retireAt === null || k.retireAt > now));
+  if (!key) return null;
+  if (!signers(keys, now).has(id)) return { id, promote: null, replace: null };
+  const pending = keys
+    .filter((k) => k.slot === key.slot && k.id !== id && k.activeAt > now && (k.retireAt === null || k.retireAt > now))
+    .sort((a, b) => b.activeAt - a.activeAt)
+    .at(0);
+  return pending ? { id, promote: pending.id, replace: null } : { id, promote: null, replace: { slot: key.slot, like: id, kind: key.kind } };
+}

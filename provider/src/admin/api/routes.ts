@@ -21,6 +21,7 @@ import { peopleRoutes } from './routes-people.js';
 
 // Printable ASCII: a NUL would reach PostgreSQL (which refuses it in text) as a 500.
 const appIdParam = z.object({ appId: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'not an AppID') });
+const keyIdParam = z.object({ keyId: z.string().min(1).max(256).describe('The id keys:list shows (a configured JWKS may use any kid)') });
 const appListQuery = z.object({ developerId: z.string().min(1).max(64).optional().describe("Only this developer account's apps") });
 
 export interface AdminServices {
@@ -262,6 +263,21 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
         const rotated = await keyring.rotate(req.body ?? {});
         await record('keys.rotated', actorOf(res), { detail: { created: rotated.created.map((k) => k.id), replaced: rotated.replaced.map((k) => k.id) } });
         res.status(201).json(rotated);
+      },
+    );
+    route(
+      {
+        method: 'delete',
+        path: '/keys/:keyId',
+        tags: keyTags,
+        summary: 'Remove a key at once (it leaked): gone from the JWKS and every instance; a key that signed is replaced in the same step',
+        params: keyIdParam,
+        responses: { 200: { description: 'The key removed, and the one that signs in its place', schema: out.removedKeySchema } },
+      },
+      async (req, res) => {
+        const removed = await keyring.remove(parseWith(keyIdParam, req.params).keyId);
+        await record('keys.removed', actorOf(res), { detail: { removed: removed.removed.id, signing: removed.signing?.id ?? null } });
+        res.json(removed);
       },
     );
   }

@@ -203,6 +203,10 @@ export const keySchema = z.object({
   retireAt: nullable(time),
 });
 export const rotatedKeysSchema = z.object({ created: z.array(keySchema), replaced: z.array(keySchema) });
+export const removedKeySchema = z.object({
+  removed: keySchema,
+  signing: nullable(keySchema).describe('The key that signs in its place (null: the removed one did not sign)'),
+});
 
 // ── Each schema against the service's own type: a change to either without the other fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -225,3 +229,4 @@ same<Out<typeof unlinkedSchema>, Awaited<ReturnType<AdminUsers['unlink']>>>(true
 same<Out<typeof deletedSourceSchema>, Awaited<ReturnType<IdentitySources['delete']>>>(true);
 same<Out<typeof keySchema>[], Awaited<ReturnType<Keyring['list']>>>(true);
 same<Out<typeof rotatedKeysSchema>, Awaited<ReturnType<Keyring['rotate']>>>(true);
+same<Out<typeof removedKeySchema>, Awaited<ReturnType<Keyring['remove']>>>(true);

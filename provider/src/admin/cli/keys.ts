@@ -1,4 +1,4 @@
-import { columns, UsageError, type Command } from './kit.js';
+import { argPath, columns, confirmed, UsageError, yesOption, type Command } from './kit.js';
 
 type Key = {
   id: string;
@@ -55,6 +55,23 @@ export const keyCommands: Command[] = [
         `New keys (published now; each signs from the time shown, on every instance):\n${rows(out.created)}`,
         `Replaced (still published until they retire, for what they signed):\n${rows(out.replaced)}`,
       ].join('\n\n');
+      return { json: out, text };
+    },
+  },
+  {
+    name: 'keys:remove',
+    summary: 'Remove a key at once because it leaked: gone from the JWKS and every instance now; a key that signed is replaced in the same step',
+    args: ['key'],
+    options: yesOption,
+    async run(ctx) {
+      const id = ctx.args[0] ?? '';
+      // Not a rotation: what the key signed stops verifying now (ID tokens at sites; with a cookie key, logins in progress).
+      await confirmed(ctx, `remove key ${id} now, invalidating what it signed`, id);
+      const out = await ctx.api.request<{ removed: Key; signing: Key | null }>('DELETE', `/keys/${argPath(ctx)}`);
+      const text = [
+        `Removed ${out.removed.id} (${out.removed.kind}); every instance drops it as soon as it hears.`,
+        out.signing ? `Signing in its place:\n${rows([out.signing])}` : 'It did not sign; nothing replaces it.',
+      ].join('\n');
       return { json: out, text };
     },
   },
