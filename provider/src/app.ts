@@ -17,6 +17,7 @@ import type { Logger } from './log.js';
 import { systemClock, type Clock } from './login/clock.js';
 import { createQrImages } from './login/images.js';
 import { createLogins } from './login/login.js';
+import { appLinkRoutes } from './mobile/app-links.js';
 import { DEVICE_REVOKED } from './mobile/device-tokens.js';
 import { phoneSurface } from './mobile/surface.js';
 import { phoneWebRoutes } from './mobile/web.js';
@@ -232,6 +233,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   app.use(['/app', '/q'], isolatedPageHeaders);
   app.use(phone.web); // federated sign-in: /app/sso/:sourceId (+ /callback)
   app.use(phoneWebRoutes());
+  app.use(appLinkRoutes(config.nativeApps)); // the organisation's own app: QR links and passkeys
   // WeChat-style sites.
   app.use(
     wechatRoutes({

@@ -103,15 +103,54 @@ export const configSchema = z.object({
     .optional(),
   /** Origins passkey ceremonies may come from, comma-separated (native apps: android:apk-key-hash:…); default PUBLIC_URL's origin. */
   PASSKEY_ORIGINS: z.string().optional(),
+  /** The organisation's iOS apps, "TEAMID.bundle.id" comma-separated: served in apple-app-site-association (QR links and passkeys). */
+  IOS_APP_IDS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/, 'TEAMID.bundle.id, e.g. ABCDE12345.com.acme.app')))
+    .optional(),
+  /** Its Android apps, "package=SHA256:FINGERPRINT" comma-separated (several fingerprints: "|"): served in assetlinks.json; each signing certificate's passkey origin is accepted. */
+  ANDROID_APPS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+=([0-9A-F]{2}(:[0-9A-F]{2}){31})(\|[0-9A-F]{2}(:[0-9A-F]{2}){31})*$/i,
+            'package=FINGERPRINT, e.g. com.acme.app=AB:CD:…(32 bytes, as keytool prints the SHA-256)',
+          ),
+      ),
+    )
+    .transform((apps) => apps.map((a) => ({ packageName: a.split('=')[0], fingerprints: a.split('=')[1].toUpperCase().split('|') })))
+    .optional(),
 });
 
 type Env = z.infer<typeof configSchema>;
+export interface AndroidApp {
+  packageName: string;
+  /** SHA-256 of each signing certificate, "AB:CD:…" as keytool prints it. */
+  fingerprints: string[];
+}
 
 export interface Config extends Env {
   issuer: string;
   dataDir: string;
   /** WebAuthn: the relying party ID and the origins ceremonies may come from. */
   passkeys: { rpId: string; origins: string[] };
+  /** The organisation's own phone apps, for the association files (mobile/app-links.ts). */
+  nativeApps: { ios: string[]; android: AndroidApp[] };
   /** How to reach Redis, or null for the in-memory store: the one "is Redis configured" switch. */
   redis: RedisConnectionSettings | null;
 }
@@ -170,11 +209,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const scheme = e.TLS_CERT_FILE && e.TLS_KEY_FILE ? 'https' : 'http';
   const issuer = (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis, passkeys: passkeySettings(e, issuer) };
+  const nativeApps = { ios: e.IOS_APP_IDS ?? [], android: e.ANDROID_APPS ?? [] };
+  return { ...e, issuer, dataDir: path.resolve(e.DATA_DIR), redis, passkeys: passkeySettings(e, issuer, nativeApps.android), nativeApps };
 }
 
 /** A passkey is bound to its RP ID: it must be PUBLIC_URL's host or a parent domain of it. */
-function passkeySettings(e: Env, issuer: string): Config['passkeys'] {
+function passkeySettings(e: Env, issuer: string, android: AndroidApp[]): Config['passkeys'] {
   const { hostname, origin } = new URL(issuer);
   const rpId = (e.PASSKEY_RP_ID ?? hostname).toLowerCase();
   if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
@@ -185,5 +225,10 @@ function passkeySettings(e: Env, issuer: string): Config['passkeys'] {
         .map((o) => o.trim())
         .filter(Boolean)
     : [origin];
-  return { rpId, origins };
+  // Credential Manager reports the app's signing certificate as the origin; an app listed in ANDROID_APPS is trusted already.
+  const apps = android.flatMap((a) => a.fingerprints.map(androidOrigin));
+  return { rpId, origins: [...new Set([...origins, ...apps])] };
 }
+
+/** The WebAuthn origin Android gives a native app: `android:apk-key-hash:` + base64url of the certificate's SHA-256. */
+export const androidOrigin = (fingerprint: string) => `android:apk-key-hash:${Buffer.from(fingerprint.replace(/:/g, ''), 'hex').toString('base64url')}`;
