@@ -325,6 +325,10 @@ describe.skipIf(skip)('accessibility in Chromium (axe-core, WCAG 2.2 A and AA; k
     await expectAccessible(page, 'console: users');
     await page.locator('table a').first().click();
     await expectAccessible(page, 'console: user');
+    await page.goto(`${p.issuer}/admin/keys`);
+    await expectAccessible(page, 'console: keys');
+    await page.locator('table a').first().click();
+    await expectAccessible(page, 'console: key');
     await page.goto(`${p.issuer}/admin/tokens`);
     await page.fill('#token-form #f-name', 'a11y');
     await page.click('#token-form button[type="submit"]');

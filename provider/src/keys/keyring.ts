@@ -93,6 +93,8 @@ export interface KeyringDeps {
 }
 
 export type Keyring = ReturnType<typeof createKeyring>;
+/** A key as admins see it (never private material). */
+export type KeySummary = Awaited<ReturnType<Keyring['list']>>[number];
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 

@@ -29,7 +29,7 @@ export interface PageContext {
   admin?: { username: string };
   csrf?: string;
   /** Which nav entry is current. */
-  section?: 'apps' | 'developers' | 'users' | 'sources' | 'tokens' | 'admins';
+  section?: 'apps' | 'developers' | 'users' | 'sources' | 'keys' | 'tokens' | 'admins';
   notice?: string;
   error?: string;
 }
@@ -39,6 +39,7 @@ const NAV = [
   ['developers', 'Developers'],
   ['users', 'Users'],
   ['sources', 'Sign-in sources'],
+  ['keys', 'Keys'],
   ['tokens', 'API tokens'],
   ['admins', 'Admins'],
 ] as const;

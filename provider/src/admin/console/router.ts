@@ -14,6 +14,7 @@ import { isolatedPageHeaders, requireSameOrigin, securityHeaders } from '../../h
 import { refuseNul } from '../../http/refuse-nul.js';
 import { consoleAccountRoutes } from './routes-accounts.js';
 import { consoleAppRoutes } from './routes-apps.js';
+import { consoleKeyRoutes } from './routes-keys.js';
 import { consolePeopleRoutes } from './routes-people.js';
 import { consoleSourceRoutes } from './routes-sources.js';
 import { ctxOf, locals, send, type ConsoleDeps, type ConsoleLocals } from './kit.js';
@@ -71,6 +72,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(consoleAppRoutes(deps));
   router.use(consolePeopleRoutes(deps));
   router.use(consoleSourceRoutes(deps));
+  router.use(consoleKeyRoutes(deps));
   router.use(consoleAccountRoutes(deps));
   router.use((req, _res) => {
     throw notFound(`No console page at ${req.originalUrl.split('?')[0]}.`);
