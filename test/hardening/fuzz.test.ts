@@ -7,7 +7,8 @@
  *
  * Endpoints covered (the whole tree as of this file; add new ones to fuzz/surfaces.ts):
  *   OIDC       GET|POST /auth, /auth/:uid, POST /token, /token/introspection, /token/revocation,
- *              GET|POST /me (userinfo), /.well-known/openid-configuration, /jwks, /session/end
+ *              GET|POST /me (userinfo), /.well-known/openid-configuration, /jwks, /session/end,
+ *              /.well-known/apple-app-site-association, /.well-known/assetlinks.json
  *              (+ /confirm, /success), POST /request (PAR), unknown routes (/reg, /device, ...)
  *   QR         /interaction/:uid (page), /qr (JSON), /qr/status (long-poll, waits kept at 0),
  *              /qr/events (SSE: head and first byte), /complete, POST /abort

@@ -116,7 +116,16 @@ export function surfaces(ctx: Ctx, opts: { wechat: boolean; adminWeb: boolean })
         methods: fc.oneof(get, method),
         path: fc
           .tuple(
-            fc.constantFrom('/.well-known/openid-configuration', '/jwks', '/.well-known/webfinger', '/reg', '/device', '/backchannel'),
+            fc.constantFrom(
+              '/.well-known/openid-configuration',
+              '/jwks',
+              '/.well-known/webfinger',
+              '/.well-known/apple-app-site-association',
+              '/.well-known/assetlinks.json',
+              '/reg',
+              '/device',
+              '/backchannel',
+            ),
             query(['x', 'resource'], v),
           )
           .map(([p, q]) => p + q),
@@ -232,7 +241,7 @@ export function surfaces(ctx: Ctx, opts: { wechat: boolean; adminWeb: boolean })
             surface: 'adminHttp',
             path: fc
               .tuple(
-                fc.constantFrom('apps', `apps/${ctx.adminAppId}`, `apps/${ctx.adminAppId}/secret`, 'developers', 'tokens', 'users', 'x'),
+                fc.constantFrom('apps', `apps/${ctx.adminAppId}`, `apps/${ctx.adminAppId}/secret`, 'developers', 'tokens', 'users', 'keys', 'keys/x', 'x'),
                 query(['developerId', 'x'], v),
               )
               .map(([a, q]) => `/api/admin/${a}${q}`),
@@ -241,7 +250,10 @@ export function surfaces(ctx: Ctx, opts: { wechat: boolean; adminWeb: boolean })
           {
             surface: 'console',
             path: fc
-              .tuple(fc.constantFrom('', '/login', '/logout', '/apps', `/apps/${ctx.adminAppId}`, '/developers', '/x'), query(['next', 'x'], v))
+              .tuple(
+                fc.constantFrom('', '/login', '/logout', '/apps', `/apps/${ctx.adminAppId}`, '/developers', '/keys', '/keys/x', '/keys/x/remove', '/x'),
+                query(['next', 'x'], v),
+              )
               .map(([a, q]) => `/admin${a}${q}`),
             fields: ['username', 'password', '_csrf', 'next', 'name'],
           },
