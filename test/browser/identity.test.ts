@@ -134,6 +134,31 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
     await page.locator('#app[data-screen="account"]').waitFor();
   });
 
+  it('lists the devices signed in on Account and signs a lost phone out from this one, accessibly', async () => {
+    const p = stack.provider;
+    const page = await phone();
+    const username = uniqueName('dv');
+    await signUpOnPhone(page, p.issuer, { username, nickname: 'Two Phones' });
+    const other = await fetch(`${p.issuer}/api/mobile/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: 'correct horse battery', deviceName: 'Old phone' }),
+    });
+    const { token } = (await other.json()) as { token: string };
+    const me = () => fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await me()).status).toBe(200);
+
+    await page.click('#tab-account');
+    const signOut = page.getByRole('button', { name: 'Sign out Old phone' });
+    await signOut.waitFor();
+    await expect(page.locator('#devices li', { hasText: 'this device' }).count()).resolves.toBe(1);
+    await axe(page, 'phone: account (signed-in devices)');
+    await signOut.click();
+    await page.locator('#account-notice', { hasText: '“Old phone” is signed out.' }).waitFor();
+    await page.locator('#devices li', { hasText: 'Old phone' }).waitFor({ state: 'detached' });
+    expect((await me()).status).toBe(401);
+  });
+
   it('shows people, their sign-in methods and the sign-in sources in the console, accessibly', async () => {
     const context = await stack.desktop({}, { bypassCSP: true });
     const page = await context.newPage();

@@ -110,6 +110,34 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     expect(row!.tokenHash).not.toContain(token);
   });
 
+  it("lists the devices signed in to the account, and signs a lost one out from another at once; never another person's", async () => {
+    const phone = await signedInPhone(p);
+    const login = async (deviceName: string) =>
+      ((await (await post('/login', { username: phone.username, password: phone.password, deviceName })).json()) as { token: string }).token;
+    const lost = await login('lost phone');
+    const asLost = (path: string, init: RequestInit = {}) =>
+      contractFetch(p.issuer, `${p.issuer}/api/mobile${path}`, { ...init, headers: { authorization: `Bearer ${lost}` } });
+    const listed = (await (await phone.call('GET', '/devices')).json()) as { devices: Array<{ id: string; name: string | null; current: boolean }> };
+    expect(listed.devices.map((d) => [d.name, d.current]).sort()).toEqual([
+      ['lost phone', false],
+      ['test phone', true],
+    ]);
+    const lostId = listed.devices.find((d) => d.name === 'lost phone')!.id;
+
+    // Someone else cannot sign it out (and learns nothing: the same 404 as for no such device).
+    const stranger = await signedInPhone(p);
+    await expectError(await stranger.call('DELETE', `/devices/${lostId}`), 404, 'not_found');
+    expect((await asLost('/me')).status).toBe(200);
+
+    expect((await phone.call('DELETE', `/devices/${lostId}`)).status).toBe(204);
+    await expectError(await asLost('/me'), 401, 'invalid_token');
+    await expectError(await phone.call('DELETE', `/devices/${lostId}`), 404, 'not_found');
+    const after = (await (await phone.call('GET', '/devices')).json()) as { devices: Array<{ name: string | null }> };
+    expect(after.devices.map((d) => d.name)).toEqual(['test phone']);
+    const events = (await (await phone.call('GET', '/activity')).json()) as { events: Array<{ type: string; detail: { deviceId?: string } | null }> };
+    expect(events.events.find((e) => e.type === 'device.logout')?.detail).toMatchObject({ deviceId: lostId });
+  });
+
   it('describes the login on scan: app, scopes, requesting browser and network', async () => {
     const { config, app } = await registerSite(p, { name: 'Scan Site', homepage: 'https://scan.example' });
     const login = await beginLogin(p, config);

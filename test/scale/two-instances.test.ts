@@ -226,6 +226,18 @@ describe.skipIf(skip)('two provider instances behind one issuer, sharing Postgre
     await expectRefusedSoon(() => me(pair.b));
   });
 
+  it('refuses a lost phone on B as soon as another phone of the person signed it out on A', async () => {
+    const account = await register(pair.a, 'lost');
+    const [keep, lost] = await Promise.all([1, 2].map(async () => ((await (await signIn(pair.a, account)).json()) as { token: string }).token));
+    const me = (token: string) => mobile(pair.b, '/me', { headers: bearer(token) });
+    expect((await me(lost)).status).toBe(200); // B has the lost phone's session cached
+    const { devices } = (await (await mobile(pair.a, '/devices', { headers: bearer(keep) })).json()) as { devices: Array<{ id: string; current: boolean }> };
+    const lostId = devices.find((d) => !d.current)!.id;
+    expect((await mobile(pair.a, `/devices/${lostId}`, { method: 'DELETE', headers: bearer(keep) })).status).toBe(204);
+    await expectRefusedSoon(() => me(lost));
+    expect((await me(keep)).status).toBe(200);
+  });
+
   it("ends a person's device sessions on B as soon as an admin disables them on A (person-wide invalidation over pub/sub)", async () => {
     const account = await register(pair.a, 'dis');
     // Two phones of the same person, both cached on B.

@@ -76,6 +76,25 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       await onRevoked(sessionId);
     },
 
+    /** The person's phones signed in now (not signed out, not idle past DEVICE_SESSION_IDLE_DAYS), last used first. */
+    async listOf(userId: string) {
+      const rows = await prisma.deviceSession.findMany({
+        where: { userId, revokedAt: null, lastUsedAt: { gt: new Date(Date.now() - idleMs) } },
+        orderBy: { lastUsedAt: 'desc' },
+        take: 100,
+      });
+      return rows.map((r) => ({ id: r.id, name: r.deviceName, signedInAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt.toISOString() }));
+    },
+
+    /** Signs out one of the person's own sessions, on every instance at once; false when it is not theirs or already over. */
+    async revokeOwn(userId: string, sessionId: string): Promise<boolean> {
+      const { count } = await prisma.deviceSession.updateMany({ where: { id: sessionId, userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      if (!count) return false;
+      forget(sessionId);
+      await onRevoked(sessionId);
+      return true;
+    },
+
     /**
      * Every session of a person ends (disabled or deleted): the rows are marked, then every
      * instance drops the person's cached sessions at once. Returns how many were active.

@@ -129,6 +129,47 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
     router,
     {
       method: 'get',
+      path: '/devices',
+      operationId: 'devices',
+      tags: deviceTag,
+      security: ['deviceToken'],
+      summary: 'The devices signed in to this account, last used first',
+      description: 'A phone that was lost or sold can be signed out from another one (DELETE /devices/{deviceId}).',
+      responses: { 200: { description: 'Signed-in devices', schema: z.object({ devices: z.array(s.deviceSchema) }) } },
+    },
+    [auth],
+    async (_input, _req, res) => {
+      const current = res.locals.deviceSessionId;
+      res.json({ devices: (await deps.tokens.listOf(res.locals.user!.id)).map((d) => ({ ...d, current: d.id === current })) });
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'delete',
+      path: '/devices/:deviceId',
+      operationId: 'signOutDevice',
+      tags: deviceTag,
+      security: ['deviceToken'],
+      summary: 'Sign out one of this account’s devices: its token stops working at once, on every instance',
+      params: z.object({ deviceId: z.string().min(1).max(64) }),
+      responses: { 204: { description: 'Signed out' } },
+      errors: [{ code: 'not_found', status: 404, description: 'No device of this account is signed in with that id.' }],
+    },
+    [auth],
+    async ({ params }, req, res) => {
+      const userId = res.locals.user!.id;
+      if (!(await deps.tokens.revokeOwn(userId, params.deviceId))) throw notFound('No device of this account is signed in with that id.');
+      await audit.record('device.logout', { userId, ...who(req), detail: { deviceId: params.deviceId, from: res.locals.deviceSessionId } });
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    router,
+    {
+      method: 'get',
       path: '/me',
       operationId: 'me',
       tags: deviceTag,

@@ -74,6 +74,14 @@ export const authorizationSchema = z.object({
   lastUsedAt: isoTime,
 });
 
+export const deviceSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable().describe('The deviceName it signed in with'),
+  signedInAt: isoTime,
+  lastUsedAt: isoTime.describe('Refreshed at most every 5 minutes'),
+  current: z.boolean().describe('The device asking'),
+});
+
 export const activitySchema = z.object({
   id: z.string(),
   at: isoTime,

@@ -1,5 +1,5 @@
 // My account: how I can sign in (password, passkeys, my organisation's identities), adding a
-// passkey on this phone and removing one.
+// passkey on this phone and removing one; the devices signed in, and signing a lost one out.
 import { api, session } from '../api.js';
 import { h } from '../dom.js';
 import { errorText } from '../errors.js';
@@ -23,9 +23,9 @@ export function accountScreen(app) {
 
   async function load() {
     try {
-      const { user: me, signInMethods } = await api('GET', '/me');
+      const [{ user: me, signInMethods }, { devices }] = await Promise.all([api('GET', '/me'), api('GET', '/devices')]);
       session.save(null, me);
-      if (here()) render(signInMethods);
+      if (here()) render(signInMethods, devices);
     } catch (err) {
       if (here() && err.status !== 401) methods.replaceChildren(h('p', { class: 'message error' }, errorText(err)));
     }
@@ -59,7 +59,34 @@ export function accountScreen(app) {
     }
   }
 
-  function render(m) {
+  async function signOut(device, button) {
+    button.disabled = true;
+    try {
+      await api('DELETE', `/devices/${encodeURIComponent(device.id)}`);
+      say(t('deviceSignedOut', { name: device.name || t('unnamedDevice') }));
+      await load();
+    } catch (err) {
+      message.textContent = errorText(err);
+      button.disabled = false;
+    }
+  }
+
+  function deviceItem(d, lang) {
+    const name = d.name || t('unnamedDevice');
+    const when = `${t('signedInOn', { date: formatTime(d.signedInAt, lang) })} · ${t('lastUsed', { date: formatTime(d.lastUsedAt, lang) })}`;
+    let action = h('span', { class: 'muted small' }, t('thisDevice'));
+    if (!d.current) {
+      action = h(
+        'button',
+        { type: 'button', class: 'danger-outline small', dataset: { device: d.id }, 'aria-label': t('signOutDeviceNamed', { name }) },
+        t('signOutDevice'),
+      );
+      action.addEventListener('click', () => signOut(d, action));
+    }
+    return h('li', { class: 'card method' }, h('div', {}, h('strong', {}, name), h('p', { class: 'muted small' }, when)), action);
+  }
+
+  function render(m, devices) {
     const lang = getLang();
     methods.removeAttribute('aria-busy');
     const passkeys = m.passkeys.map((k) => {
@@ -103,6 +130,17 @@ export function accountScreen(app) {
         { class: 'panel', id: 'method-identities' },
         h('h2', {}, t('linkedIdentities')),
         identities.length ? h('ul', { class: 'cards', id: 'identities' }, identities) : h('p', {}, t('noIdentities')),
+      ),
+      h(
+        'section',
+        { class: 'panel', id: 'devices' },
+        h('h2', {}, t('devices')),
+        h('p', { class: 'muted small' }, t('devicesLead')),
+        h(
+          'ul',
+          { class: 'cards' },
+          devices.map((d) => deviceItem(d, lang)),
+        ),
       ),
     );
   }
