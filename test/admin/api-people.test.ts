@@ -176,6 +176,31 @@ describe.skipIf(skip)('admin API: people and identity sources (PostgreSQL + Redi
     expect(url.searchParams.get('code')).toBeNull();
   });
 
+  it("lists a person's signed-in devices and signs out the one they lost, at once, leaving the other signed in", async () => {
+    const phone = await signedInPhone(p);
+    const login = await fetch(`${p.issuer}/api/mobile/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: phone.username, password: phone.password, deviceName: 'lost phone' }),
+    });
+    const lost = phoneOf(p, (await login.json()) as { token: string });
+    const shown = await api<{ devices: Array<{ id: string; name: string | null }> }>('GET', `/users/${phone.username}`);
+    expect(shown.body.devices.map((d) => d.name).sort()).toEqual(['lost phone', 'test phone']);
+    const lostId = shown.body.devices.find((d) => d.name === 'lost phone')!.id;
+
+    const other = await signedInPhone(p);
+    expect((await api('DELETE', `/users/${other.username}/devices/${lostId}`)).status).toBe(404); // not theirs
+    expect((await lost.call('GET', '/me')).status).toBe(200);
+
+    const out = await api('DELETE', `/users/${phone.username}/devices/${lostId}`);
+    expect(out.status, JSON.stringify(out.body)).toBe(200);
+    expect(out.body).toMatchObject({ username: phone.username, deviceId: lostId, signedOut: true });
+    expect((await lost.call('GET', '/me')).status).toBe(401);
+    expect((await phone.call('GET', '/me')).status).toBe(200);
+    expect((await api<{ devices: unknown[] }>('GET', `/users/${phone.username}`)).body.devices).toHaveLength(1);
+    expect((await api('DELETE', `/users/${phone.username}/devices/${lostId}`)).body).toMatchObject({ error: 'not_found' });
+  });
+
   it('deletes a person with everything of theirs; their tokens end first', async () => {
     const phone = await signedInPhone(p);
     const { config } = await registerSite(p);

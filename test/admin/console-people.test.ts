@@ -128,4 +128,17 @@ describe.skipIf(skip)('admin console: people and sign-in sources', () => {
     // Without the form token nothing happens.
     expect((await c.post(`/admin/users/${phone.user.id}/disable`, {})).status).toBe(403);
   });
+
+  it("shows a person's signed-in devices and signs out the lost one", async () => {
+    const phone = await signedInPhone(p);
+    let page = await c.page(`/admin/users/${phone.user.id}`);
+    const signOut = /action="(\/admin\/users\/[^"]+\/devices\/[^"]+\/sign-out)"/.exec(page.html)![1];
+    expect(page.html).toContain('test phone');
+    expect((await c.post(signOut, {})).status).toBe(403); // no form token: nothing happens
+    expect((await phone.call('GET', '/me')).status).toBe(200);
+    expect((await c.post(signOut, { _csrf: await c.csrf() })).status).toBe(303);
+    expect((await phone.call('GET', '/me')).status).toBe(401);
+    page = await c.page(`/admin/users/${phone.user.id}`);
+    expect(page.html).toContain('No device signed in.');
+  });
 });

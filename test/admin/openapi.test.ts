@@ -70,7 +70,7 @@ describe.skipIf(skip)('the admin API and its OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect((await adminApi(p, null)('GET', '/openapi.json')).status).toBe(401);
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops ?? {}).map((m) => `${m.toUpperCase()} ${path}`));
-    expect(documented).toHaveLength(48);
+    expect(documented).toHaveLength(49);
     for (const expected of [
       'POST /api/admin/apps',
       'PATCH /api/admin/apps/{appId}',
@@ -79,6 +79,7 @@ describe.skipIf(skip)('the admin API and its OpenAPI document', () => {
       'DELETE /api/admin/users/{userId}/authorizations/{appId}',
       'POST /api/admin/keys/rotate',
       'DELETE /api/admin/keys/{keyId}',
+      'DELETE /api/admin/users/{userId}/devices/{deviceId}',
     ]) {
       expect(documented).toContain(expected);
     }

@@ -142,6 +142,15 @@ describe.skipIf(skip)('admin CLI: people and identity sources', () => {
     expect((await cli(['users:list', '--search', phone.username])).out).toMatch(new RegExp(`${phone.username}\\s+disabled`));
     expect((await cli(['users:enable', phone.username])).out).toBe(`${phone.username} is now active.`);
 
+    const other = await signedInPhone(p); // signed in: one device
+    const deviceId = new RegExp(`^(dev_\\S+)\\s+\\S+\\s+\\S+\\s+test phone$`, 'm').exec((await cli(['users:show', other.username])).out)?.[1];
+    expect(deviceId).toBeTruthy();
+    expect((await cli(['users:sign-out', other.username, deviceId!])).out).toBe(
+      `Signed out ${deviceId} of ${other.username}; it can no longer approve logins.`,
+    );
+    expect((await other.call('GET', '/me')).status).toBe(401);
+    expect((await cli(['users:show', other.username])).out).toContain('No device signed in.');
+
     expect((await cli(['users:unlink', 'player_eight', linkId!])).out).toBe(`Unlinked ${linkId} from player_eight.`);
     expect((await cli(['users:unlink', 'player_eight', linkId!])).err).toMatch(/no such linked identity/);
     const withPassword = await cli(['users:create', '--username', 'player_nine', '--password-stdin', '--json'], 'a long enough password\n');

@@ -11,6 +11,7 @@ type AdminAuditType = Extract<
   | `identity.${string}`
   | `identity_source.${string}`
   | 'authorization.revoked'
+  | 'device.logout'
   | 'keys.rotated'
   | 'keys.removed'
 >;

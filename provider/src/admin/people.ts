@@ -82,8 +82,8 @@ export function createAdminUsers(prisma: PrismaClient, authorizations: Authoriza
 
   async function get(ref: string) {
     const u = await mustFind(ref);
-    const [auths, signInMethods] = await Promise.all([authorizations.listForUser(u.id), people.methods.of(u.id)]);
-    return { ...withStatus(u), signInMethods, authorizations: auths };
+    const [auths, signInMethods, devices] = await Promise.all([authorizations.listForUser(u.id), people.methods.of(u.id), people.devices.listOf(u.id)]);
+    return { ...withStatus(u), signInMethods, authorizations: auths, devices };
   }
 
   return {
@@ -145,6 +145,13 @@ export function createAdminUsers(prisma: PrismaClient, authorizations: Authoriza
         take: limit,
       });
       return rows.map((r) => ({ user: publicUser(r.user), scopes: r.scopes, createdAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt.toISOString() }));
+    },
+
+    /** Signs out one of a person's devices (a phone they lost), on every instance at once. */
+    async signOutDevice(ref: string, deviceId: string) {
+      const u = await mustFind(ref);
+      if (!(await people.devices.revokeOwn(u.id, deviceId))) throw notFound(`${u.username} has no device "${deviceId}" signed in.`);
+      return { userId: u.id, username: u.username, deviceId, signedOut: true as const };
     },
 
     /** Ends a person's authorization for an app: its grants and tokens stop working at once. */

@@ -8,6 +8,7 @@ import * as out from './schemas.js';
 
 const userParam = z.object({ userId: z.string().min(1).max(100).describe('User id or username') });
 const linkParam = userParam.extend({ linkId: z.string().min(1).max(64).describe('The link id (GET …/identities)') });
+const deviceParam = userParam.extend({ deviceId: z.string().min(1).max(64).describe('The device id (GET /users/{userId}: devices)') });
 const userOf = (params: unknown) => parseWith(userParam, params).userId;
 const ok = <S extends z.ZodType>(description: string, schema: S) => ({ 200: { description, schema } });
 
@@ -100,6 +101,22 @@ export function peopleRoutes(deps: { route: (op: Operation, ...handlers: Request
         detail: { sourceId: linked.identity.sourceId, subject: linked.identity.subject },
       });
       res.status(201).json(linked);
+    },
+  );
+  route(
+    {
+      method: 'delete',
+      path: '/users/:userId/devices/:deviceId',
+      tags,
+      summary: "Sign out one of a person's devices (a phone they lost): its token stops working at once, on every instance",
+      params: deviceParam,
+      responses: ok('Signed out', out.signedOutDeviceSchema),
+    },
+    async (req, res) => {
+      const { userId, deviceId } = parseWith(deviceParam, req.params);
+      const signedOut = await users.signOutDevice(userId, deviceId);
+      await record('device.logout', actorOf(res), { userId: signedOut.userId, detail: { deviceId, by: 'admin' } });
+      res.json(signedOut);
     },
   );
   route(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PublicUser } from '../../accounts/users.js';
 import type { PublicApp } from '../../apps/registry.js';
 import type { IdentitySources } from '../../identity/sources.js';
+import { deviceSchema } from '../../mobile/schemas.js';
 import type { Keyring } from '../../keys/keyring.js';
 import type { PublicAdmin } from '../admins.js';
 import type { PublicDeveloper } from '../developers.js';
@@ -117,7 +118,12 @@ const signInMethodsSchema = z.object({
   passkeys: z.array(z.object({ id: z.string(), name: z.string(), createdAt: time, lastUsedAt: nullable(time), backedUp: z.boolean() })),
   identities: z.array(identitySchema),
 });
-export const userDetailSchema = personSchema.extend({ signInMethods: signInMethodsSchema, authorizations: z.array(userAuthorization) });
+export const userDetailSchema = personSchema.extend({
+  signInMethods: signInMethodsSchema,
+  authorizations: z.array(userAuthorization),
+  devices: z.array(deviceSchema.omit({ current: true })).describe('Devices signed in now, last used first'),
+});
+export const signedOutDeviceSchema = z.object({ userId: z.string(), username: z.string(), deviceId: z.string(), signedOut: z.literal(true) });
 export const userListSchema = z.object({ users: z.array(personSchema.extend({ authorizations: z.number().int().describe('Active authorizations') })) });
 export const userStatusSchema = userDetailSchema.extend({
   devicesSignedOut: z.number().int().describe('Device sessions ended (disable)'),
@@ -222,6 +228,7 @@ same<Out<typeof userDetailSchema>, Awaited<ReturnType<AdminUsers['get']>>>(true)
 same<Out<typeof userListSchema>['users'], Awaited<ReturnType<AdminUsers['search']>>>(true);
 same<Out<typeof appAuthorizationsSchema>['authorizations'], Awaited<ReturnType<AdminUsers['ofApp']>>>(true);
 same<Out<typeof revokedSchema>, Awaited<ReturnType<AdminUsers['revoke']>>>(true);
+same<Out<typeof signedOutDeviceSchema>, Awaited<ReturnType<AdminUsers['signOutDevice']>>>(true);
 same<Out<typeof userStatusSchema>, Awaited<ReturnType<AdminUsers['setDisabled']>>>(true);
 same<Out<typeof deletedUserSchema>, Awaited<ReturnType<AdminUsers['remove']>>>(true);
 same<Out<typeof linkedSchema>, Awaited<ReturnType<AdminUsers['link']>>>(true);

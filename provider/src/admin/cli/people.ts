@@ -3,6 +3,7 @@ import { argPath, columns, confirmed, fields, passwordFrom, yesOption, type Comm
 type Identity = { id: string; sourceId: string; sourceName: string; kind: string; subject: string; linkedAt: string; lastUsedAt: string | null };
 type Methods = { password: boolean; passkeys: Array<{ id: string; name: string; lastUsedAt: string | null }>; identities: Identity[] };
 type Authorization = { appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string };
+type Device = { id: string; name: string | null; signedInAt: string; lastUsedAt: string };
 type User = {
   id: string;
   username: string;
@@ -24,7 +25,9 @@ function methodsText(m: Methods): string {
   return parts.join(', ') || 'none (cannot sign in)';
 }
 
-function userText(u: User & { authorizations: Authorization[]; signInMethods: Methods }): string {
+type Detail = User & { authorizations: Authorization[]; signInMethods: Methods; devices: Device[] };
+
+function userText(u: Detail): string {
   const head = fields([
     ['ID', u.id],
     ['Username', u.username],
@@ -45,7 +48,13 @@ function userText(u: User & { authorizations: Authorization[]; signInMethods: Me
         u.authorizations.map((a) => [a.appId, a.lastUsedAt, a.name]),
       )
     : 'No authorized apps.';
-  return `${head}\n\n${identities}\n\n${apps}`;
+  const devices = u.devices.length
+    ? columns(
+        ['DEVICE', 'SIGNED IN', 'LAST USED', 'NAME'],
+        u.devices.map((d) => [d.id, d.signedInAt, d.lastUsedAt, d.name ?? '–']),
+      )
+    : 'No device signed in.';
+  return `${head}\n\n${identities}\n\n${apps}\n\n${devices}`;
 }
 
 const passwordFlags = {
@@ -85,11 +94,11 @@ export const userCommands: Command[] = [
   },
   {
     name: 'users:show',
-    summary: 'Show a person: how they sign in, their linked identities, the apps they authorized',
+    summary: 'Show a person: how they sign in, their linked identities, the apps they authorized, their signed-in devices',
     args: ['user'],
     options: {},
     async run(ctx) {
-      const u = await ctx.api.request<User & { authorizations: Authorization[]; signInMethods: Methods }>('GET', `/users/${argPath(ctx)}`);
+      const u = await ctx.api.request<Detail>('GET', `/users/${argPath(ctx)}`);
       return { json: u, text: userText(u) };
     },
   },
@@ -111,7 +120,7 @@ export const userCommands: Command[] = [
         ...(ctx.values.picture !== undefined ? { picture: ctx.values.picture } : {}),
         ...(password ? { password } : {}),
       };
-      const u = await ctx.api.request<User & { authorizations: Authorization[]; signInMethods: Methods }>('POST', '/users', body);
+      const u = await ctx.api.request<Detail>('POST', '/users', body);
       return {
         json: u,
         text: `Created ${u.username} (${u.id}).\nLink their identity: npm run admin -- users:link ${u.username} --source SOURCE --subject THEIR_ID`,
@@ -171,6 +180,16 @@ export const userCommands: Command[] = [
     async run(ctx) {
       const out = await ctx.api.request<{ username: string; linkId: string }>('DELETE', `/users/${argPath(ctx, 0)}/identities/${argPath(ctx, 1)}`);
       return { json: out, text: `Unlinked ${out.linkId} from ${out.username}.` };
+    },
+  },
+  {
+    name: 'users:sign-out',
+    summary: "Sign out one of a person's devices (a phone they lost; its id from users:show): its token stops working at once",
+    args: ['user', 'deviceId'],
+    options: {},
+    async run(ctx) {
+      const out = await ctx.api.request<{ username: string; deviceId: string }>('DELETE', `/users/${argPath(ctx, 0)}/devices/${argPath(ctx, 1)}`);
+      return { json: out, text: `Signed out ${out.deviceId} of ${out.username}; it can no longer approve logins.` };
     },
   },
   {

@@ -17,14 +17,14 @@ export function consolePeopleRoutes(deps: ConsoleDeps): Router {
   const router = Router();
 
   async function showUser(res: Response, ref: string, status = 200, extra: { error?: string; link?: { sourceId: string; subject: string } } = {}) {
-    const { authorizations, signInMethods, ...user } = await users.get(ref);
+    const { authorizations, signInMethods, devices, ...user } = await users.get(ref);
     const [trail, sources] = await Promise.all([usage.auditForUser(user.id, { limit: 25 }), identitySources.list()]);
     send(
       res,
       status,
       userPage(
         ctxOf(res, extra.error ? { error: extra.error } : {}),
-        { user, methods: signInMethods, sources, authorizations, audit: trail.events },
+        { user, methods: signInMethods, sources, authorizations, devices, audit: trail.events },
         extra.link,
       ),
     );
@@ -95,6 +95,12 @@ export function consolePeopleRoutes(deps: ConsoleDeps): Router {
     const deleted = await users.remove(id);
     await record('user.deleted', actorOf(res), { userId: deleted.id, detail: { username: deleted.username } });
     await done(res, sessions, '/admin/users', { notice: `Deleted ${deleted.username}.` });
+  });
+
+  router.post('/users/:userId/devices/:deviceId/sign-out', async (req, res) => {
+    const out = await users.signOutDevice(req.params.userId, req.params.deviceId);
+    await record('device.logout', actorOf(res), { userId: out.userId, detail: { deviceId: out.deviceId, by: 'admin' } });
+    await done(res, sessions, `/admin/users/${out.userId}`, { notice: `Signed out ${out.deviceId} of ${out.username}.` });
   });
 
   router.post('/users/:userId/authorizations/:appId/revoke', async (req, res) => {

@@ -48,6 +48,7 @@ export interface UserDetail {
   methods: { password: boolean; passkeys: PasskeyView[]; identities: LinkView[] };
   sources: PublicSource[];
   authorizations: Array<{ appId: string; name: string; scopes: string[]; createdAt: string; lastUsedAt: string }>;
+  devices: Array<{ id: string; name: string | null; signedInAt: string; lastUsedAt: string }>;
   audit: Array<{ at: string; type: string; appId: string | null; ip: string | null; detail: unknown }>;
 }
 
@@ -66,6 +67,13 @@ export function userPage(ctx: PageContext, d: UserDetail, v: { sourceId?: string
     when(i.linkedAt),
     when(i.lastUsedAt),
     actionForm(`/admin/users/${user.id}/identities/${i.id}/unlink`, ctx.csrf, 'Unlink'),
+  ]);
+  const devices = d.devices.map((dev) => [
+    html`${dev.name ?? 'Unnamed device'}`,
+    html`<code>${dev.id}</code>`,
+    when(dev.signedInAt),
+    when(dev.lastUsedAt),
+    actionForm(`/admin/users/${user.id}/devices/${dev.id}/sign-out`, ctx.csrf, 'Sign out', { kind: 'danger' }),
   ]);
   const passkeys = d.methods.passkeys.map((k) => [html`${k.name}`, html`${k.backedUp ? 'synced' : 'this device only'}`, when(k.createdAt), when(k.lastUsedAt)]);
   const audit = d.audit.map((e) => [
@@ -100,6 +108,11 @@ export function userPage(ctx: PageContext, d: UserDetail, v: { sourceId?: string
                 </form>`
             : html`<p class="hint">No identity sources yet: <a href="/admin/sources">add one</a> to link people to their organisation identity.</p>`
         }
+      </section>
+      <section class="card" id="devices">
+        <h2>Signed-in devices</h2>
+        <p class="hint">Signing out a device (a phone they lost) stops it approving logins at once, on every instance.</p>
+        ${table(['Device', 'ID', 'Signed in', 'Last used', ''], devices, 'No device signed in.')}
       </section>
       <section class="card">
         <h2>Authorized apps</h2>
