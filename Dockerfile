@@ -14,7 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && rm -f node_modules/.bin/node
 COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
-COPY scripts/build.mjs ./scripts/build.mjs
+COPY scripts/build.mjs scripts/generate-client.mjs ./scripts/
 COPY provider ./provider
 RUN npm run db:generate && npm run build
 

@@ -5,7 +5,7 @@
 #  3. node_modules replaced by production dependencies only (npm ci --omit=dev), tsx removed,
 #     the tree made read-only in spirit (afterwards nothing in it may have changed);
 #  4. `npm run start:prod` on the embedded default, then on PostgreSQL + Redis (migrations by
-#     `npm run migrate:prod` first, keys from the compiled generate-keys, MIGRATE_ON_START=0);
+#     `npm run migrate:prod` first, keys from `npm run keys:generate:prod`, MIGRATE_ON_START=0);
 #     each time an app registered with the compiled admin CLI and a whole QR login over HTTP
 #     (scripts/prod-login.mjs), then SIGTERM: /readyz 503 "shutting down", exit 0;
 #  5. the Dockerfile's runtime stage: npm ci --omit=dev --ignore-scripts, its ENV, CMD and
@@ -112,7 +112,7 @@ psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB_NAME"
 DATABASE_URL="$("$NODE" -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.href)' "$PG_ADMIN_URL" "$DB_NAME")"
 PORT="$(free_port)"; export PORT PUBLIC_URL="http://localhost:$PORT" DATA_DIR="$WORK/data-services"
 export DATABASE_URL REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX" MIGRATE_ON_START=0
-while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <("$NODE" dist/provider/src/ops/generate-keys.js)
+while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <(npm run -s keys:generate:prod)
 [ -n "${JWKS:-}" ] && [ -n "${COOKIE_KEYS:-}" ] && [ -n "${IDENTIFIER_SECRET:-}" ] || die "generate-keys printed no keys"
 npm run -s migrate:prod
 start_provider "$WORK/services.log" npm run -s start:prod

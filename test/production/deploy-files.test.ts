@@ -188,6 +188,9 @@ describe('Dockerfile', () => {
       .split('\n')
       .filter((f) => f && !f.endsWith('.test.ts'));
     needed.push('tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'prisma.config.ts', 'package.json', 'package-lock.json');
+    // And the script `npm run db:generate` runs (the build stage generates the client with it).
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    needed.push(...(scripts['db:generate'].match(/scripts\/[\w.-]+/g) ?? []));
     for (const file of needed) {
       expect(copied(file), `the build stage does not COPY ${file}`).toBe(true);
       expect(dockerIgnored(file), `.dockerignore excludes ${file}`).toBe(false);
