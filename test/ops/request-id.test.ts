@@ -73,7 +73,7 @@ describe.skipIf(skip)('request ids without a trusted proxy', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^[A-Za-z0-9_-]{21}$/);
   });
 
-  it('names the request in 4xx bodies of every surface: our JSON, WeChat errmsg, error pages', async () => {
+  it('names the request in 4xx bodies of every surface: our JSON, WeChat errmsg, error pages, the console', async () => {
     const json = await fetch(`${p.issuer}/api/mobile/me`);
     expect(json.status).toBe(401);
     expect(await json.json()).toMatchObject({ error: 'invalid_token', request_id: json.headers.get('x-request-id') });
@@ -93,5 +93,9 @@ describe.skipIf(skip)('request ids without a trusted proxy', () => {
     });
     expect(oidcPage.status).toBe(400);
     expect(await oidcPage.text()).toContain(`<code>${oidcPage.headers.get('x-request-id')}</code>`);
+
+    const consolePage = await fetch(`${p.issuer}/admin/login`, { method: 'POST', headers: { origin: 'https://elsewhere.example' } });
+    expect(consolePage.status).toBe(403);
+    expect(await consolePage.text()).toContain(`<code>${consolePage.headers.get('x-request-id')}</code>`);
   });
 });

@@ -3,7 +3,8 @@ import type { PublicDeveloper } from '../developers.js';
 import type { PublicAdmin } from '../admins.js';
 import type { PublicToken } from '../tokens.js';
 import type { Flash } from './session.js';
-import { actionForm, badge, csrfField, field, html, page, table, when, type PageContext } from './html.js';
+import { requestIdLine } from '../../http/html.js';
+import { actionForm, badge, csrfField, field, html, Html, page, table, when, type PageContext } from './html.js';
 
 export function loginPage(ctx: PageContext, v: { username?: string; next?: string }): string {
   return page(
@@ -28,6 +29,7 @@ export function errorPage(ctx: PageContext, status: number, code: string, descri
       <h1>${status === 404 ? 'Not found' : 'Something is wrong'}</h1>
       <p class="code">${code}</p>
       <p>${description}</p>
+      ${new Html(requestIdLine())}
       <p><a href="/admin">Back to the console</a></p>
     </section>`,
   );
