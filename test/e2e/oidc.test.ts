@@ -178,6 +178,24 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     await p.saoma.apps.setStatus(app.appId, 'active');
   });
 
+  it('gives no code for a login whose app was disabled between the Confirm and the completion: an error page, never a 500', async () => {
+    const { app, config } = await registerSite(p);
+    const phone = await signedInPhone(p);
+    const login = await beginLogin(p, config);
+    const { body } = await login.qr();
+    expect((await phone.scan(body.payload)).status).toBe(200);
+    expect((await phone.confirm(body.qrId)).status).toBe(200);
+    await p.saoma.apps.setStatus(app.appId, 'disabled');
+    try {
+      const { url, res } = await login.complete();
+      expect(url.searchParams.get('code')).toBeNull();
+      expect(res?.status).toBeGreaterThanOrEqual(400);
+      expect(res?.status).toBeLessThan(500);
+    } finally {
+      await p.saoma.apps.setStatus(app.appId, 'active');
+    }
+  });
+
   it('rotating the AppSecret makes the old one fail at once (keepTokens: what was issued keeps working)', async () => {
     const { app, config } = await registerSite(p);
     const phone = await signedInPhone(p);
