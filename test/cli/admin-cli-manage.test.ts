@@ -59,6 +59,19 @@ describe.skipIf(postgresMissing)('admin CLI straight to PostgreSQL (no provider 
     failed(await admin(['apps:update', app.appId, '--client-auth', 'none'], env), /tokenEndpointAuthMethod/);
   });
 
+  it('apps:create/update --post-logout-redirect-uri sets where /session/end may send people back; a non-https one is refused', async () => {
+    const app = json(
+      await admin(['apps:create', '--name', 'Logout', '--redirect-uri', REDIRECT_URI, '--post-logout-redirect-uri', 'https://site.example/bye', '--json'], env),
+    );
+    expect(app.postLogoutRedirectUris).toEqual(['https://site.example/bye']);
+    const shown = await admin(
+      ['apps:update', app.appId, '--post-logout-redirect-uri', 'https://site.example/a', '--post-logout-redirect-uri', 'https://site.example/b'],
+      env,
+    );
+    expect(shown.stdout).toMatch(/After logout\s+https:\/\/site\.example\/a\n\s+https:\/\/site\.example\/b/);
+    failed(await admin(['apps:update', app.appId, '--post-logout-redirect-uri', 'http://site.example/'], env), /must use https/);
+  });
+
   it('apps:delete refuses without confirmation (no terminal, no --yes), deletes with --yes', async () => {
     const app = json(await admin(['apps:create', '--name', 'Doomed', '--redirect-uri', REDIRECT_URI, '--json'], env));
     failed(await admin(['apps:delete', app.appId], env), /without confirmation: add --yes/);

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { authorizationUrl, beginLogin, fullLogin, REDIRECT_URI, registerSite, signedInPhone, siteConfig } from '../support/flow.js';
+import { TestBrowser } from '../support/browser.js';
 import { type TestProvider, useProvider } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -194,6 +195,46 @@ describe.skipIf(skip)('OpenID Connect on real PostgreSQL + Redis', () => {
     } finally {
       await p.saoma.apps.setStatus(app.appId, 'active');
     }
+  });
+
+  it("signs out at /session/end (openid-client's buildEndSessionUrl) back to a registered post_logout_redirect_uri with the state; an unregistered one gets an error page, no redirect", async () => {
+    const back = 'http://127.0.0.1:5999/signed-out';
+    const { config } = await registerSite(p, { postLogoutRedirectUris: [back] });
+    const phone = await signedInPhone(p);
+    const { tokens } = await fullLogin(p, config, phone);
+    const browser = new TestBrowser();
+    /** GET the end-session URL; its page submits a form by script: POST its hidden fields to its action, as a browser would. */
+    const endSession = async (params: Record<string, string>) => {
+      const start = await browser.fetch(oidc.buildEndSessionUrl(config, params));
+      const page = await start.text();
+      if (start.status !== 200) return { status: start.status, page, location: start.headers.get('location'), url: null, res: null };
+      const action = /<form method="post" action="([^"]+)"/.exec(page)![1];
+      const fields = new URLSearchParams(
+        [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]] as [string, string]),
+      );
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(p.issuer).origin };
+      return { status: 200, page, ...(await browser.navigate(action, (u) => u.href.startsWith(back), { method: 'POST', headers, body: fields })) };
+    };
+
+    const done = await endSession({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: back, state: 'bye-42' });
+    expect(done.url!.origin + done.url!.pathname).toBe(back);
+    expect(done.url!.searchParams.get('state')).toBe('bye-42');
+
+    // Without a way back: Saoma's own "signed out" page, under the strict CSP.
+    const plain = await endSession({});
+    expect(plain.url!.pathname).toBe('/session/end/success');
+    expect(await plain.res!.text()).toMatch(/Signed out[\s\S]*\/static\/saoma\.css|\/static\/saoma\.css[\s\S]*Signed out/);
+    expect(plain.res!.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+
+    const refused = await endSession({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://elsewhere.example/' });
+    expect(refused.status).toBe(400);
+    expect(refused.location).toBeNull();
+    expect(refused.page).toContain('post_logout_redirect_uri');
+  });
+
+  it('refuses a post-logout redirect URI that is not an absolute https (or loopback http) URL when an app is registered', async () => {
+    await expect(p.saoma.apps.create({ name: 'x', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: ['http://evil.example/'] })).rejects.toThrow(/https/);
+    await expect(p.saoma.apps.create({ name: 'x', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: ['/relative'] })).rejects.toThrow(/absolute/);
   });
 
   it('rotating the AppSecret makes the old one fail at once (keepTokens: what was issued keeps working)', async () => {

@@ -52,6 +52,7 @@ export function createClientDirectory(prisma: PrismaClient) {
         ...(app.logoUrl ? { logo_uri: app.logoUrl } : {}),
         ...(app.homepage ? { client_uri: app.homepage } : {}),
         redirect_uris: app.redirectUris,
+        post_logout_redirect_uris: app.postLogoutRedirectUris,
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         // Not yet pinned: oidc-provider takes Basic and the form body alike for either value.

@@ -43,6 +43,8 @@ const flagSchema = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false']).
 export const appInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   redirectUris: z.array(redirectUriSchema).min(1, 'at least one redirect URI is required').max(20),
+  /** Where RP-initiated logout may return the browser (exact match); same rules as redirect URIs. */
+  postLogoutRedirectUris: z.array(redirectUriSchema).max(20).optional(),
   callbackDomain: z
     .string()
     .trim()
@@ -170,6 +172,7 @@ export function createApps(prisma: PrismaClient, ports: AppRegistryPorts) {
           developerId,
           name: input.name,
           redirectUris: input.redirectUris,
+          postLogoutRedirectUris: input.postLogoutRedirectUris ?? [],
           callbackDomain: input.callbackDomain ?? null,
           logoUrl: input.logoUrl ?? null,
           homepage: input.homepage ?? null,

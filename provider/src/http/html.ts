@@ -36,7 +36,8 @@ export function errorCard(e: { code: string; description: string }, opts: { titl
 export type Text = string | readonly [en: string, zh: string];
 
 /** The Chinese half marked as Chinese, so screen readers switch voice (WCAG 3.1.2). */
-const bilingual = (text: Text) => (typeof text === 'string' ? escapeHtml(text) : `${escapeHtml(text[0])} · <span lang="zh-CN">${escapeHtml(text[1])}</span>`);
+export const bilingual = (text: Text) =>
+  typeof text === 'string' ? escapeHtml(text) : `${escapeHtml(text[0])} · <span lang="zh-CN">${escapeHtml(text[1])}</span>`;
 
 /** The same as plain text (a page <title>). */
 export const plainText = (text: Text) => (typeof text === 'string' ? text : `${text[0]} · ${text[1]}`);

@@ -1,4 +1,4 @@
-import { errorCard, layout, plainText } from '../http/html.js';
+import { bilingual, errorCard, layout, plainText } from '../http/html.js';
 
 const TITLE = ['Sign-in error', '登录出错'] as const;
 
@@ -10,5 +10,19 @@ export function renderErrorPage(out: { error?: string; error_description?: strin
       { code: out.error ?? 'server_error', description: out.error_description ?? 'Something went wrong.' },
       { title: TITLE, hint: ['Go back to the site you came from and try again.', '请返回原网站重试。'] },
     ),
+  );
+}
+
+const SIGNED_OUT = ['Signed out', '已退出登录'] as const;
+
+/**
+ * After /session/end without a way back to the site (no post_logout_redirect_uri): Saoma's own
+ * page instead of oidc-provider's unstyled English one. Signing out here ends the provider's
+ * session; the site's own session is the site's to end.
+ */
+export function renderSignedOutPage(): string {
+  return layout(
+    plainText(SIGNED_OUT),
+    `<main class="card"><h1>${bilingual(SIGNED_OUT)}</h1><p>${bilingual(['You can close this page.', '可以关闭此页面。'])}</p></main>`,
   );
 }

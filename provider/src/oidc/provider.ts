@@ -9,7 +9,7 @@ import type { ClientDirectory } from '../apps/directory.js';
 import type { cookieSigner } from './cookie-keys.js';
 import type { JWK } from 'jose';
 import { signingAlgorithms } from './keys.js';
-import { renderErrorPage } from './error-page.js';
+import { renderErrorPage, renderSignedOutPage } from './error-page.js';
 import { isWechatRequest } from './extensions.js';
 import { requireOpenidScope } from './openid-required.js';
 
@@ -105,7 +105,13 @@ export function createOidcProvider(deps: ProviderDeps): Provider {
       // An app learns about its own tokens only (oidc-provider's default lets any authenticated
       // client introspect any token: one site could read who another site's token belongs to).
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html';
+          ctx.body = renderSignedOutPage();
+        },
+      },
       userinfo: { enabled: true },
     },
     ttl: { ...TTL, Grant: TTL.RefreshToken },

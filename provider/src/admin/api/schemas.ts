@@ -30,6 +30,7 @@ export const appSchema = z.object({
   developerId: z.string(),
   name: z.string(),
   redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()).describe('Where RP-initiated logout (/session/end) may send the browser back'),
   callbackDomain: nullable(z.string()),
   logoUrl: nullable(z.string()),
   homepage: nullable(z.string()),

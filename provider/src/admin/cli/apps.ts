@@ -5,6 +5,7 @@ type App = {
   name: string;
   status: string;
   redirectUris: string[];
+  postLogoutRedirectUris?: string[];
   callbackDomain: string | null;
   logoUrl: string | null;
   homepage: string | null;
@@ -30,6 +31,13 @@ const appOptions = (requireCreateFields: boolean): Record<string, OptionSpec> =>
     required: requireCreateFields,
     meta: 'URI',
     help: 'an allowed redirect URI (repeat for several; https, or http on localhost)',
+  },
+  'post-logout-redirect-uri': {
+    type: 'string',
+    multiple: true,
+    field: 'postLogoutRedirectUris',
+    meta: 'URI',
+    help: 'where RP-initiated logout (/session/end) may send the browser back (repeat for several; exact match)',
   },
   'callback-domain': { type: 'string', field: 'callbackDomain', help: 'WeChat-style callback domain (host[:port]) for /connect/qrconnect' },
   'logo-url': { type: 'string', field: 'logoUrl', help: 'logo shown on the QR page' },
@@ -68,6 +76,7 @@ function appText(a: App): string {
     ['Name', a.name],
     ['Status', a.status],
     ['Redirect URIs', a.redirectUris.join('\n                 ')],
+    ['After logout', a.postLogoutRedirectUris?.length ? a.postLogoutRedirectUris.join('\n                 ') : null],
     ['Callback domain', a.callbackDomain],
     ['Logo URL', a.logoUrl],
     ['Homepage', a.homepage],

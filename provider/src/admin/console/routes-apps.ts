@@ -7,15 +7,20 @@ const text = (v: unknown) => (typeof v === 'string' ? v : '');
 /** The posted form (urlencoded: strings, or arrays of them); {} when the body was not a form. */
 const form = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 
+/** A textarea of URIs, one per line. */
+const lines = (v: string) =>
+  v
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /** The form as the API body. Empty optional fields: absent on create, cleared (null) on edit. */
 function appBody(v: AppFormValues, mode: 'new' | 'edit') {
   const optional = (s: string) => (s.trim() ? s.trim() : mode === 'edit' ? null : undefined);
   return {
     name: v.name,
-    redirectUris: v.redirectUris
-      .split(/\r?\n/)
-      .map((s) => s.trim())
-      .filter(Boolean),
+    redirectUris: lines(v.redirectUris),
+    postLogoutRedirectUris: lines(v.postLogoutRedirectUris),
     callbackDomain: optional(v.callbackDomain),
     logoUrl: optional(v.logoUrl),
     homepage: optional(v.homepage),
@@ -33,6 +38,7 @@ const formValues = (req: Request): AppFormValues => {
   return {
     name: text(b.name),
     redirectUris: text(b.redirectUris),
+    postLogoutRedirectUris: text(b.postLogoutRedirectUris),
     callbackDomain: text(b.callbackDomain),
     logoUrl: text(b.logoUrl),
     homepage: text(b.homepage),

@@ -7,6 +7,7 @@ import { actionForm, badge, csrfField, field, html, page, table, when, type Html
 export type AppFormValues = Record<
   | 'name'
   | 'redirectUris'
+  | 'postLogoutRedirectUris'
   | 'callbackDomain'
   | 'logoUrl'
   | 'homepage'
@@ -22,6 +23,7 @@ export type AppFormValues = Record<
 export const appFormValues = (a?: PublicApp): AppFormValues => ({
   name: a?.name ?? '',
   redirectUris: a?.redirectUris.join('\n') ?? '',
+  postLogoutRedirectUris: a?.postLogoutRedirectUris.join('\n') ?? '',
   callbackDomain: a?.callbackDomain ?? '',
   logoUrl: a?.logoUrl ?? '',
   homepage: a?.homepage ?? '',
@@ -95,6 +97,7 @@ export function appFormPage(
         ${csrfField(ctx.csrf)}
         ${field({ name: 'name', label: 'Name', value: v.name, required: true, hint: 'Shown on the QR page and on the phone when someone logs in.' })}
         ${field({ name: 'redirectUris', label: 'Redirect URIs', type: 'textarea', value: v.redirectUris, required: true, placeholder: 'https://example.com/callback', hint: 'One per line. Absolute, https (http only for localhost), no #fragment.' })}
+        ${field({ name: 'postLogoutRedirectUris', label: 'After-logout redirect URIs', type: 'textarea', value: v.postLogoutRedirectUris, placeholder: 'https://example.com/', hint: 'Where the site may send people back after signing them out at /session/end (post_logout_redirect_uri). One per line, exact.' })}
         ${field({ name: 'callbackDomain', label: 'Callback domain', value: v.callbackDomain, placeholder: 'example.com', hint: 'WeChat-style: any redirect URI on this host is accepted by /connect/qrconnect.' })}
         ${field({ name: 'homepage', label: 'Homepage', type: 'url', value: v.homepage, placeholder: 'https://example.com' })}
         ${field({ name: 'logoUrl', label: 'Logo URL', type: 'url', value: v.logoUrl, placeholder: 'https://example.com/logo.png' })}
@@ -163,6 +166,10 @@ export function appDetailPage(ctx: PageContext, d: AppDetail): string {
   const settings: Array<[string, Html | string | null]> = [
     ['AppID', html`<code id="app-id">${app.appId}</code>`],
     ['Redirect URIs', html`${app.redirectUris.map((u) => html`<code class="block">${u}</code>`)}`],
+    [
+      'After-logout redirect URIs',
+      app.postLogoutRedirectUris.length ? html`${app.postLogoutRedirectUris.map((u) => html`<code class="block">${u}</code>`)}` : null,
+    ],
     ['Callback domain', app.callbackDomain],
     ['Homepage', app.homepage ? html`<a href="${app.homepage}" rel="noopener noreferrer">${app.homepage}</a>` : null],
     ['Logo URL', app.logoUrl],
