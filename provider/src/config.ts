@@ -24,6 +24,17 @@ const hostPorts = (defaultPort: number) =>
       return z.NEVER;
     }
   });
+/** "a, b,c" → each item checked by `item`. */
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
 const flag = (fallback: boolean) =>
   z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -102,37 +113,18 @@ export const configSchema = z.object({
     .regex(/^[a-z0-9.-]+$/i, 'a host name such as example.com')
     .optional(),
   /** Origins passkey ceremonies may come from, comma-separated (native apps: android:apk-key-hash:…); default PUBLIC_URL's origin. */
-  PASSKEY_ORIGINS: z.string().optional(),
+  PASSKEY_ORIGINS: commaList(z.string()).optional(),
   /** The organisation's iOS apps, "TEAMID.bundle.id" comma-separated: served in apple-app-site-association (QR links and passkeys). */
-  IOS_APP_IDS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/, 'TEAMID.bundle.id, e.g. ABCDE12345.com.acme.app')))
-    .optional(),
+  IOS_APP_IDS: commaList(z.string().regex(/^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/, 'TEAMID.bundle.id, e.g. ABCDE12345.com.acme.app')).optional(),
   /** Its Android apps, "package=SHA256:FINGERPRINT" comma-separated (several fingerprints: "|"): served in assetlinks.json; each signing certificate's passkey origin is accepted. */
-  ANDROID_APPS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+=([0-9A-F]{2}(:[0-9A-F]{2}){31})(\|[0-9A-F]{2}(:[0-9A-F]{2}){31})*$/i,
-            'package=FINGERPRINT, e.g. com.acme.app=AB:CD:…(32 bytes, as keytool prints the SHA-256)',
-          ),
+  ANDROID_APPS: commaList(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+=([0-9A-F]{2}(:[0-9A-F]{2}){31})(\|[0-9A-F]{2}(:[0-9A-F]{2}){31})*$/i,
+        'package=FINGERPRINT, e.g. com.acme.app=AB:CD:…(32 bytes, as keytool prints the SHA-256)',
       ),
-    )
+  )
     .transform((apps) => apps.map((a) => ({ packageName: a.split('=')[0], fingerprints: a.split('=')[1].toUpperCase().split('|') })))
     .optional(),
 });
@@ -220,11 +212,7 @@ function passkeySettings(e: Env, issuer: string, android: AndroidApp[]): Config[
   if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
     throw new Error(`Invalid configuration:\n  PASSKEY_RP_ID: "${rpId}" is neither PUBLIC_URL's host (${hostname}) nor a parent domain of it`);
   }
-  const origins = e.PASSKEY_ORIGINS
-    ? e.PASSKEY_ORIGINS.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean)
-    : [origin];
+  const origins = e.PASSKEY_ORIGINS?.length ? e.PASSKEY_ORIGINS : [origin];
   // Credential Manager reports the app's signing certificate as the origin; an app listed in ANDROID_APPS is trusted already.
   const apps = android.flatMap((a) => a.fingerprints.map(androidOrigin));
   return { rpId, origins: [...new Set([...origins, ...apps])] };
