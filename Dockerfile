@@ -22,7 +22,9 @@ FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install script is needed at run time (test/production/deploy-files.test.ts checks the list).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# --omit=optional: what only optional edges reach is Prisma's CLI (an optional peer of
+# @prisma/client, ~250 MB with its own dependencies) and TypeScript; the provider needs neither.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/node node_modules/.bin/node \
  && npm cache clean --force
 

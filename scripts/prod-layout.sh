@@ -8,7 +8,7 @@
 #     `npm run migrate:prod` first, keys from `npm run keys:generate:prod`, MIGRATE_ON_START=0);
 #     each time an app registered with the compiled admin CLI and a whole QR login over HTTP
 #     (scripts/prod-login.mjs), then SIGTERM: /readyz 503 "shutting down", exit 0;
-#  5. the Dockerfile's runtime stage: npm ci --omit=dev --ignore-scripts, its ENV, CMD and
+#  5. the Dockerfile's runtime stage: its deps stage's npm ci (read from the Dockerfile), its ENV, CMD and
 #     HEALTHCHECK exactly as written (parsed from the Dockerfile), as uid 1000 when run as root.
 # Needs git, npm, psql and redis-cli; PostgreSQL and Redis as for the tests (TEST_DATABASE_URL,
 # TEST_REDIS_URL). KEEP=1 keeps the work directory.
@@ -121,13 +121,10 @@ stop_provider "$WORK/services.log"
 [ ! -e "$DATA_DIR/keys.json" ] || die "keys.json written although JWKS, COOKIE_KEYS and IDENTIFIER_SECRET were set"
 unset DATABASE_URL REDIS_URL REDIS_PREFIX MIGRATE_ON_START JWKS COOKIE_KEYS IDENTIFIER_SECRET
 
-log "the Dockerfile's runtime stage (npm ci --omit=dev --ignore-scripts; its ENV, HEALTHCHECK and CMD)"
+log "the Dockerfile's runtime stage (its deps stage's npm ci; its ENV, HEALTHCHECK and CMD)"
 PINNED_NODE="$WORK/node"
 ln "$(readlink -f "$NODE")" "$PINNED_NODE" 2>/dev/null || cp "$(readlink -f "$NODE")" "$PINNED_NODE"
 NODE="$PINNED_NODE"
-rm -rf node_modules
-npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-rm -rf node_modules/node node_modules/.bin/node
 # Dockerfile → shell words: ENV pairs, then the HEALTHCHECK and CMD exec arrays (JSON form).
 eval "$("$NODE" - "$SRC/Dockerfile" <<'EOF'
 const text = require('fs').readFileSync(process.argv[2], 'utf8').replace(/\\\n/g, ' ');
@@ -137,11 +134,19 @@ const env = [...runtime.matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1].trim().spl
 const exec = (re) => JSON.parse(runtime.match(re)[1]);
 const health = exec(/^HEALTHCHECK .*CMD (\[.*\])\s*$/m);
 const cmd = exec(/^CMD (\[.*\])\s*$/m);
+const deps = text.split(/^FROM /m).find((stage) => /^\S+ AS deps\b/.test(stage));
+const ci = deps.match(/^RUN (npm ci [^&\n]*)/m)[1].trim().split(/\s+/);
+console.log(`DEPS_CI=(${ci.map(q).join(' ')})`);
 console.log(`IMAGE_ENV=(${env.map(q).join(' ')})`);
 console.log(`HEALTH_CMD=(${health.map(q).join(' ')})`);
 console.log(`MAIN_CMD=(${cmd.map(q).join(' ')})`);
 EOF
 )"
+rm -rf node_modules
+"${DEPS_CI[@]}"
+rm -rf node_modules/node node_modules/.bin/node
+[ ! -e node_modules/prisma ] && [ ! -e node_modules/tsx ] || die "the image's dependencies include the Prisma CLI or tsx"
+echo "the image's node_modules: $(du -sm node_modules | cut -f1) MB"
 [ "${HEALTH_CMD[0]}" = node ] && [ "${MAIN_CMD[0]}" = node ] || die "Dockerfile CMD/HEALTHCHECK do not start with node"
 for path in "${HEALTH_CMD[1]}" "${MAIN_CMD[1]}"; do [ -f "$path" ] || die "the Dockerfile runs $path, which the build did not produce"; done
 export "${IMAGE_ENV[@]}"
