@@ -24,12 +24,14 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     const { url } = await browser.navigate(`${p.issuer}/app/sso/${sourceId}`, (u) => u.origin === p.issuer && u.pathname === '/app');
     return new URLSearchParams(url.hash.slice(1));
   }
-  const claim = (code: string) =>
-    contractFetch(p.issuer, `${p.issuer}/api/mobile/login/sso`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, deviceName: 'Chrome on Android' }),
-    });
+  /** The phone web app in `browser` exchanging the code its URL fragment carried. */
+  const claim = (browser: TestBrowser, code: string) =>
+    contractFetch(
+      p.issuer,
+      `${p.issuer}/api/mobile/login/sso`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, deviceName: 'Chrome on Android' }) },
+      (input, init) => browser.fetch(input, init),
+    );
 
   beforeAll(async () => {
     upstream = await startUpstreamSource(p, 'corp');
@@ -62,7 +64,7 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect(request.get('nonce')).toBeTruthy();
     expect(request.get('redirect_uri')).toBe(`${p.issuer}/app/sso/corp/callback`);
 
-    const res = await claim(landed.get('sso')!);
+    const res = await claim(browser, landed.get('sso')!);
     expect(res.status).toBe(200);
     const { token, user } = await res.json();
     expect(user).toMatchObject({ nickname: 'Wang Fang', picture: 'https://sso.acme.example/wf.png' });
@@ -73,15 +75,17 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect((await fullLogin(p, config, phone)).claims.nickname).toBe('Wang Fang');
 
     // The same person at the provider is the same person here.
-    const again = await (await claim((await ssoIn(new TestBrowser())).get('sso')!)).json();
+    const second = new TestBrowser();
+    const again = await (await claim(second, (await ssoIn(second)).get('sso')!)).json();
     expect(again.user.id).toBe(user.id);
   });
 
   it('hands a sign-in to the phone app once: the one-time code works a single time', async () => {
     upstream.deny = false;
     upstream.next = { sub: `emp-${nanoid(6)}`, name: 'Once' };
-    const code = (await ssoIn(new TestBrowser())).get('sso')!;
-    const [a, b] = await Promise.all([claim(code), claim(code)]);
+    const browser = new TestBrowser();
+    const code = (await ssoIn(browser)).get('sso')!;
+    const [a, b] = await Promise.all([claim(browser, code), claim(browser, code)]);
     expect([a.status, b.status].sort()).toEqual([200, 400]);
     expect((await (a.status === 400 ? a : b).json()).error).toBe('sso_code_invalid');
   });
@@ -101,6 +105,20 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect(new URLSearchParams(own.hash.slice(1)).get('sso')).toBeTruthy();
     const { url: replay } = await attacker.navigate(callback, (u) => u.pathname === '/app');
     expect(new URLSearchParams(replay.hash.slice(1)).get('sso-error')).toBe('sso_state_invalid');
+  });
+
+  it('hands a finished sign-in only to the browser that started it: a code planted as /app#sso=… in another browser signs nobody in', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    // The attacker signs in as themselves and stops before their app claims the code…
+    const attacker = new TestBrowser();
+    const code = (await ssoIn(attacker)).get('sso')!;
+    // …then sends the victim to /app#sso=<code>: the victim's web app would claim it.
+    const planted = await claim(new TestBrowser(), code);
+    expect({ status: planted.status, error: (await planted.json()).error }).toEqual({ status: 400, error: 'sso_code_invalid' });
+    // The browser that started it still can, once.
+    expect((await claim(attacker, code)).status).toBe(200);
+    expect((await claim(attacker, code)).status).toBe(400);
   });
 
   it('says why a sign-in failed: the person cancelled, a wrong client secret, a disabled or unknown source', async () => {

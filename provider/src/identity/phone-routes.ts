@@ -12,6 +12,7 @@ import type { Federation } from './federation.js';
 import type { IdentityLinks } from './links.js';
 import { sourceIdSchema } from './source-input.js';
 import type { IdentitySources } from './sources.js';
+import { cookieOf, HANDOFF_COOKIE } from './web-routes.js';
 
 const tags = ['Sign-in'];
 
@@ -113,13 +114,16 @@ export function identityPhoneRoutes(kit: PhoneRouteKit, deps: IdentityPhoneDeps)
       operationId: 'signInWithSsoHandoff',
       tags,
       summary: 'Finish a federated sign-in: the one-time code the callback put in /app#sso=… (60 s) for a device token',
+      description:
+        'Only from the browser that went through the sign-in: the callback set a cookie for this path that the claim must carry, so a code planted in another browser signs nobody in.',
       body: z.object({ code: z.string().min(16).max(128), deviceName: s.deviceNameSchema.optional() }),
       responses: { 200: { description: 'Signed in', schema: s.signedInSchema } },
       errors: [...errorsOf(identityError, 'sso_code_invalid'), ...errorsOf(accountError, 'account_disabled', 'account_not_found')],
     },
     [],
     async ({ body }, req, res) => {
-      const { userId, sourceId } = await deps.federation.claim(body.code);
+      const { userId, sourceId } = await deps.federation.claim(body.code, cookieOf(req, HANDOFF_COOKIE.name));
+      res.clearCookie(HANDOFF_COOKIE.name, { path: HANDOFF_COOKIE.path });
       const user = await deps.users.active(userId);
       res.json(await deps.signIn(user, { method: 'sso', sourceId, deviceName: body.deviceName }, who(req)));
     },

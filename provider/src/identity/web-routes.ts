@@ -8,12 +8,14 @@ import { sourceIdSchema } from './source-input.js';
 
 const COOKIE = 'saoma_sso';
 const COOKIE_PATH = '/app/sso/';
+/** The same binding, from the callback to the phone app's claim (POST /api/mobile/login/sso) only. */
+export const HANDOFF_COOKIE = { name: 'saoma_sso_handoff', path: '/api/mobile/login/sso' } as const;
 const sourceParam = z.object({ sourceId: sourceIdSchema });
 
-function bindingOf(req: Request): string | undefined {
+export function cookieOf(req: Request, cookie: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
+    if (name === cookie) return value.join('=');
   }
   return undefined;
 }
@@ -24,7 +26,8 @@ function bindingOf(req: Request): string | undefined {
  * phone web app, with `#sso=<one-time code>` or `#sso-error=<error code>`: the app signs in or
  * says what went wrong in its own words and language (the fragment never reaches a server or
  * a Referer). The binding cookie is SameSite=Lax: sent on the provider's top-level redirect
- * back, never on a cross-site subrequest.
+ * back, never on a cross-site subrequest. The callback moves it to the claim's path, where the
+ * web app's exchange of the code proves it is the browser that started.
  */
 export function identityWebRoutes(deps: { federation: Federation; issuer: string; log: Logger }): Router {
   const router = Router();
@@ -55,7 +58,9 @@ export function identityWebRoutes(deps: { federation: Federation; issuer: string
       const { sourceId } = sourceParam.parse(req.params);
       // The URL the provider redirected to, as registered there (PUBLIC_URL), not as the Host header says.
       const callbackUrl = new URL(req.originalUrl, deps.issuer);
-      const { code } = await deps.federation.finish(sourceId, callbackUrl, bindingOf(req));
+      const binding = cookieOf(req, COOKIE);
+      const { code } = await deps.federation.finish(sourceId, callbackUrl, binding);
+      res.cookie(HANDOFF_COOKIE.name, binding, { path: HANDOFF_COOKIE.path, httpOnly: true, sameSite: 'lax', secure, maxAge: 60_000 });
       res.redirect(303, `/app#sso=${code}`);
     } catch (err) {
       fail(res, err instanceof z.ZodError ? identityError('unknown_source') : err);
