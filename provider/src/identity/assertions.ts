@@ -70,6 +70,8 @@ export function createAssertionVerifier(deps: { store: EphemeralStore; keySets: 
       throw identityError('missing_claim', 'sub and jti must be non-empty strings of at most 255 characters.');
     }
     const nowS = now() / 1000;
+    // jose checks iat only against a maximum age, which would make iat required: it is optional here.
+    if (typeof payload.iat === 'number' && payload.iat - nowS > CLOCK_TOLERANCE_S) throw identityError('assertion_not_yet_valid');
     if (exp - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) throw identityError('assertion_lifetime_too_long');
 
     // Kept until the assertion could no longer pass the exp check anyway.
