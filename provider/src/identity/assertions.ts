@@ -93,6 +93,10 @@ function refusal(err: unknown, source: SourceRecord, log?: Logger) {
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return identityError('unsupported_algorithm');
   if (err instanceof errors.JWKSNoMatchingKey) return identityError('unknown_key');
+  // No kid, and more than one key of the source fits: the assertion, not the source, is at fault.
+  if (err instanceof errors.JWKSMultipleMatchingKeys) {
+    return identityError('unknown_key', 'Several keys of this identity source could verify the assertion: name the one that signed it with kid.');
+  }
   if (err instanceof errors.JWSSignatureVerificationFailed) return identityError('invalid_signature');
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported || err instanceof errors.JWKInvalid) {
     return identityError('invalid_assertion');
