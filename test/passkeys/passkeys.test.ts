@@ -35,6 +35,12 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     return { phone, authenticator, passkey: (await added.json()).passkey as { id: string } };
   }
 
+  /** Another device session of the same person, signed in now. */
+  async function signedInAsAgain(phone: Phone) {
+    const res = await anonymous('/login', { username: phone.username, password: phone.password });
+    return phoneOf(p, await res.json());
+  }
+
   async function scanned(phone: Phone, site: { requireUserVerification?: boolean } = {}) {
     const { config } = await registerSite(p, site);
     const login = await beginLogin(p, config);
@@ -133,6 +139,34 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
       status: 400,
       error: 'passkey_challenge_invalid',
     });
+  });
+
+  it('lets only a recent sign-in add or remove a passkey: a stolen device token cannot add the thief’s passkey and confirm with it', async () => {
+    const victim = await phoneWithPasskey();
+    // The thief holds a token of an older session of the same person (signed in 11 minutes ago).
+    const stolen = await signedInAsAgain(victim.phone);
+    await p.saoma.db.prisma.deviceSession.updateMany({
+      where: { userId: victim.phone.user.id, createdAt: { gt: new Date(Date.now() - 60_000) } },
+      data: { createdAt: new Date(Date.now() - 11 * 60_000) },
+    });
+    const fresh = await signedInAsAgain(victim.phone);
+    const thief = softAuthenticator(p.issuer);
+    const options = await stolen.call('POST', '/passkeys/options');
+    expect(await errorOf(options)).toEqual({ status: 403, error: 'recent_sign_in_required' });
+    // Options a fresh session got do not help the stale one either.
+    const freshOptions = await (await fresh.call('POST', '/passkeys/options')).json();
+    expect(await errorOf(await stolen.call('POST', '/passkeys', { response: thief.create(freshOptions) }))).toEqual({
+      status: 403,
+      error: 'recent_sign_in_required',
+    });
+    expect(await errorOf(await stolen.call('DELETE', `/passkeys/${victim.passkey.id}`))).toEqual({ status: 403, error: 'recent_sign_in_required' });
+    // So the stale token cannot approve a login that requires the person's passkey.
+    const { qrId } = await scanned(stolen, { requireUserVerification: true });
+    expect(await errorOf(await stolen.confirm(qrId))).toEqual({ status: 403, error: 'user_verification_required' });
+    expect((await (await stolen.call('GET', '/passkeys')).json()).passkeys).toHaveLength(1);
+    // Signed in a moment ago, the person adds and removes passkeys.
+    expect((await fresh.call('POST', '/passkeys', { response: softAuthenticator(p.issuer).create(freshOptions) })).status).toBe(201);
+    expect((await fresh.call('DELETE', `/passkeys/${victim.passkey.id}`)).status).toBe(204);
   });
 
   it('tells a person without a passkey to add one (no_passkey); the login can still be denied', async () => {

@@ -9,4 +9,5 @@ export const passkeyError = defineErrors({
   passkey_exists: [409, 'This passkey is already registered.'],
   user_verification_required: [403, 'This login must be confirmed with your passkey (fingerprint, face or screen lock). Confirm again and use it.'],
   no_passkey: [403, 'This login must be confirmed with a passkey, and your account has none. Add one under Account, then scan the code again.'],
+  recent_sign_in_required: [403, 'Adding or removing a passkey needs a recent sign-in. Sign out, sign in again on this phone, and try again.'],
 });
