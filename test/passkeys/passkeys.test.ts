@@ -169,6 +169,25 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     expect((await fresh.call('DELETE', `/passkeys/${victim.passkey.id}`)).status).toBe(204);
   });
 
+  it('meets every confirm with the passkey requirement, even one sent while the scan that makes it possible lands', async () => {
+    const { phone } = await phoneWithPasskey();
+    const { config } = await registerSite(p, { requireUserVerification: true });
+    const statuses: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const { body } = await (await beginLogin(p, config)).qr();
+      // A stolen token, no passkey: confirms fired while its own scan is in flight.
+      const scan = phone.scan(body.payload);
+      const confirms: Promise<Response>[] = [];
+      for (let i = 0; i < 40; i++) {
+        confirms.push(phone.confirm(body.qrId));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await scan).status).toBe(200);
+      statuses.push(...(await Promise.all(confirms)).map((r) => r.status));
+    }
+    expect(statuses.filter((status) => status === 200)).toEqual([]);
+  });
+
   it('tells a person without a passkey to add one (no_passkey); the login can still be denied', async () => {
     const phone = await signedInPhone(p);
     const { qrId, scan } = await scanned(phone, { requireUserVerification: true });
