@@ -100,7 +100,8 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
         requireUserVerification: true,
       });
     } catch {
-      throw passkeyError('passkey_invalid');
+      // A replay racing the response's first use fails on the counter that use just stored: it is a replay.
+      throw (await challenges.peek(challenge)) ? passkeyError('passkey_invalid') : passkeyError('passkey_challenge_invalid');
     }
     if (!result.verified || !result.authenticationInfo.userVerified) throw passkeyError('passkey_invalid');
     // Last, after every check: of concurrent uses of one response, one gets here first.
