@@ -89,6 +89,23 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     expect(await errorOf(await anonymous('/login/passkey', { response: { id: 'x' } }))).toEqual({ status: 400, error: 'invalid_request' });
   });
 
+  it('lets one of a passkey and its clone sign in with the same counter, even presented at once (clone detection holds under races)', async () => {
+    const { authenticator } = await phoneWithPasskey();
+    const original = authenticator.credentials[0];
+    const clone = { ...original };
+    const options = async () => (await anonymous('/login/passkey/options')).json();
+    const wins: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = await Promise.all([options(), options()]);
+      clone.counter = original.counter; // the copy signs with the counter the original signs with
+      const responses = [authenticator.get(a, { credential: original }), authenticator.get(b, { credential: clone })];
+      const results = await Promise.all(responses.map((response) => anonymous('/login/passkey', { response })));
+      wins.push(results.filter((r) => r.status === 200).length);
+      for (const r of results.filter((x) => x.status !== 200)) expect(await errorOf(r)).toEqual({ status: 401, error: 'passkey_invalid' });
+    }
+    expect(wins).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('forgets a removed passkey: signing in with it is refused', async () => {
     const { phone, authenticator, passkey } = await phoneWithPasskey();
     expect((await phone.call('DELETE', `/passkeys/${passkey.id}`)).status).toBe(204);

@@ -106,7 +106,13 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
     if (!result.verified || !result.authenticationInfo.userVerified) throw passkeyError('passkey_invalid');
     // Last, after every check: of concurrent uses of one response, one gets here first.
     if (!(await challenges.consume(challenge))) throw passkeyError('passkey_challenge_invalid');
-    await prisma.passkey.updateMany({ where: { id: row.id }, data: { counter: BigInt(result.authenticationInfo.newCounter), lastUsedAt: new Date() } });
+    // Compare-and-set on the counter this check read: of two uses with one counter (a clone and its
+    // original, presented at once) only one passes, and the stored counter never goes back.
+    const { count } = await prisma.passkey.updateMany({
+      where: { id: row.id, counter: row.counter },
+      data: { counter: BigInt(result.authenticationInfo.newCounter), lastUsedAt: new Date() },
+    });
+    if (!count) throw passkeyError('passkey_invalid');
   }
 
   const mine = (userId: string) => prisma.passkey.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
