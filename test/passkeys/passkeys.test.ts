@@ -106,6 +106,18 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     expect(wins).toEqual([1, 1, 1, 1, 1]);
   });
 
+  it('keeps a person’s last way to sign in: their only passkey cannot be removed while they have no password or linked identity', async () => {
+    const { phone, authenticator, passkey } = await phoneWithPasskey();
+    // Someone without a password (provisioned, or their organisation's link since removed).
+    await p.saoma.db.prisma.user.update({ where: { id: phone.user.id }, data: { passwordHash: null } });
+    expect(await errorOf(await phone.call('DELETE', `/passkeys/${passkey.id}`))).toEqual({ status: 409, error: 'last_sign_in_method' });
+    expect((await (await phone.call('GET', '/passkeys')).json()).passkeys).toHaveLength(1);
+    // With a second passkey, either one can go.
+    const options = await (await phone.call('POST', '/passkeys/options')).json();
+    expect((await phone.call('POST', '/passkeys', { response: authenticator.create(options) })).status).toBe(201);
+    expect((await phone.call('DELETE', `/passkeys/${passkey.id}`)).status).toBe(204);
+  });
+
   it('forgets a removed passkey: signing in with it is refused', async () => {
     const { phone, authenticator, passkey } = await phoneWithPasskey();
     expect((await phone.call('DELETE', `/passkeys/${passkey.id}`)).status).toBe(204);

@@ -185,10 +185,14 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
       }
     },
 
+    /** Never the person's last way in: someone without a password or a linked identity keeps one passkey. */
     async remove(userId: string, signedInAt: number, id: string): Promise<void> {
       mustBeRecent(signedInAt);
-      const { count } = await prisma.passkey.deleteMany({ where: { id, userId } });
-      if (!count) throw passkeyError('passkey_not_found');
+      const anotherWayIn = { OR: [{ passwordHash: { not: null } }, { identities: { some: {} } }, { passkeys: { some: { id: { not: id } } } }] };
+      const { count } = await prisma.passkey.deleteMany({ where: { id, userId, user: anotherWayIn } });
+      if (count) return;
+      if (await prisma.passkey.count({ where: { id, userId } })) throw passkeyError('last_sign_in_method');
+      throw passkeyError('passkey_not_found');
     },
 
     /** Options for signing in with any passkey of this site (discoverable: no username asked). */

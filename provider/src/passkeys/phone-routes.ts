@@ -97,7 +97,7 @@ export function passkeyPhoneRoutes(kit: PhoneRouteKit, deps: { passkeys: Passkey
       params: passkeyIdParam,
       responses: { 204: { description: 'Removed' } },
       description: `Only for a device session signed in within the last 10 minutes (${recentNote}).`,
-      errors: [...errorsOf(passkeyError, 'passkey_not_found'), ...recentErrors],
+      errors: [...errorsOf(passkeyError, 'passkey_not_found', 'last_sign_in_method'), ...recentErrors],
     },
     [auth],
     async ({ params }, req, res) => {
