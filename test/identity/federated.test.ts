@@ -138,3 +138,56 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect((await ssoIn(new TestBrowser(), 'BAD!')).get('sso-error')).toBe('unknown_source');
   });
 });
+
+describe.skipIf(skip)('federated sign-in behind TLS (TRUST_PROXY=1, https PUBLIC_URL)', () => {
+  const p = useProvider('services', { TRUST_PROXY: '1', PUBLIC_URL: 'https://login.example.test' });
+  let upstream: Upstream;
+  beforeAll(async () => {
+    upstream = await startUpstreamSource(p, 'corp');
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  /** A request to Saoma as the TLS proxy forwards it, with the cookies given. */
+  const viaProxy = (url: URL, cookie: string, init: RequestInit = {}) =>
+    fetch(`${p.url}${url.pathname}${url.search}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), host: 'login.example.test', 'x-forwarded-proto': 'https', cookie },
+      redirect: 'manual',
+    });
+  const cookieOf = (res: Response) => {
+    const line = res.headers.getSetCookie().find((c) => !/expires=thu, 01 jan 1970/i.test(c))!;
+    return { line, pair: line.split(';')[0] };
+  };
+
+  it('names its cookies __Host- under https, so a sibling subdomain cannot plant its own sign-in’s binding (cookie tossing)', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    const begin = await viaProxy(new URL(`${p.issuer}/app/sso/corp`), '');
+    expect(begin.status).toBe(303);
+    const binding = cookieOf(begin);
+    // A __Host- cookie is Secure, Path=/ and has no Domain: no other host can set or overwrite it.
+    expect(binding.line).toMatch(/^__Host-saoma_sso=/);
+    expect(binding.line).toMatch(/;\s*path=\/(;|$)/i);
+    expect(binding.line).toMatch(/;\s*secure/i);
+    expect(binding.line).not.toMatch(/domain=/i);
+    // Through the organisation's provider and back (the provider runs on loopback, no TLS).
+    const { url: callback } = await new TestBrowser().navigate(begin.headers.get('location')!, (u) => u.pathname === '/app/sso/corp/callback');
+    const finished = await viaProxy(callback, binding.pair);
+    expect(finished.headers.get('location')).toMatch(/^\/app#sso=/);
+    const handoff = cookieOf(finished);
+    expect(handoff.line).toMatch(/^__Host-saoma_sso_handoff=/);
+    expect(handoff.line).not.toMatch(/domain=/i);
+    const code = new URLSearchParams(finished.headers.get('location')!.split('#')[1]).get('sso')!;
+    const claim = (cookie: string) =>
+      viaProxy(new URL(`${p.issuer}/api/mobile/login/sso`), cookie, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+    // The binding under a name a sibling subdomain could set counts for nothing here.
+    expect((await claim(`saoma_sso_handoff=${handoff.pair.split('=')[1]}`)).status).toBe(400);
+    expect((await claim(handoff.pair)).status).toBe(200);
+  });
+});

@@ -12,7 +12,7 @@ import type { Federation } from './federation.js';
 import type { IdentityLinks } from './links.js';
 import { sourceIdSchema } from './source-input.js';
 import type { IdentitySources } from './sources.js';
-import { cookieOf, HANDOFF_COOKIE } from './web-routes.js';
+import { cookieOf, ssoCookies } from './web-routes.js';
 
 const tags = ['Sign-in'];
 
@@ -23,12 +23,14 @@ export interface IdentityPhoneDeps {
   federation: Federation;
   users: Users;
   signIn: PhoneSignIn;
+  issuer: string;
 }
 
 /** Trusted sign-in (the organisation's own app), the federated sign-in handoff, and what the sign-in screen offers. */
 export function identityPhoneRoutes(kit: PhoneRouteKit, deps: IdentityPhoneDeps): Router {
   const { api, who } = kit;
   const router = Router();
+  const { handoff } = ssoCookies(deps.issuer);
 
   api.route(
     router,
@@ -122,8 +124,8 @@ export function identityPhoneRoutes(kit: PhoneRouteKit, deps: IdentityPhoneDeps)
     },
     [],
     async ({ body }, req, res) => {
-      const { userId, sourceId } = await deps.federation.claim(body.code, cookieOf(req, HANDOFF_COOKIE.name));
-      res.clearCookie(HANDOFF_COOKIE.name, { path: HANDOFF_COOKIE.path });
+      const { userId, sourceId } = await deps.federation.claim(body.code, cookieOf(req, handoff.name));
+      res.clearCookie(handoff.name, { path: handoff.path });
       const user = await deps.users.active(userId);
       res.json(await deps.signIn(user, { method: 'sso', sourceId, deviceName: body.deviceName }, who(req)));
     },
