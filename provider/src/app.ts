@@ -231,6 +231,7 @@ export async function createSaoma(config: Config, log: Logger, opts: SaomaOption
   // The phone.
   app.use('/api/mobile', limits.mobile, phone.api, errorHandler(log, renderJson));
   app.use(['/app', '/q'], isolatedPageHeaders);
+  app.get('/app/sso/:sourceId', limits.signInStart);
   app.use(phone.web); // federated sign-in: /app/sso/:sourceId (+ /callback)
   app.use(phoneWebRoutes());
   app.use(appLinkRoutes(config.nativeApps)); // the organisation's own app: QR links and passkeys

@@ -99,6 +99,7 @@ export const configSchema = z.object({
   RATE_LIMIT_WECHAT: rateLimit('600/60'),
   RATE_LIMIT_WECHAT_FAILURES: rateLimit('120/60'),
   RATE_LIMIT_EMBED_TOKEN: rateLimit('30/600'),
+  RATE_LIMIT_SIGN_IN_START: rateLimit('60/60'),
   /** A phone's sign-in ends after this many days unused (it is refreshed while used). */
   DEVICE_SESSION_IDLE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Pages (SSE streams and long-polls) one address may hold open on one instance. */

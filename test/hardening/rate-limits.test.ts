@@ -231,6 +231,7 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     RATE_LIMIT_TOKEN_IP: '8/60',
     RATE_LIMIT_CLIENT_AUTH: '3/60',
     RATE_LIMIT_CLIENT_AUTH_APP: '5/60',
+    RATE_LIMIT_SIGN_IN_START: '3/60',
   });
 
   const from = (ip: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...headers });
@@ -326,6 +327,19 @@ describe.skipIf(servicesMissing)('rate limits in the provider (PostgreSQL + Redi
     const third = await phone.scan(payloads[2]);
     expect(third.status).toBe(429);
     expect((await third.json()).error).toBe('rate_limited');
+  });
+
+  it('limits sign-in starts that keep state for minutes per address: passkey sign-in options and SSO starts', async () => {
+    const ip = '203.0.113.80';
+    const options = [];
+    for (let i = 0; i < 4; i++) options.push(await mobile(ip, '/login/passkey/options', {}));
+    expect(options.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    expect(options[3].headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await options[3].json()).toMatchObject({ error: 'rate_limited' });
+    const sso = await fetch(`${p.issuer}/app/sso/corp`, { headers: from(ip, { accept: 'text/html' }), redirect: 'manual' });
+    expect(sso.status).toBe(429);
+    expect(sso.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await mobile('203.0.113.81', '/login/passkey/options', {})).status).toBe(200);
   });
 
   it('limits login starts and QR creation per address: a page for the browser, JSON for the page script', async () => {

@@ -155,6 +155,37 @@ describe.skipIf(skip).each(['services', 'embedded'] as StorageKind[])("trusted s
     await expectRefused(await signInWithAssertion(p.issuer, 'acme-bank', ''), 400, 'invalid_request');
   });
 
+  it('refuses an assertion issued in the future beyond the clock skew (iat ahead), as it does nbf', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(
+      await signInWithAssertion(p.issuer, 'acme-bank', await assertion(rsa, claims(undefined, { iat: now + 600 }))),
+      401,
+      'assertion_not_yet_valid',
+    );
+    // Within the 30 s skew, or without iat (it is optional), it signs in.
+    expect((await signInWithAssertion(p.issuer, 'acme-bank', await assertion(rsa, claims(undefined, { iat: now + 20 })))).status).toBe(200);
+    expect((await signInWithAssertion(p.issuer, 'acme-bank', await assertion(rsa, claims(undefined, { iat: undefined })))).status).toBe(200);
+  });
+
+  it('refuses an assertion without kid that several of the source keys could verify: 401 unknown_key, not a 503 saying the source is down', async () => {
+    const [a, b] = await Promise.all([signingKey('RS256'), signingKey('RS256')]);
+    await p.saoma.identity.sources.create({
+      id: 'acme-two-keys',
+      kind: 'assertion',
+      name: 'Acme (two keys)',
+      issuer: 'https://two-keys.acme.example',
+      audience: p.issuer,
+      jwks: { keys: [a.publicJwk, b.publicJwk] },
+    });
+    const about = { iss: 'https://two-keys.acme.example', aud: p.issuer, sub: `cust-${nanoid(6)}` };
+    const res = await signInWithAssertion(p.issuer, 'acme-two-keys', await assertion(b, about, { header: { kid: undefined } }));
+    const body = await res.json();
+    expect({ status: res.status, error: body.error }).toEqual({ status: 401, error: 'unknown_key' });
+    expect(body.error_description).toMatch(/kid/);
+    // Naming its key, the same signer signs in.
+    expect((await signInWithAssertion(p.issuer, 'acme-two-keys', await assertion(b, about))).status).toBe(200);
+  });
+
   it('fetches keys from the JWKS URL once, and a rotated key from the next unknown kid', async () => {
     const ok = await signInWithAssertion(p.issuer, 'acme-remote', await assertion(remote, { iss: 'https://remote.acme.example', aud: p.issuer, sub: 'r-1' }));
     expect(ok.status).toBe(200);

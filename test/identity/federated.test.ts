@@ -24,12 +24,14 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     const { url } = await browser.navigate(`${p.issuer}/app/sso/${sourceId}`, (u) => u.origin === p.issuer && u.pathname === '/app');
     return new URLSearchParams(url.hash.slice(1));
   }
-  const claim = (code: string) =>
-    contractFetch(p.issuer, `${p.issuer}/api/mobile/login/sso`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code, deviceName: 'Chrome on Android' }),
-    });
+  /** The phone web app in `browser` exchanging the code its URL fragment carried. */
+  const claim = (browser: TestBrowser, code: string) =>
+    contractFetch(
+      p.issuer,
+      `${p.issuer}/api/mobile/login/sso`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, deviceName: 'Chrome on Android' }) },
+      (input, init) => browser.fetch(input, init),
+    );
 
   beforeAll(async () => {
     upstream = await startUpstreamSource(p, 'corp');
@@ -62,7 +64,7 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect(request.get('nonce')).toBeTruthy();
     expect(request.get('redirect_uri')).toBe(`${p.issuer}/app/sso/corp/callback`);
 
-    const res = await claim(landed.get('sso')!);
+    const res = await claim(browser, landed.get('sso')!);
     expect(res.status).toBe(200);
     const { token, user } = await res.json();
     expect(user).toMatchObject({ nickname: 'Wang Fang', picture: 'https://sso.acme.example/wf.png' });
@@ -73,15 +75,17 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect((await fullLogin(p, config, phone)).claims.nickname).toBe('Wang Fang');
 
     // The same person at the provider is the same person here.
-    const again = await (await claim((await ssoIn(new TestBrowser())).get('sso')!)).json();
+    const second = new TestBrowser();
+    const again = await (await claim(second, (await ssoIn(second)).get('sso')!)).json();
     expect(again.user.id).toBe(user.id);
   });
 
   it('hands a sign-in to the phone app once: the one-time code works a single time', async () => {
     upstream.deny = false;
     upstream.next = { sub: `emp-${nanoid(6)}`, name: 'Once' };
-    const code = (await ssoIn(new TestBrowser())).get('sso')!;
-    const [a, b] = await Promise.all([claim(code), claim(code)]);
+    const browser = new TestBrowser();
+    const code = (await ssoIn(browser)).get('sso')!;
+    const [a, b] = await Promise.all([claim(browser, code), claim(browser, code)]);
     expect([a.status, b.status].sort()).toEqual([200, 400]);
     expect((await (a.status === 400 ? a : b).json()).error).toBe('sso_code_invalid');
   });
@@ -103,6 +107,20 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect(new URLSearchParams(replay.hash.slice(1)).get('sso-error')).toBe('sso_state_invalid');
   });
 
+  it('hands a finished sign-in only to the browser that started it: a code planted as /app#sso=… in another browser signs nobody in', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    // The attacker signs in as themselves and stops before their app claims the code…
+    const attacker = new TestBrowser();
+    const code = (await ssoIn(attacker)).get('sso')!;
+    // …then sends the victim to /app#sso=<code>: the victim's web app would claim it.
+    const planted = await claim(new TestBrowser(), code);
+    expect({ status: planted.status, error: (await planted.json()).error }).toEqual({ status: 400, error: 'sso_code_invalid' });
+    // The browser that started it still can, once.
+    expect((await claim(attacker, code)).status).toBe(200);
+    expect((await claim(attacker, code)).status).toBe(400);
+  });
+
   it('says why a sign-in failed: the person cancelled, a wrong client secret, a disabled or unknown source', async () => {
     const sources = p.saoma.identity.sources;
     upstream.deny = true;
@@ -118,5 +136,58 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect((await ssoIn(new TestBrowser())).get('sso')).toBeTruthy();
     expect((await ssoIn(new TestBrowser(), 'nope')).get('sso-error')).toBe('unknown_source');
     expect((await ssoIn(new TestBrowser(), 'BAD!')).get('sso-error')).toBe('unknown_source');
+  });
+});
+
+describe.skipIf(skip)('federated sign-in behind TLS (TRUST_PROXY=1, https PUBLIC_URL)', () => {
+  const p = useProvider('services', { TRUST_PROXY: '1', PUBLIC_URL: 'https://login.example.test' });
+  let upstream: Upstream;
+  beforeAll(async () => {
+    upstream = await startUpstreamSource(p, 'corp');
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  /** A request to Saoma as the TLS proxy forwards it, with the cookies given. */
+  const viaProxy = (url: URL, cookie: string, init: RequestInit = {}) =>
+    fetch(`${p.url}${url.pathname}${url.search}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), host: 'login.example.test', 'x-forwarded-proto': 'https', cookie },
+      redirect: 'manual',
+    });
+  const cookieOf = (res: Response) => {
+    const line = res.headers.getSetCookie().find((c) => !/expires=thu, 01 jan 1970/i.test(c))!;
+    return { line, pair: line.split(';')[0] };
+  };
+
+  it('names its cookies __Host- under https, so a sibling subdomain cannot plant its own sign-in’s binding (cookie tossing)', async () => {
+    upstream.deny = false;
+    upstream.next = { sub: `emp-${nanoid(6)}` };
+    const begin = await viaProxy(new URL(`${p.issuer}/app/sso/corp`), '');
+    expect(begin.status).toBe(303);
+    const binding = cookieOf(begin);
+    // A __Host- cookie is Secure, Path=/ and has no Domain: no other host can set or overwrite it.
+    expect(binding.line).toMatch(/^__Host-saoma_sso=/);
+    expect(binding.line).toMatch(/;\s*path=\/(;|$)/i);
+    expect(binding.line).toMatch(/;\s*secure/i);
+    expect(binding.line).not.toMatch(/domain=/i);
+    // Through the organisation's provider and back (the provider runs on loopback, no TLS).
+    const { url: callback } = await new TestBrowser().navigate(begin.headers.get('location')!, (u) => u.pathname === '/app/sso/corp/callback');
+    const finished = await viaProxy(callback, binding.pair);
+    expect(finished.headers.get('location')).toMatch(/^\/app#sso=/);
+    const handoff = cookieOf(finished);
+    expect(handoff.line).toMatch(/^__Host-saoma_sso_handoff=/);
+    expect(handoff.line).not.toMatch(/domain=/i);
+    const code = new URLSearchParams(finished.headers.get('location')!.split('#')[1]).get('sso')!;
+    const claim = (cookie: string) =>
+      viaProxy(new URL(`${p.issuer}/api/mobile/login/sso`), cookie, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
+    // The binding under a name a sibling subdomain could set counts for nothing here.
+    expect((await claim(`saoma_sso_handoff=${handoff.pair.split('=')[1]}`)).status).toBe(400);
+    expect((await claim(handoff.pair)).status).toBe(200);
   });
 });

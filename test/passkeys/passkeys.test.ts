@@ -35,6 +35,12 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     return { phone, authenticator, passkey: (await added.json()).passkey as { id: string } };
   }
 
+  /** Another device session of the same person, signed in now. */
+  async function signedInAsAgain(phone: Phone) {
+    const res = await anonymous('/login', { username: phone.username, password: phone.password });
+    return phoneOf(p, await res.json());
+  }
+
   async function scanned(phone: Phone, site: { requireUserVerification?: boolean } = {}) {
     const { config } = await registerSite(p, site);
     const login = await beginLogin(p, config);
@@ -81,6 +87,35 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
     expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
     for (const r of results.filter((x) => x.status === 400)) expect((await r.json()).error).toBe('passkey_challenge_invalid');
     expect(await errorOf(await anonymous('/login/passkey', { response: { id: 'x' } }))).toEqual({ status: 400, error: 'invalid_request' });
+  });
+
+  it('lets one of a passkey and its clone sign in with the same counter, even presented at once (clone detection holds under races)', async () => {
+    const { authenticator } = await phoneWithPasskey();
+    const original = authenticator.credentials[0];
+    const clone = { ...original };
+    const options = async () => (await anonymous('/login/passkey/options')).json();
+    const wins: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = await Promise.all([options(), options()]);
+      clone.counter = original.counter; // the copy signs with the counter the original signs with
+      const responses = [authenticator.get(a, { credential: original }), authenticator.get(b, { credential: clone })];
+      const results = await Promise.all(responses.map((response) => anonymous('/login/passkey', { response })));
+      wins.push(results.filter((r) => r.status === 200).length);
+      for (const r of results.filter((x) => x.status !== 200)) expect(await errorOf(r)).toEqual({ status: 401, error: 'passkey_invalid' });
+    }
+    expect(wins).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('keeps a person’s last way to sign in: their only passkey cannot be removed while they have no password or linked identity', async () => {
+    const { phone, authenticator, passkey } = await phoneWithPasskey();
+    // Someone without a password (provisioned, or their organisation's link since removed).
+    await p.saoma.db.prisma.user.update({ where: { id: phone.user.id }, data: { passwordHash: null } });
+    expect(await errorOf(await phone.call('DELETE', `/passkeys/${passkey.id}`))).toEqual({ status: 409, error: 'last_sign_in_method' });
+    expect((await (await phone.call('GET', '/passkeys')).json()).passkeys).toHaveLength(1);
+    // With a second passkey, either one can go.
+    const options = await (await phone.call('POST', '/passkeys/options')).json();
+    expect((await phone.call('POST', '/passkeys', { response: authenticator.create(options) })).status).toBe(201);
+    expect((await phone.call('DELETE', `/passkeys/${passkey.id}`)).status).toBe(204);
   });
 
   it('forgets a removed passkey: signing in with it is refused', async () => {
@@ -133,6 +168,53 @@ describe.skipIf(skip)('passkeys on the phone API', () => {
       status: 400,
       error: 'passkey_challenge_invalid',
     });
+  });
+
+  it('lets only a recent sign-in add or remove a passkey: a stolen device token cannot add the thief’s passkey and confirm with it', async () => {
+    const victim = await phoneWithPasskey();
+    // The thief holds a token of an older session of the same person (signed in 11 minutes ago).
+    const stolen = await signedInAsAgain(victim.phone);
+    await p.saoma.db.prisma.deviceSession.updateMany({
+      where: { userId: victim.phone.user.id, createdAt: { gt: new Date(Date.now() - 60_000) } },
+      data: { createdAt: new Date(Date.now() - 11 * 60_000) },
+    });
+    const fresh = await signedInAsAgain(victim.phone);
+    const thief = softAuthenticator(p.issuer);
+    const options = await stolen.call('POST', '/passkeys/options');
+    expect(await errorOf(options)).toEqual({ status: 403, error: 'recent_sign_in_required' });
+    // Options a fresh session got do not help the stale one either.
+    const freshOptions = await (await fresh.call('POST', '/passkeys/options')).json();
+    expect(await errorOf(await stolen.call('POST', '/passkeys', { response: thief.create(freshOptions) }))).toEqual({
+      status: 403,
+      error: 'recent_sign_in_required',
+    });
+    expect(await errorOf(await stolen.call('DELETE', `/passkeys/${victim.passkey.id}`))).toEqual({ status: 403, error: 'recent_sign_in_required' });
+    // So the stale token cannot approve a login that requires the person's passkey.
+    const { qrId } = await scanned(stolen, { requireUserVerification: true });
+    expect(await errorOf(await stolen.confirm(qrId))).toEqual({ status: 403, error: 'user_verification_required' });
+    expect((await (await stolen.call('GET', '/passkeys')).json()).passkeys).toHaveLength(1);
+    // Signed in a moment ago, the person adds and removes passkeys.
+    expect((await fresh.call('POST', '/passkeys', { response: softAuthenticator(p.issuer).create(freshOptions) })).status).toBe(201);
+    expect((await fresh.call('DELETE', `/passkeys/${victim.passkey.id}`)).status).toBe(204);
+  });
+
+  it('meets every confirm with the passkey requirement, even one sent while the scan that makes it possible lands', async () => {
+    const { phone } = await phoneWithPasskey();
+    const { config } = await registerSite(p, { requireUserVerification: true });
+    const statuses: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const { body } = await (await beginLogin(p, config)).qr();
+      // A stolen token, no passkey: confirms fired while its own scan is in flight.
+      const scan = phone.scan(body.payload);
+      const confirms: Promise<Response>[] = [];
+      for (let i = 0; i < 40; i++) {
+        confirms.push(phone.confirm(body.qrId));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect((await scan).status).toBe(200);
+      statuses.push(...(await Promise.all(confirms)).map((r) => r.status));
+    }
+    expect(statuses.filter((status) => status === 200)).toEqual([]);
   });
 
   it('tells a person without a passkey to add one (no_passkey); the login can still be denied', async () => {

@@ -93,10 +93,16 @@ export function compile(doc: OpenApiDoc): Contract {
 
 /**
  * fetch for /api/mobile that checks every answer against the contract. The Response is
- * returned with its body still readable (a clone was checked).
+ * returned with its body still readable (a clone was checked). `send` is how (e.g. a
+ * TestBrowser's fetch, with its cookies).
  */
-export async function contractFetch(issuer: string, input: string, init: RequestInit = {}): Promise<Response> {
-  const [contract, res] = await Promise.all([phoneContract(issuer), fetch(input, init)]);
+export async function contractFetch(
+  issuer: string,
+  input: string,
+  init: RequestInit = {},
+  send: (input: string, init: RequestInit) => Promise<Response> = fetch,
+): Promise<Response> {
+  const [contract, res] = await Promise.all([phoneContract(issuer), send(input, init)]);
   const text = await res.clone().text();
   let body: unknown = text === '' ? undefined : text;
   try {

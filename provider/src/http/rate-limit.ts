@@ -43,6 +43,7 @@ export interface Rule {
  * - RATE_LIMIT_WECHAT (600/60): WeChat /sns calls per appid, counted once the call proved it is that app's
  * - RATE_LIMIT_WECHAT_FAILURES (120/60): failed WeChat /sns calls per IP (unknown appid, secret or token)
  * - RATE_LIMIT_EMBED_TOKEN (30/600): unknown embedded-QR tokens per IP (no address can test guesses)
+ * - RATE_LIMIT_SIGN_IN_START (60/60): passkey sign-in options and SSO starts per IP (each keeps state for minutes)
  * - RATE_LIMIT_ADMIN_LOGIN (5/900), RATE_LIMIT_ADMIN_LOGIN_IP (20/900): admin sign-in failures
  */
 export const RATE_LIMIT_NAMES = [
@@ -57,6 +58,7 @@ export const RATE_LIMIT_NAMES = [
   'RATE_LIMIT_WECHAT',
   'RATE_LIMIT_WECHAT_FAILURES',
   'RATE_LIMIT_EMBED_TOKEN',
+  'RATE_LIMIT_SIGN_IN_START',
   'RATE_LIMIT_ADMIN_LOGIN',
   'RATE_LIMIT_ADMIN_LOGIN_IP',
 ] as const;
@@ -235,6 +237,7 @@ export function createRateLimits(opts: RateLimitOptions) {
     wechat: limiter('wechat', settings.RATE_LIMIT_WECHAT),
     wechatFailures: limiter('wechat-failures', settings.RATE_LIMIT_WECHAT_FAILURES),
     embedToken: limiter('embed-token', settings.RATE_LIMIT_EMBED_TOKEN),
+    signInStart: limiter('sign-in-start', settings.RATE_LIMIT_SIGN_IN_START),
     adminLogin: limiter('admin-login', settings.RATE_LIMIT_ADMIN_LOGIN),
     adminLoginIp: limiter('admin-login-ip', settings.RATE_LIMIT_ADMIN_LOGIN_IP),
   };
@@ -250,6 +253,8 @@ export function createRateLimits(opts: RateLimitOptions) {
   const phoneRegister = middleware([[L.phoneRegister, byIp]]);
   // Passkey, assertion and SSO-handoff sign-ins: failures per address (there is no username to key on).
   const phoneSignInIp = middleware([[L.phoneLoginIp, byIp]], wrongCredentials);
+  // Anyone may start these, and each start keeps a challenge or an attempt in the store for minutes.
+  const signInStart = middleware([[L.signInStart, byIp]]);
 
   /**
    * AppSecret checks, wherever a secret is presented (OAuth client auth, WeChat
@@ -279,7 +284,10 @@ export function createRateLimits(opts: RateLimitOptions) {
     mobile: Router()
       .post('/login', express.json({ limit: '16kb' }), phoneLogin)
       .post(['/login/passkey', '/login/assertion', '/login/sso'], phoneSignInIp)
+      .post('/login/passkey/options', signInStart)
       .post('/register', phoneRegister),
+    /** GET /app/sso/:sourceId (the browser starting a federated sign-in): per IP. */
+    signInStart,
     /** POST /api/mobile/scans: per user; mount after the device-token check (res.locals.user). */
     scans: middleware([[L.scans, (req, res) => (res.locals.user?.id ? `u:${res.locals.user.id}` : `t:${digest(req.get('authorization'))}`)]]),
     /** GET|POST /auth, the QR pages and their /qr: per IP. */

@@ -70,6 +70,8 @@ export function createAssertionVerifier(deps: { store: EphemeralStore; keySets: 
       throw identityError('missing_claim', 'sub and jti must be non-empty strings of at most 255 characters.');
     }
     const nowS = now() / 1000;
+    // jose checks iat only against a maximum age, which would make iat required: it is optional here.
+    if (typeof payload.iat === 'number' && payload.iat - nowS > CLOCK_TOLERANCE_S) throw identityError('assertion_not_yet_valid');
     if (exp - nowS > MAX_ASSERTION_LIFETIME_S + CLOCK_TOLERANCE_S) throw identityError('assertion_lifetime_too_long');
 
     // Kept until the assertion could no longer pass the exp check anyway.
@@ -91,6 +93,10 @@ function refusal(err: unknown, source: SourceRecord, log?: Logger) {
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return identityError('unsupported_algorithm');
   if (err instanceof errors.JWKSNoMatchingKey) return identityError('unknown_key');
+  // No kid, and more than one key of the source fits: the assertion, not the source, is at fault.
+  if (err instanceof errors.JWKSMultipleMatchingKeys) {
+    return identityError('unknown_key', 'Several keys of this identity source could verify the assertion: name the one that signed it with kid.');
+  }
   if (err instanceof errors.JWSSignatureVerificationFailed) return identityError('invalid_signature');
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported || err instanceof errors.JWKInvalid) {
     return identityError('invalid_assertion');

@@ -25,6 +25,13 @@ interface Attempt {
   binding: string;
 }
 
+/** A finished sign-in waiting for the phone app; claimed only with the same browser's binding. */
+interface Handoff {
+  userId: string;
+  sourceId: string;
+  binding: string;
+}
+
 export type Federation = ReturnType<typeof createFederation>;
 
 /**
@@ -34,7 +41,9 @@ export type Federation = ReturnType<typeof createFederation>;
  * and is bound to the browser that started it by a cookie, so a callback URL planted in someone
  * else's browser (login CSRF) completes nothing. The person is linked by (source, `sub`).
  * The callback hands the phone app a one-time code (60 s) in the URL fragment, which it
- * exchanges for a device session through the phone API (POST /login/sso).
+ * exchanges for a device session through the phone API (POST /login/sso), from the same
+ * browser: a code is a bearer link, and one planted in another browser (/app#sso=<the
+ * attacker's code>) would sign that browser in as the attacker (login CSRF once more).
  */
 export function createFederation(deps: { sources: IdentitySources; links: IdentityLinks; store: EphemeralStore; issuer: string; log?: Logger }) {
   const { sources, store } = deps;
@@ -125,15 +134,22 @@ export function createFederation(deps: { sources: IdentitySources; links: Identi
           : { ...claims, ...(await oidc.fetchUserInfo(config, accessToken, claims.sub).catch(() => ({}))) };
       const user = await deps.links.signInAs(source, claims.sub, profile);
       const code = newSecret();
-      await store.set(handoffKey(code), JSON.stringify({ userId: user.id, sourceId }), HANDOFF_MS);
+      const handoff: Handoff = { userId: user.id, sourceId, binding: attempt.binding };
+      await store.set(handoffKey(code), JSON.stringify(handoff), HANDOFF_MS);
       return { code, user };
     },
 
-    /** The phone app claims the device session a callback prepared: once, within 60 s. */
-    async claim(code: string): Promise<{ userId: string; sourceId: string }> {
+    /**
+     * The phone app claims the device session a callback prepared: once, within 60 s, from the
+     * browser that started the sign-in (`binding`, its cookie). Another browser's claim spends
+     * nothing, so a planted code cannot burn the real one either.
+     */
+    async claim(code: string, binding: string | undefined): Promise<{ userId: string; sourceId: string }> {
       const raw = await store.get(handoffKey(code));
-      if (!raw || (await store.del(handoffKey(code))) !== 1) throw identityError('sso_code_invalid');
-      return JSON.parse(raw) as { userId: string; sourceId: string };
+      const handoff = raw ? (JSON.parse(raw) as Handoff) : null;
+      if (!handoff || !binding || sha256(binding) !== handoff.binding) throw identityError('sso_code_invalid');
+      if ((await store.del(handoffKey(code))) !== 1) throw identityError('sso_code_invalid');
+      return { userId: handoff.userId, sourceId: handoff.sourceId };
     },
   };
 }

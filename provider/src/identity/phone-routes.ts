@@ -12,6 +12,7 @@ import type { Federation } from './federation.js';
 import type { IdentityLinks } from './links.js';
 import { sourceIdSchema } from './source-input.js';
 import type { IdentitySources } from './sources.js';
+import { cookieOf, ssoCookies } from './web-routes.js';
 
 const tags = ['Sign-in'];
 
@@ -22,12 +23,14 @@ export interface IdentityPhoneDeps {
   federation: Federation;
   users: Users;
   signIn: PhoneSignIn;
+  issuer: string;
 }
 
 /** Trusted sign-in (the organisation's own app), the federated sign-in handoff, and what the sign-in screen offers. */
 export function identityPhoneRoutes(kit: PhoneRouteKit, deps: IdentityPhoneDeps): Router {
   const { api, who } = kit;
   const router = Router();
+  const { handoff } = ssoCookies(deps.issuer);
 
   api.route(
     router,
@@ -113,13 +116,16 @@ export function identityPhoneRoutes(kit: PhoneRouteKit, deps: IdentityPhoneDeps)
       operationId: 'signInWithSsoHandoff',
       tags,
       summary: 'Finish a federated sign-in: the one-time code the callback put in /app#sso=… (60 s) for a device token',
+      description:
+        'Only from the browser that went through the sign-in: the callback set a cookie for this path that the claim must carry, so a code planted in another browser signs nobody in.',
       body: z.object({ code: z.string().min(16).max(128), deviceName: s.deviceNameSchema.optional() }),
       responses: { 200: { description: 'Signed in', schema: s.signedInSchema } },
       errors: [...errorsOf(identityError, 'sso_code_invalid'), ...errorsOf(accountError, 'account_disabled', 'account_not_found')],
     },
     [],
     async ({ body }, req, res) => {
-      const { userId, sourceId } = await deps.federation.claim(body.code);
+      const { userId, sourceId } = await deps.federation.claim(body.code, cookieOf(req, handoff.name));
+      res.clearCookie(handoff.name, { path: handoff.path });
       const user = await deps.users.active(userId);
       res.json(await deps.signIn(user, { method: 'sso', sourceId, deviceName: body.deviceName }, who(req)));
     },

@@ -26,6 +26,7 @@ interface CachedSession {
   user: PublicUser;
   revoked: boolean;
   lastUsedAt: number;
+  signedInAt: number;
 }
 
 export type DeviceTokens = ReturnType<typeof createDeviceTokens>;
@@ -50,14 +51,20 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       return token;
     },
 
-    async authenticate(token: string): Promise<{ user: PublicUser; sessionId: string } | null> {
+    async authenticate(token: string): Promise<{ user: PublicUser; sessionId: string; signedInAt: number } | null> {
       const tokenHash = hashSecret(token);
       const session = await sessions.getOrLoad(tokenHash, async () => {
         const row = await prisma.deviceSession.findUnique({ where: { tokenHash }, include: { user: true } });
         // A disabled person's sessions are revoked when it happens; this also covers a session
         // that was being issued at that very moment.
         return row
-          ? { sessionId: row.id, user: publicUser(row.user), revoked: !!row.revokedAt || !!row.user.disabledAt, lastUsedAt: row.lastUsedAt.getTime() }
+          ? {
+              sessionId: row.id,
+              user: publicUser(row.user),
+              revoked: !!row.revokedAt || !!row.user.disabledAt,
+              lastUsedAt: row.lastUsedAt.getTime(),
+              signedInAt: row.createdAt.getTime(),
+            }
           : null;
       });
       if (!session || session.revoked) return null;
@@ -67,7 +74,7 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
         sessions.update(tokenHash, { ...session, lastUsedAt: lastUsedAt.getTime() });
         await prisma.deviceSession.update({ where: { id: session.sessionId }, data: { lastUsedAt } });
       }
-      return { user: session.user, sessionId: session.sessionId };
+      return { user: session.user, sessionId: session.sessionId, signedInAt: session.signedInAt };
     },
 
     async revoke(sessionId: string): Promise<void> {
@@ -119,6 +126,8 @@ declare global {
     interface Locals {
       user?: PublicUser;
       deviceSessionId?: string;
+      /** When this device session signed in (ms): what proved the person, not the token, is that recent? */
+      signedInAt?: number;
     }
   }
 }
@@ -132,6 +141,7 @@ export function requireDevice(tokens: DeviceTokens) {
     if (!found) throw unauthorized('This device token is not valid (signed out or revoked). Sign in again.');
     res.locals.user = found.user;
     res.locals.deviceSessionId = found.sessionId;
+    res.locals.signedInAt = found.signedInAt;
     next();
   };
 }

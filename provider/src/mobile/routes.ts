@@ -273,9 +273,11 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
     async ({ params, body }, req, res) => {
       const userId = res.locals.user!.id;
       const current = await logins.get(params.qrId);
-      // Only the scanner's own, undecided login meets the gate; anything else gets the core's error.
-      if (current?.userId === userId && current.status === 'scanned')
-        await deps.gate.check({ qrId: params.qrId, clientId: current.clientId, userId, passkey: body.passkey });
+      // The gate meets every login this person could still confirm: scanned by them, or not scanned
+      // yet (a scan landing between this read and the decision must not let the confirm skip it).
+      // Anything else (another's, decided, expired) cannot be confirmed: it gets the core's error.
+      const open = current?.status === 'pending' || (current?.userId === userId && current.status === 'scanned');
+      if (current && open) await deps.gate.check({ qrId: params.qrId, clientId: current.clientId, userId, passkey: body.passkey });
       const session = await logins.decide(params.qrId, userId, 'confirm', who(req));
       res.json({ status: session.status });
     },

@@ -40,7 +40,7 @@ export function phoneSurface(deps: {
   const routes = [
     mobileRoutes(kit, { users, tokens, signIn, methods, logins, clients, authorizations, audit, gate, scanLimit: deps.scanLimit }),
     passkeyPhoneRoutes(kit, { passkeys, users, logins, signIn, audit }),
-    identityPhoneRoutes(kit, { sources: identity.sources, links: identity.links, verifyAssertion, federation, users, signIn }),
+    identityPhoneRoutes(kit, { sources: identity.sources, links: identity.links, verifyAssertion, federation, users, signIn, issuer: deps.issuer }),
   ];
   return { api: phoneApiRouter(contract, routes, deps.issuer), web: identityWebRoutes({ federation, issuer: deps.issuer, log: deps.log }), contract };
 }

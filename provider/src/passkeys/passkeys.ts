@@ -19,6 +19,17 @@ export interface PasskeySettings {
  */
 const ALGORITHM_IDS = [-8, -7, -257];
 
+/**
+ * Adding or removing a passkey needs a device session signed in this recently (with a
+ * password, a passkey, the organisation's SSO or assertion): a passkey proves the person, so a
+ * device token alone (stolen, or a phone left unlocked) must not add the holder's own passkey
+ * and then pass every confirm that requires one, nor remove the person's to add one as the first.
+ */
+const RECENT_SIGN_IN_MS = 10 * 60_000;
+function mustBeRecent(signedInAt: number) {
+  if (!(Date.now() - signedInAt <= RECENT_SIGN_IN_MS)) throw passkeyError('recent_sign_in_required');
+}
+
 /** Loaded on first use: it costs ~0.2 s of start-up, which the admin CLI (it lists passkeys, never verifies) need not pay. */
 let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
 const webauthn = () => (library ??= import('@simplewebauthn/server'));
@@ -60,7 +71,7 @@ export type Passkeys = ReturnType<typeof createPasskeys>;
  * with one, and proving the person at confirm time. Every ceremony requires user verification
  * (biometric or screen lock), its challenge is single-use and accepted only for what it was
  * issued for (this account, this QR), and a response must come from one of `origins` for
- * `rpId`. The counter is kept for clone detection.
+ * `rpId`. The counter is kept for clone detection. Only a recent sign-in adds or removes one.
  */
 export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralStore; settings: PasskeySettings }) {
   const { prisma } = deps;
@@ -89,12 +100,19 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
         requireUserVerification: true,
       });
     } catch {
-      throw passkeyError('passkey_invalid');
+      // A replay racing the response's first use fails on the counter that use just stored: it is a replay.
+      throw (await challenges.peek(challenge)) ? passkeyError('passkey_invalid') : passkeyError('passkey_challenge_invalid');
     }
     if (!result.verified || !result.authenticationInfo.userVerified) throw passkeyError('passkey_invalid');
     // Last, after every check: of concurrent uses of one response, one gets here first.
     if (!(await challenges.consume(challenge))) throw passkeyError('passkey_challenge_invalid');
-    await prisma.passkey.updateMany({ where: { id: row.id }, data: { counter: BigInt(result.authenticationInfo.newCounter), lastUsedAt: new Date() } });
+    // Compare-and-set on the counter this check read: of two uses with one counter (a clone and its
+    // original, presented at once) only one passes, and the stored counter never goes back.
+    const { count } = await prisma.passkey.updateMany({
+      where: { id: row.id, counter: row.counter },
+      data: { counter: BigInt(result.authenticationInfo.newCounter), lastUsedAt: new Date() },
+    });
+    if (!count) throw passkeyError('passkey_invalid');
   }
 
   const mine = (userId: string) => prisma.passkey.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
@@ -106,7 +124,8 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
     },
     count: (userId: string) => prisma.passkey.count({ where: { userId } }),
 
-    async registrationOptions(user: PublicUser) {
+    async registrationOptions(user: PublicUser, signedInAt: number) {
+      mustBeRecent(signedInAt);
       const { generateRegistrationOptions } = await webauthn();
       const options = await generateRegistrationOptions({
         rpName: deps.settings.rpName ?? 'Saoma',
@@ -126,7 +145,8 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
       return options;
     },
 
-    async register(userId: string, response: RegistrationResponseJSON, name: string | undefined): Promise<PasskeyView> {
+    async register(userId: string, signedInAt: number, response: RegistrationResponseJSON, name: string | undefined): Promise<PasskeyView> {
+      mustBeRecent(signedInAt);
       const challenge = await expected(response, (p) => p.purpose === 'register' && p.userId === userId);
       const { verifyRegistrationResponse } = await webauthn();
       let verification;
@@ -165,9 +185,14 @@ export function createPasskeys(deps: { prisma: PrismaClient; store: EphemeralSto
       }
     },
 
-    async remove(userId: string, id: string): Promise<void> {
-      const { count } = await prisma.passkey.deleteMany({ where: { id, userId } });
-      if (!count) throw passkeyError('passkey_not_found');
+    /** Never the person's last way in: someone without a password or a linked identity keeps one passkey. */
+    async remove(userId: string, signedInAt: number, id: string): Promise<void> {
+      mustBeRecent(signedInAt);
+      const anotherWayIn = { OR: [{ passwordHash: { not: null } }, { identities: { some: {} } }, { passkeys: { some: { id: { not: id } } } }] };
+      const { count } = await prisma.passkey.deleteMany({ where: { id, userId, user: anotherWayIn } });
+      if (count) return;
+      if (await prisma.passkey.count({ where: { id, userId } })) throw passkeyError('last_sign_in_method');
+      throw passkeyError('passkey_not_found');
     },
 
     /** Options for signing in with any passkey of this site (discoverable: no username asked). */

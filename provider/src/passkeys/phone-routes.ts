@@ -17,6 +17,8 @@ const tags = ['Passkeys'];
 const passkeyIdParam = z.object({ passkeyId: z.string().regex(/^[A-Za-z0-9_-]{1,1024}$/, 'not a passkey id') });
 const qrIdParam = z.object({ qrId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a QR id') });
 const ceremonyErrors = errorsOf(passkeyError, 'passkey_challenge_invalid', 'passkey_invalid');
+const recentErrors = errorsOf(passkeyError, 'recent_sign_in_required');
+const recentNote = 'else 403 recent_sign_in_required: a device token alone, stolen or on an unlocked phone, must not add its holder’s passkey';
 
 /** Passkeys on the phone API: add, list, remove; sign in with one; options for confirming with one. */
 export function passkeyPhoneRoutes(kit: PhoneRouteKit, deps: { passkeys: Passkeys; users: Users; logins: Logins; signIn: PhoneSignIn; audit: Audit }): Router {
@@ -33,11 +35,13 @@ export function passkeyPhoneRoutes(kit: PhoneRouteKit, deps: { passkeys: Passkey
       tags,
       security: ['deviceToken'],
       summary: 'Start adding a passkey: WebAuthn creation options (the challenge is single-use, 5 minutes)',
+      description: `Only for a device session signed in within the last 10 minutes (${recentNote}).`,
       responses: { 200: { description: 'PublicKeyCredentialCreationOptionsJSON', schema: creationOptionsSchema } },
+      errors: recentErrors,
     },
     [auth],
     async (_input, _req, res) => {
-      res.json(await passkeys.registrationOptions(res.locals.user!));
+      res.json(await passkeys.registrationOptions(res.locals.user!, res.locals.signedInAt!));
     },
   );
 
@@ -52,12 +56,13 @@ export function passkeyPhoneRoutes(kit: PhoneRouteKit, deps: { passkeys: Passkey
       summary: 'Finish adding a passkey: the RegistrationResponseJSON the authenticator made (user verification required)',
       body: z.object({ response: registrationResponseSchema, name: s.printable(64).trim().min(1).optional() }),
       responses: { 201: { description: 'Added', schema: z.object({ passkey: s.passkeySchema }) } },
-      errors: [...ceremonyErrors, ...errorsOf(passkeyError, 'passkey_exists')],
+      description: `Only for a device session signed in within the last 10 minutes (${recentNote}).`,
+      errors: [...ceremonyErrors, ...errorsOf(passkeyError, 'passkey_exists'), ...recentErrors],
     },
     [auth],
     async ({ body }, req, res) => {
       const user = res.locals.user!;
-      const passkey = await passkeys.register(user.id, body.response, body.name);
+      const passkey = await passkeys.register(user.id, res.locals.signedInAt!, body.response, body.name);
       await deps.audit.record('passkey.added', { userId: user.id, ...who(req), detail: { passkeyId: passkey.id, name: passkey.name } });
       res.status(201).json({ passkey });
     },
@@ -91,12 +96,13 @@ export function passkeyPhoneRoutes(kit: PhoneRouteKit, deps: { passkeys: Passkey
       summary: 'Remove a passkey from this account (the authenticator keeps its copy until deleted there)',
       params: passkeyIdParam,
       responses: { 204: { description: 'Removed' } },
-      errors: errorsOf(passkeyError, 'passkey_not_found'),
+      description: `Only for a device session signed in within the last 10 minutes (${recentNote}).`,
+      errors: [...errorsOf(passkeyError, 'passkey_not_found', 'last_sign_in_method'), ...recentErrors],
     },
     [auth],
     async ({ params }, req, res) => {
       const userId = res.locals.user!.id;
-      await passkeys.remove(userId, params.passkeyId);
+      await passkeys.remove(userId, res.locals.signedInAt!, params.passkeyId);
       await deps.audit.record('passkey.removed', { userId, ...who(req), detail: { passkeyId: params.passkeyId } });
       res.status(204).end();
     },
