@@ -9,7 +9,8 @@
 #     each time an app registered with the compiled admin CLI and a whole QR login over HTTP
 #     (scripts/prod-login.mjs), then SIGTERM: /readyz 503 "shutting down", exit 0;
 #  5. the Dockerfile's runtime stage: its deps stage's npm ci (read from the Dockerfile), its ENV, CMD and
-#     HEALTHCHECK exactly as written (parsed from the Dockerfile), as uid 1000 when run as root.
+#     HEALTHCHECK exactly as written (parsed from the Dockerfile), as uid 1000 when run as root,
+#     on the embedded default and on PostgreSQL + Redis.
 # Needs git, npm, psql and redis-cli; PostgreSQL and Redis as for the tests (TEST_DATABASE_URL,
 # TEST_REDIS_URL). KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -30,7 +31,7 @@ die() { printf '\nprod-layout: FAILED: %s\n' "$*" >&2; exit 1; }
 cleanup() {
   local rc=$?
   if [ -n "$PROVIDER_PID" ] && kill -0 "$PROVIDER_PID" 2>/dev/null; then kill -KILL "$PROVIDER_PID" 2>/dev/null || true; fi
-  psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+  for db in "$DB_NAME" "${DB_NAME}_image"; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
   redis-cli -u "$REDIS" --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli -u "$REDIS" del >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" = 1 ] || [ "$rc" != 0 ]; then echo "prod-layout: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -172,6 +173,18 @@ stop_provider "$WORK/image.log"
 if "$NODE" "${HEALTH_CMD[@]:1}" 2>/dev/null; then die "the HEALTHCHECK passes with no provider running"; fi
 # Permission bits only: the setgid bit comes from the volume (as with an emptyDir and fsGroup).
 [ "$(( 0$(stat -c %a "$DATA_DIR") & 0777 ))" = "$(( 0700 ))" ] || die "DATA_DIR is not private: $(stat -c %a "$DATA_DIR")"
+
+log "the Dockerfile's runtime stage on PostgreSQL + Redis (what --omit=optional left must serve that too)"
+psql "$PG_ADMIN_URL" -qc "CREATE DATABASE ${DB_NAME}_image"
+DATABASE_URL="$("$NODE" -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.href)' "$PG_ADMIN_URL" "${DB_NAME}_image")"
+export DATABASE_URL REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX" MIGRATE_ON_START=0 DATA_DIR="$VOLUME_DIR/saoma-services" PORT="$(free_port)"
+export PUBLIC_URL="http://localhost:$PORT"
+while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <("$NODE" dist/provider/src/ops/generate-keys.js)
+"${AS_IMAGE_USER[@]}" "$NODE" dist/provider/src/ops/migrate.js
+start_provider "$WORK/image-services.log" "${AS_IMAGE_USER[@]}" "$NODE" "${MAIN_CMD[@]:1}"
+login_through "$PUBLIC_URL" "${AS_IMAGE_USER[@]}" "$NODE" dist/provider/src/admin/cli/main.js apps:create --name "Prod layout (image, services)" --redirect-uri "$REDIRECT_URI" --json
+stop_provider "$WORK/image-services.log"
+unset DATABASE_URL REDIS_URL REDIS_PREFIX MIGRATE_ON_START JWKS COOKIE_KEYS IDENTIFIER_SECRET
 
 log "nothing written into the application tree (read-only root filesystem)"
 changed="$(find "$APP" -type f -newer "$MARK" -not -path "$APP/node_modules/*" -print | head -20)"
