@@ -52,15 +52,22 @@ export function signInWithAssertion(issuer: string, source: string, jwt: string,
 export async function jwksServer(initial: JWK[]) {
   let keys = initial;
   let fetches = 0;
+  /** Filler in the key set, sent whole (Content-Length) or streamed (chunked, no length). */
+  let padding: { bytes: number; chunked: boolean } | null = null;
   const port = await freePort();
   const server = http.createServer((_req, res) => {
     fetches++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+    const body = JSON.stringify({ keys, ...(padding ? { filler: 'x'.repeat(padding.bytes) } : {}) });
+    if (!padding?.chunked) return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    for (let i = 0; i < body.length; i += 16_384) res.write(body.slice(i, i + 16_384));
+    res.end();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://localhost:${port}/.well-known/jwks.json`,
     setKeys: (next: JWK[]) => void (keys = next),
+    setPadding: (next: { bytes: number; chunked: boolean } | null) => void (padding = next),
     fetches: () => fetches,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
