@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { exportSPKI, importJWK, type CryptoKey } from 'jose';
 import { nanoid } from 'nanoid';
-import { MAX_JWKS_BYTES } from '../../provider/src/identity/key-sets.js';
+import { MAX_SOURCE_DOCUMENT_BYTES } from '../../provider/src/identity/bounded-fetch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, adminToken } from '../admin/support.js';
 import { fullLogin, phoneOf, registerSite } from '../support/flow.js';
@@ -217,7 +217,7 @@ describe.skipIf(skip).each(['services', 'embedded'] as StorageKind[])("trusted s
     await admin('POST', '/identity-sources/acme-bank/enable');
     expect((await signInWithAssertion(p.issuer, 'acme-bank', await assertion(rsa, claims(sub)))).status).toBe(200);
   });
-  it('refuses a JWKS URL that answers more than MAX_JWKS_BYTES, declared or streamed: 503 source_unreachable, never held in memory', async () => {
+  it('refuses a JWKS URL that answers more than MAX_SOURCE_DOCUMENT_BYTES, declared or streamed: 503 source_unreachable, never held in memory', async () => {
     const big = await jwksServer([remote.publicJwk]);
     try {
       await p.saoma.identity.sources.create({
@@ -232,12 +232,12 @@ describe.skipIf(skip).each(['services', 'embedded'] as StorageKind[])("trusted s
       const signIn = async () =>
         signInWithAssertion(p.issuer, 'acme-huge', await assertion(remote, { iss: 'https://huge.acme.example', aud: p.issuer, sub: `s-${nanoid(6)}` }));
       for (const chunked of [false, true]) {
-        big.setPadding({ bytes: MAX_JWKS_BYTES + 1, chunked });
+        big.setPadding({ bytes: MAX_SOURCE_DOCUMENT_BYTES + 1, chunked });
         const refused = await signIn();
         expect(refused.status).toBe(503);
         expect(await refused.json()).toMatchObject({ error: 'source_unreachable' });
       }
-      big.setPadding({ bytes: MAX_JWKS_BYTES / 2, chunked: true }); // large but allowed
+      big.setPadding({ bytes: MAX_SOURCE_DOCUMENT_BYTES / 2, chunked: true }); // large but allowed
       await new Promise((r) => setTimeout(r, 50));
       expect((await signIn()).status).toBe(200);
     } finally {

@@ -4,13 +4,15 @@
  * (source, sub). Driven over HTTP with a cookie-keeping client; test/browser/identity.test.ts
  * clicks the same button in Chromium.
  */
+import http from 'node:http';
 import { nanoid } from 'nanoid';
+import { MAX_SOURCE_DOCUMENT_BYTES } from '../../provider/src/identity/bounded-fetch.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestBrowser } from '../support/browser.js';
 import { contractFetch } from '../support/contract.js';
 import { fullLogin, phoneOf, registerSite } from '../support/flow.js';
 import { useProvider } from '../support/harness.js';
-import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
+import { freePort, skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 import { startUpstreamSource, type Upstream } from '../support/upstream-oidc.js';
 
 const skip = (await skipUnlessPostgres()) || (await skipUnlessRedis());
@@ -136,6 +138,34 @@ describe.skipIf(skip)('federated sign-in on the phone web app, against a second 
     expect((await ssoIn(new TestBrowser())).get('sso')).toBeTruthy();
     expect((await ssoIn(new TestBrowser(), 'nope')).get('sso-error')).toBe('unknown_source');
     expect((await ssoIn(new TestBrowser(), 'BAD!')).get('sso-error')).toBe('unknown_source');
+  });
+
+  it('refuses an SSO source whose discovery document is over MAX_SOURCE_DOCUMENT_BYTES: 503 source_unreachable', async () => {
+    let filler = MAX_SOURCE_DOCUMENT_BYTES + 1;
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const server = http.createServer((_req, res) => {
+      const doc = {
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        filler: 'x'.repeat(filler),
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(doc)); // chunked or not, the bound is the same code path (assertions.test.ts covers both)
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      await p.saoma.identity.sources.create({ id: 'huge', kind: 'oidc', name: 'Huge SSO', issuer, clientId: 'saoma', clientSecret: 'a-secret-of-some-length' });
+      expect((await ssoIn(new TestBrowser(), 'huge')).get('sso-error')).toBe('source_unreachable');
+      // The same document within the bound: discovery passes and the browser is sent to its provider.
+      filler = 1000;
+      const { url } = await new TestBrowser().navigate(`${p.issuer}/app/sso/huge`, (u) => u.origin === issuer);
+      expect(url.origin + url.pathname).toBe(`${issuer}/authorize`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 

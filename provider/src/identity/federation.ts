@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
+import { boundedFetch } from './bounded-fetch.js';
 import { newSecret } from '../accounts/secrets.js';
 import type { PublicUser } from '../accounts/users.js';
 import type { Logger } from '../log.js';
@@ -59,6 +60,8 @@ export function createFederation(deps: { sources: IdentitySources; links: Identi
       .discovery(new URL(source.issuer), source.clientId!, undefined, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
         execute: insecure ? [oidc.allowInsecureRequests] : [],
         timeout: 5,
+        // Its body types are Uint8Array-flavoured; fetch takes them as they are.
+        [oidc.customFetch]: (url, options) => boundedFetch(url, options as RequestInit),
       })
       .catch((err: unknown) => {
         configs.delete(source.id);
