@@ -139,13 +139,16 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
     const page = await phone();
     const username = uniqueName('dv');
     await signUpOnPhone(page, p.issuer, { username, nickname: 'Two Phones' });
-    const other = await fetch(`${p.issuer}/api/mobile/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: 'correct horse battery', deviceName: 'Old phone' }),
-    });
-    const { token } = (await other.json()) as { token: string };
-    const me = () => fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${token}` } });
+    const signIn = async (deviceName: string) => {
+      const res = await fetch(`${p.issuer}/api/mobile/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: 'correct horse battery', deviceName }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    };
+    const [token, tablet] = [await signIn('Old phone'), await signIn('Tablet')];
+    const me = (t = token) => fetch(`${p.issuer}/api/mobile/me`, { headers: { authorization: `Bearer ${t}` } });
     expect((await me()).status).toBe(200);
 
     await page.click('#tab-account');
@@ -157,6 +160,11 @@ describe.skipIf(skip)('sign-in methods in Chromium: SSO, passkeys (virtual authe
     await page.locator('#account-notice', { hasText: '“Old phone” is signed out.' }).waitFor();
     await page.locator('#devices li', { hasText: 'Old phone' }).waitFor({ state: 'detached' });
     expect((await me()).status).toBe(401);
+    await page.click('#sign-out-others');
+    await page.locator('#account-notice', { hasText: 'Signed out 1 other device(s).' }).waitFor();
+    await page.locator('#devices li', { hasText: 'Tablet' }).waitFor({ state: 'detached' });
+    expect((await me(tablet)).status).toBe(401);
+    expect(await page.locator('#sign-out-others').count()).toBe(0); // only this device is left
   });
 
   it('shows people, their sign-in methods and the sign-in sources in the console, accessibly', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, ContractViolation, contractFetch, phoneContract, type OpenApiDoc } from '../support/contract.js';
-import { type Phone, beginLogin, fullLogin, registerSite, signedInPhone } from '../support/flow.js';
+import { type Phone, beginLogin, fullLogin, phoneOf, registerSite, signedInPhone } from '../support/flow.js';
 import { startTestProvider, type TestProvider, closeStarted } from '../support/harness.js';
 import { skipUnlessPostgres, skipUnlessRedis } from '../support/services.js';
 
@@ -136,6 +136,23 @@ describe.skipIf(skip)('the phone API (API.md §3) on real PostgreSQL + Redis', (
     expect(after.devices.map((d) => d.name)).toEqual(['test phone']);
     const events = (await (await phone.call('GET', '/activity')).json()) as { events: Array<{ type: string; detail: { deviceId?: string } | null }> };
     expect(events.events.find((e) => e.type === 'device.logout')?.detail).toMatchObject({ deviceId: lostId });
+  });
+
+  it('signs out every other device of the account at once, keeping the one asking', async () => {
+    const phone = await signedInPhone(p);
+    const others = await Promise.all(
+      ['tablet', 'old phone'].map(async (deviceName) => {
+        const { token } = (await (await post('/login', { username: phone.username, password: phone.password, deviceName })).json()) as { token: string };
+        return phoneOf(p, { token });
+      }),
+    );
+    const stranger = await signedInPhone(p);
+    const out = await phone.call('POST', '/devices/sign-out-others');
+    expect(await out.json()).toEqual({ signedOut: 2 });
+    for (const other of others) await expectError(await other.call('GET', '/me'), 401, 'invalid_token');
+    expect((await phone.call('GET', '/me')).status).toBe(200);
+    expect((await stranger.call('GET', '/me')).status).toBe(200);
+    expect(await (await phone.call('POST', '/devices/sign-out-others')).json()).toEqual({ signedOut: 0 });
   });
 
   it('describes the login on scan: app, scopes, requesting browser and network', async () => {

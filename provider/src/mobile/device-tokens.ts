@@ -103,11 +103,13 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
     },
 
     /**
-     * Every session of a person ends (disabled or deleted): the rows are marked, then every
-     * instance drops the person's cached sessions at once. Returns how many were active.
+     * Every session of a person ends (disabled or deleted), or every one but `except` (the
+     * person signs out everywhere else): the rows are marked, then every instance drops the
+     * person's cached sessions at once (the one kept is read again). Returns how many ended.
      */
-    async revokeAllOf(userId: string): Promise<number> {
-      const { count } = await prisma.deviceSession.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+    async revokeAllOf(userId: string, except?: string): Promise<number> {
+      const where = { userId, revokedAt: null, ...(except ? { id: { not: except } } : {}) };
+      const { count } = await prisma.deviceSession.updateMany({ where, data: { revokedAt: new Date() } });
       forget(`user:${userId}`);
       await onRevoked(`user:${userId}`);
       return count;

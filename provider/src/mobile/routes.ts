@@ -147,6 +147,26 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
   api.route(
     router,
     {
+      method: 'post',
+      path: '/devices/sign-out-others',
+      operationId: 'signOutOtherDevices',
+      tags: deviceTag,
+      security: ['deviceToken'],
+      summary: 'Sign out every other device of this account (this one stays signed in), on every instance at once',
+      responses: { 200: { description: 'How many devices were signed out', schema: z.object({ signedOut: z.number().int() }) } },
+    },
+    [auth],
+    async (_input, req, res) => {
+      const userId = res.locals.user!.id;
+      const signedOut = await deps.tokens.revokeAllOf(userId, res.locals.deviceSessionId);
+      if (signedOut) await audit.record('device.logout', { userId, ...who(req), detail: { others: signedOut, from: res.locals.deviceSessionId } });
+      res.json({ signedOut });
+    },
+  );
+
+  api.route(
+    router,
+    {
       method: 'delete',
       path: '/devices/:deviceId',
       operationId: 'signOutDevice',

@@ -71,6 +71,18 @@ export function accountScreen(app) {
     }
   }
 
+  async function signOutOthers(button) {
+    button.disabled = true;
+    try {
+      const { signedOut } = await api('POST', '/devices/sign-out-others');
+      say(t('othersSignedOut', { n: String(signedOut) }));
+      await load();
+    } catch (err) {
+      message.textContent = errorText(err);
+      button.disabled = false;
+    }
+  }
+
   function deviceItem(d, lang) {
     const name = d.name || t('unnamedDevice');
     const when = `${t('signedInOn', { date: formatTime(d.signedInAt, lang) })} · ${t('lastUsed', { date: formatTime(d.lastUsedAt, lang) })}`;
@@ -84,6 +96,12 @@ export function accountScreen(app) {
       action.addEventListener('click', () => signOut(d, action));
     }
     return h('li', { class: 'card method' }, h('div', {}, h('strong', {}, name), h('p', { class: 'muted small' }, when)), action);
+  }
+
+  function othersButton() {
+    const button = h('button', { type: 'button', class: 'danger-outline block', id: 'sign-out-others' }, t('signOutOthers'));
+    button.addEventListener('click', () => signOutOthers(button));
+    return button;
   }
 
   function render(m, devices) {
@@ -141,6 +159,7 @@ export function accountScreen(app) {
           { class: 'cards' },
           devices.map((d) => deviceItem(d, lang)),
         ),
+        devices.length > 1 ? othersButton() : null,
       ),
     );
   }
