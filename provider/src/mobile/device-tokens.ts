@@ -77,12 +77,6 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       return { user: session.user, sessionId: session.sessionId, signedInAt: session.signedInAt };
     },
 
-    async revoke(sessionId: string): Promise<void> {
-      await prisma.deviceSession.update({ where: { id: sessionId }, data: { revokedAt: new Date() } });
-      forget(sessionId);
-      await onRevoked(sessionId);
-    },
-
     /** The person's phones signed in now (not signed out, not idle past DEVICE_SESSION_IDLE_DAYS), last used first. */
     async listOf(userId: string) {
       const rows = await prisma.deviceSession.findMany({
@@ -93,7 +87,7 @@ export function createDeviceTokens(prisma: PrismaClient, onRevoked: (sessionId: 
       return rows.map((r) => ({ id: r.id, name: r.deviceName, signedInAt: r.createdAt.toISOString(), lastUsedAt: r.lastUsedAt.toISOString() }));
     },
 
-    /** Signs out one of the person's own sessions, on every instance at once; false when it is not theirs or already over. */
+    /** Signs out one of the person's own sessions (this one: logout), on every instance at once; false when it is not theirs or already over. */
     async revokeOwn(userId: string, sessionId: string): Promise<boolean> {
       const { count } = await prisma.deviceSession.updateMany({ where: { id: sessionId, userId, revokedAt: null }, data: { revokedAt: new Date() } });
       if (!count) return false;

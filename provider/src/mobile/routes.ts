@@ -119,7 +119,7 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
     },
     [auth],
     async (_input, req, res) => {
-      await deps.tokens.revoke(res.locals.deviceSessionId!);
+      await deps.tokens.revokeOwn(res.locals.user!.id, res.locals.deviceSessionId!);
       await audit.record('device.logout', { userId: res.locals.user!.id, ...who(req) });
       res.status(204).end();
     },
@@ -164,6 +164,7 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
     },
   );
 
+  const NO_SUCH_DEVICE = 'No device of this account is signed in with that id.';
   api.route(
     router,
     {
@@ -175,12 +176,12 @@ export function mobileRoutes(kit: PhoneRouteKit, deps: MobileDeps): Router {
       summary: 'Sign out one of this account’s devices: its token stops working at once, on every instance',
       params: z.object({ deviceId: z.string().min(1).max(64) }),
       responses: { 204: { description: 'Signed out' } },
-      errors: [{ code: 'not_found', status: 404, description: 'No device of this account is signed in with that id.' }],
+      errors: [{ code: 'not_found', status: 404, description: NO_SUCH_DEVICE }],
     },
     [auth],
     async ({ params }, req, res) => {
       const userId = res.locals.user!.id;
-      if (!(await deps.tokens.revokeOwn(userId, params.deviceId))) throw notFound('No device of this account is signed in with that id.');
+      if (!(await deps.tokens.revokeOwn(userId, params.deviceId))) throw notFound(NO_SUCH_DEVICE);
       await audit.record('device.logout', { userId, ...who(req), detail: { deviceId: params.deviceId, from: res.locals.deviceSessionId } });
       res.status(204).end();
     },
