@@ -47,11 +47,11 @@ export function accountScreen(app) {
     }
   }
 
-  async function remove(passkey, button) {
+  /** A button's action: the button is off while the request runs; then a notice and the screen read again, or the error. */
+  async function act(button, request, notice) {
     button.disabled = true;
     try {
-      await api('DELETE', `/passkeys/${encodeURIComponent(passkey.id)}`);
-      say(t('passkeyRemoved', { name: passkey.name }));
+      say(notice(await request()));
       await load();
     } catch (err) {
       message.textContent = errorText(err);
@@ -59,29 +59,24 @@ export function accountScreen(app) {
     }
   }
 
-  async function signOut(device, button) {
-    button.disabled = true;
-    try {
-      await api('DELETE', `/devices/${encodeURIComponent(device.id)}`);
-      say(t('deviceSignedOut', { name: device.name || t('unnamedDevice') }));
-      await load();
-    } catch (err) {
-      message.textContent = errorText(err);
-      button.disabled = false;
-    }
-  }
-
-  async function signOutOthers(button) {
-    button.disabled = true;
-    try {
-      const { signedOut } = await api('POST', '/devices/sign-out-others');
-      say(t('othersSignedOut', { n: String(signedOut) }));
-      await load();
-    } catch (err) {
-      message.textContent = errorText(err);
-      button.disabled = false;
-    }
-  }
+  const remove = (passkey, button) =>
+    act(
+      button,
+      () => api('DELETE', `/passkeys/${encodeURIComponent(passkey.id)}`),
+      () => t('passkeyRemoved', { name: passkey.name }),
+    );
+  const signOut = (device, button) =>
+    act(
+      button,
+      () => api('DELETE', `/devices/${encodeURIComponent(device.id)}`),
+      () => t('deviceSignedOut', { name: device.name || t('unnamedDevice') }),
+    );
+  const signOutOthers = (button) =>
+    act(
+      button,
+      () => api('POST', '/devices/sign-out-others'),
+      ({ signedOut }) => t('othersSignedOut', { n: String(signedOut) }),
+    );
 
   function deviceItem(d, lang) {
     const name = d.name || t('unnamedDevice');
