@@ -54,6 +54,18 @@ start_provider() {
   die "the provider was not ready within 60 s"
 }
 
+# PostgreSQL + Redis for the next run: a fresh database ($1), the test Redis under our prefix,
+# migrations left to the caller, and the keys the command after it prints (KEY=value lines).
+use_services() {
+  local db="$1" line
+  shift
+  psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $db"
+  DATABASE_URL="$("$NODE" -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.href)' "$PG_ADMIN_URL" "$db")"
+  export DATABASE_URL REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX" MIGRATE_ON_START=0
+  while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <("$@")
+  [ -n "${JWKS:-}" ] && [ -n "${COOKIE_KEYS:-}" ] && [ -n "${IDENTIFIER_SECRET:-}" ] || die "generate-keys printed no keys"
+}
+
 # An app from the compiled admin CLI (through DATA_DIR/admin.sock), then the whole QR login.
 login_through() {
   local issuer="$1" created app_id app_secret
@@ -109,12 +121,8 @@ stop_provider "$WORK/embedded.log"
 [ -f "$DATA_DIR/keys.json" ] && [ -d "$DATA_DIR/pglite" ] || die "the embedded run left no keys.json/pglite in DATA_DIR"
 
 log "start:prod, PostgreSQL + Redis (migrate:prod first, keys from the environment)"
-psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $DB_NAME"
-DATABASE_URL="$("$NODE" -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.href)' "$PG_ADMIN_URL" "$DB_NAME")"
 PORT="$(free_port)"; export PORT PUBLIC_URL="http://localhost:$PORT" DATA_DIR="$WORK/data-services"
-export DATABASE_URL REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX" MIGRATE_ON_START=0
-while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <(npm run -s keys:generate:prod)
-[ -n "${JWKS:-}" ] && [ -n "${COOKIE_KEYS:-}" ] && [ -n "${IDENTIFIER_SECRET:-}" ] || die "generate-keys printed no keys"
+use_services "$DB_NAME" npm run -s keys:generate:prod
 npm run -s migrate:prod
 start_provider "$WORK/services.log" npm run -s start:prod
 login_through "$PUBLIC_URL" npm run -s admin:prod -- apps:create --name "Prod layout (services)" --redirect-uri "$REDIRECT_URI" --json
@@ -175,11 +183,8 @@ if "$NODE" "${HEALTH_CMD[@]:1}" 2>/dev/null; then die "the HEALTHCHECK passes wi
 [ "$(( 0$(stat -c %a "$DATA_DIR") & 0777 ))" = "$(( 0700 ))" ] || die "DATA_DIR is not private: $(stat -c %a "$DATA_DIR")"
 
 log "the Dockerfile's runtime stage on PostgreSQL + Redis (what --omit=optional left must serve that too)"
-psql "$PG_ADMIN_URL" -qc "CREATE DATABASE ${DB_NAME}_image"
-DATABASE_URL="$("$NODE" -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.href)' "$PG_ADMIN_URL" "${DB_NAME}_image")"
-export DATABASE_URL REDIS_URL="$REDIS" REDIS_PREFIX="$PREFIX" MIGRATE_ON_START=0 DATA_DIR="$VOLUME_DIR/saoma-services" PORT="$(free_port)"
-export PUBLIC_URL="http://localhost:$PORT"
-while IFS= read -r line; do case "$line" in '#'* | '') ;; *) export "$line" ;; esac; done < <("$NODE" dist/provider/src/ops/generate-keys.js)
+PORT="$(free_port)"; export PORT PUBLIC_URL="http://localhost:$PORT" DATA_DIR="$VOLUME_DIR/saoma-services"
+use_services "${DB_NAME}_image" "$NODE" dist/provider/src/ops/generate-keys.js
 "${AS_IMAGE_USER[@]}" "$NODE" dist/provider/src/ops/migrate.js
 start_provider "$WORK/image-services.log" "${AS_IMAGE_USER[@]}" "$NODE" "${MAIN_CMD[@]:1}"
 login_through "$PUBLIC_URL" "${AS_IMAGE_USER[@]}" "$NODE" dist/provider/src/admin/cli/main.js apps:create --name "Prod layout (image, services)" --redirect-uri "$REDIRECT_URI" --json
