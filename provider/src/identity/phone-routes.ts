@@ -12,7 +12,8 @@ import type { Federation } from './federation.js';
 import type { IdentityLinks } from './links.js';
 import { sourceIdSchema } from './source-input.js';
 import type { IdentitySources } from './sources.js';
-import { cookieOf, ssoCookies } from './web-routes.js';
+import { cookieOf } from '../http/cookies.js';
+import { ssoCookies } from './web-routes.js';
 
 const tags = ['Sign-in'];
 

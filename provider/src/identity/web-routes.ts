@@ -1,5 +1,6 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { cookieOf } from '../http/cookies.js';
 import { toAppError } from '../http/render.js';
 import type { Logger } from '../log.js';
 import { identityError } from './error-codes.js';
@@ -21,14 +22,6 @@ export function ssoCookies(issuer: string) {
   };
 }
 const sourceParam = z.object({ sourceId: sourceIdSchema });
-
-export function cookieOf(req: Request, cookie: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === cookie) return value.join('=');
-  }
-  return undefined;
-}
 
 /**
  * "Sign in with <organisation SSO>" in the browser: `/app/sso/:sourceId` starts it (a redirect

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { cookieOf } from '../../http/cookies.js';
 import type { EphemeralStore } from '../../storage/ephemeral.js';
 
 /**
@@ -92,13 +93,7 @@ export function csrfMatches(session: ConsoleSession, presented: unknown): boolea
 const COOKIE = 'saoma_admin';
 const isSecure = (req: Request, issuer: string) => req.secure || issuer.startsWith('https:');
 
-export function readSessionCookie(req: Request): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return undefined;
-}
+export const readSessionCookie = (req: Request): string | undefined => cookieOf(req, COOKIE);
 
 export function setSessionCookie(req: Request, res: Response, issuer: string, sid: string) {
   res.cookie(COOKIE, sid, { httpOnly: true, sameSite: 'strict', secure: isSecure(req, issuer), path: '/admin', maxAge: SESSION_MAX_MS });
